@@ -1,8 +1,7 @@
 //! One Engine.IO packet and its encodings: the text form (a polling packet or a WebSocket text
 //! frame) and the WebSocket binary frame.
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
 use bytes::Bytes;
 
@@ -106,12 +105,6 @@ pub enum Frame {
     Binary(Bytes),
 }
 
-/// Standard base64 that accepts input with or without padding, as decoders must accept both.
-const LENIENT_PADDING: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
 impl Packet {
     /// A packet with text data (empty text means no data).
     pub fn text(packet_type: PacketType, text: impl Into<String>) -> Packet {
@@ -210,12 +203,17 @@ impl Packet {
                 (packet_type, chars.as_str())
             }
         };
-        let bytes =
-            LENIENT_PADDING
-                .decode(base64)
-                .map_err(|error| EngineIoError::InvalidBase64 {
-                    reason: error.to_string(),
-                })?;
+        // Decoders accept base64 with its padding or without any, but not half of it.
+        let engine = if base64.len() % 4 == 0 {
+            &STANDARD
+        } else {
+            &STANDARD_NO_PAD
+        };
+        let bytes = engine
+            .decode(base64)
+            .map_err(|error| EngineIoError::InvalidBase64 {
+                reason: error.to_string(),
+            })?;
         Ok(Packet {
             packet_type,
             data: Data::Binary(bytes.into()),

@@ -143,9 +143,12 @@ pub fn decode_v3_binary(body: Bytes) -> impl Iterator<Item = Result<Packet, Engi
 
 fn next_v3_binary_packet(rest: &mut Bytes) -> Result<Packet, EngineIoError> {
     let marker = rest[0];
+    // The digits start after the marker; searching from there keeps a leading `ff` an error.
     let digits_end = rest
         .iter()
+        .skip(1)
         .position(|&byte| byte == V3_LENGTH_END)
+        .map(|position| position + 1)
         .ok_or_else(|| invalid_binary_header(rest))?;
     let digits = &rest[1..digits_end];
     let valid_marker = marker == V3_TEXT_MARKER || marker == V3_BINARY_MARKER;
@@ -250,6 +253,15 @@ mod tests {
         let decoded: Vec<_> = decode_v4("4a\x1e9\x1e4b").collect();
         assert_eq!(decoded.len(), 2);
         assert!(decoded[1].is_err());
+    }
+
+    #[test]
+    fn v3_binary_payload_starting_with_the_length_end_is_refused() {
+        let decoded: Vec<_> = decode_v3_binary(Bytes::from_static(&[0xff])).collect();
+        assert!(matches!(
+            decoded[..],
+            [Err(EngineIoError::InvalidLength { .. })]
+        ));
     }
 
     #[test]
