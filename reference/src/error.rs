@@ -129,7 +129,8 @@ pub enum SocketIoError {
         /// What the spec allows for it.
         expected: &'static str,
     },
-    /// No payload where the spec makes one mandatory (EVENT and ACK).
+    /// No payload where the spec makes one mandatory: EVENT, and ACK in v5 (a v4 ACK "may
+    /// contain a payload").
     #[error("{packet_type} without payload: the payload is mandatory")]
     MissingPayload {
         /// The packet type's name.

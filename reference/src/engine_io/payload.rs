@@ -26,8 +26,8 @@ const V3_TEXT_MARKER: u8 = 0x00;
 const V3_BINARY_MARKER: u8 = 0x01;
 /// The byte that ends the length digits in a v3 binary payload.
 const V3_LENGTH_END: u8 = 0xff;
-/// The longest length prefix accepted in a v3 payload: far beyond any body size.
-const V3_MAX_LENGTH_DIGITS: usize = 16;
+/// How much of a malformed length prefix an error shows.
+const V3_SHOWN_PREFIX: usize = 16;
 
 /// Encodes a v4 payload: each packet's text form, joined by `\x1e`.
 pub fn encode_v4(packets: &[Packet]) -> String {
@@ -152,15 +152,14 @@ fn next_v3_binary_packet(rest: &mut Bytes) -> Result<Packet, EngineIoError> {
         .ok_or_else(|| invalid_binary_header(rest))?;
     let digits = &rest[1..digits_end];
     let valid_marker = marker == V3_TEXT_MARKER || marker == V3_BINARY_MARKER;
-    let valid_digits = !digits.is_empty()
-        && digits.len() <= V3_MAX_LENGTH_DIGITS
-        && digits.iter().all(|&digit| digit <= 9);
+    let valid_digits = !digits.is_empty() && digits.iter().all(|&digit| digit <= 9);
     if !valid_marker || !valid_digits {
         return Err(invalid_binary_header(rest));
     }
-    let length = digits
-        .iter()
-        .fold(0usize, |length, &digit| length * 10 + usize::from(digit));
+    // A length too large for usize is still a length: longer than any body, so a mismatch.
+    let length = digits.iter().fold(0usize, |length, &digit| {
+        length.saturating_mul(10).saturating_add(usize::from(digit))
+    });
     let content_start = digits_end + 1;
     let available = rest.len() - content_start;
     if available < length {
@@ -180,7 +179,7 @@ fn next_v3_binary_packet(rest: &mut Bytes) -> Result<Packet, EngineIoError> {
 }
 
 fn invalid_binary_header(rest: &[u8]) -> EngineIoError {
-    let shown = rest.iter().take(V3_MAX_LENGTH_DIGITS + 2);
+    let shown = rest.iter().take(V3_SHOWN_PREFIX + 2);
     EngineIoError::InvalidLength {
         found: shown.map(|byte| format!("{byte:02x}")).collect(),
     }
@@ -189,16 +188,15 @@ fn invalid_binary_header(rest: &[u8]) -> EngineIoError {
 /// Splits `<digits>:<rest>` into the length and the rest.
 fn split_v3_length(text: &str) -> Result<(usize, &str), EngineIoError> {
     let invalid = || EngineIoError::InvalidLength {
-        found: text.chars().take(V3_MAX_LENGTH_DIGITS + 1).collect(),
+        found: text.chars().take(V3_SHOWN_PREFIX + 1).collect(),
     };
     let (digits, rest) = text.split_once(':').ok_or_else(invalid)?;
-    let valid = !digits.is_empty()
-        && digits.len() <= V3_MAX_LENGTH_DIGITS
-        && digits.bytes().all(|byte| byte.is_ascii_digit());
-    if !valid {
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(invalid());
     }
-    let length = digits.parse().map_err(|_| invalid())?;
+    // All digits: only an overflow can fail, and a length too large for usize is longer than
+    // any body, so a mismatch.
+    let length = digits.parse().unwrap_or(usize::MAX);
     Ok((length, rest))
 }
 

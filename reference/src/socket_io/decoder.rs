@@ -207,6 +207,8 @@ impl Decoder {
                 Err(invalid("a non-empty array"))
             }
             (PacketType::Ack | PacketType::BinaryAck, Some(_)) => Err(invalid("an array")),
+            // v4: an ACK "may contain a payload"; v5 made it mandatory.
+            (PacketType::Ack, None) if self.version == ProtocolVersion::V4 => Ok(()),
             (_, None) => Err(SocketIoError::MissingPayload {
                 packet_type: packet_type.name(),
             }),
