@@ -180,15 +180,7 @@ fn event_name() -> impl Strategy<Value = Value> {
 }
 
 fn socket_io_reserved(name: &str) -> bool {
-    [
-        "connect",
-        "connect_error",
-        "disconnect",
-        "disconnecting",
-        "newListener",
-        "removeListener",
-    ]
-    .contains(&name)
+    socket_io::RESERVED_EVENTS.contains(&name)
 }
 
 fn object() -> impl Strategy<Value = Value> {

@@ -16,6 +16,6 @@ mod json;
 mod packet;
 mod value;
 
-pub use decoder::{Decoder, DEFAULT_MAX_ATTACHMENTS};
+pub use decoder::{Decoder, DEFAULT_MAX_ATTACHMENTS, RESERVED_EVENTS};
 pub use packet::{Encoded, Packet, PacketType, ProtocolVersion};
 pub use value::Value;

@@ -69,15 +69,7 @@ pub fn load_file(path: &Path) -> Result<Vec<Vector>, LoadError> {
         column: None,
         message: format!("cannot read: {error}"),
     })?;
-    let file: VectorFile = yaml_serde::from_str(&text).map_err(|error| {
-        let location = error.location();
-        LoadError {
-            path: path.to_owned(),
-            line: location.as_ref().map(|location| location.line()),
-            column: location.as_ref().map(|location| location.column()),
-            message: error.to_string(),
-        }
-    })?;
+    let file: VectorFile = parse_yaml(path, &text)?;
     let allowed_versions: &[u8] = match file.protocol {
         Protocol::EngineIo => &[3, 4],
         Protocol::SocketIo => &[4, 5],
@@ -106,6 +98,19 @@ pub fn load_file(path: &Path) -> Result<Vec<Vector>, LoadError> {
             })
         })
         .collect()
+}
+
+/// Parses YAML into `T`, locating any error in the file.
+pub(super) fn parse_yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, LoadError> {
+    yaml_serde::from_str(text).map_err(|error| {
+        let location = error.location();
+        LoadError {
+            path: path.to_owned(),
+            line: location.as_ref().map(|location| location.line()),
+            column: location.as_ref().map(|location| location.column()),
+            message: error.to_string(),
+        }
+    })
 }
 
 fn check_vector(raw: RawVector, protocol: Protocol, version: u8) -> Result<Vector, String> {

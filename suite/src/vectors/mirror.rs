@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::{yaml_files, LoadError};
+use super::load::{parse_yaml, yaml_files, LoadError};
 
 /// The folder of the mirror inside the vectors folder.
 pub const MIRROR_DIR: &str = "json";
@@ -45,15 +45,7 @@ pub fn to_json(source: &Path) -> Result<String, LoadError> {
         message,
     };
     let text = std::fs::read_to_string(source).map_err(|e| error(format!("cannot read: {e}")))?;
-    let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| {
-        let location = e.location();
-        LoadError {
-            path: source.to_owned(),
-            line: location.as_ref().map(|l| l.line()),
-            column: location.as_ref().map(|l| l.column()),
-            message: e.to_string(),
-        }
-    })?;
+    let value: serde_json::Value = parse_yaml(source, &text)?;
     let json = serde_json::to_string_pretty(&value).map_err(|e| error(e.to_string()))?;
     Ok(json + "\n")
 }
