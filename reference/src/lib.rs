@@ -9,6 +9,8 @@
 //! - [`engine_io`]: Engine.IO packets and polling payloads, for both protocol versions. I/O free.
 //! - [`socket_io`]: Socket.IO packets, their JSON-with-binary data model ([`socket_io::Value`]),
 //!   the encoder and the stateful decoder that reassembles binary attachments. I/O free.
+//! - [`server`]: servers on hyper and tokio; for now the Engine.IO protocol 4 server
+//!   ([`server::engine_io`]).
 //!
 //! Every decoder refuses malformed input with a precise [`Error`], never a panic, because the
 //! input comes from the network.
@@ -18,6 +20,7 @@
 
 pub mod engine_io;
 mod error;
+pub mod server;
 pub mod socket_io;
 
 pub use error::{EngineIoError, Error, SocketIoError};

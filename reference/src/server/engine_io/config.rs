@@ -1,0 +1,86 @@
+//! The server's options and their defaults, which are the official server's.
+
+use std::time::Duration;
+
+/// The transports a server may enable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// HTTP long-polling, `transport=polling`.
+    Polling,
+    /// WebSocket, `transport=websocket`.
+    WebSocket,
+}
+
+impl TransportKind {
+    /// The name used in the `transport` query parameter and in the `upgrades` list.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Polling => "polling",
+            TransportKind::WebSocket => "websocket",
+        }
+    }
+
+    /// The transport a `transport` query value names, if it is one this server knows.
+    pub fn from_name(name: &str) -> Option<TransportKind> {
+        match name {
+            "polling" => Some(TransportKind::Polling),
+            "websocket" => Some(TransportKind::WebSocket),
+            _ => None,
+        }
+    }
+}
+
+/// The options of an Engine.IO server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The path prefix the server answers under; requests whose path starts with it are
+    /// Engine.IO requests. Default `/engine.io/`.
+    pub path: String,
+    /// How long after the handshake, or after the last pong, the server sends a ping.
+    /// Default 25 000 ms.
+    pub ping_interval: Duration,
+    /// How long the server waits for a pong before it closes the session. Default 20 000 ms.
+    pub ping_timeout: Duration,
+    /// How long a probing WebSocket may take to complete the upgrade. Default 10 000 ms.
+    pub upgrade_timeout: Duration,
+    /// The largest POST body or WebSocket message accepted, in bytes; announced as
+    /// `maxPayload` in the handshake. Default 1 000 000.
+    pub max_http_buffer_size: usize,
+    /// The transports enabled. Default polling and WebSocket.
+    pub transports: Vec<TransportKind>,
+    /// Whether a polling session may upgrade to WebSocket. Default true.
+    pub allow_upgrades: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: "/engine.io/".to_owned(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_http_buffer_size: 1_000_000,
+            transports: vec![TransportKind::Polling, TransportKind::WebSocket],
+            allow_upgrades: true,
+        }
+    }
+}
+
+impl Config {
+    /// Whether the transport is enabled.
+    pub fn allows(&self, transport: TransportKind) -> bool {
+        self.transports.contains(&transport)
+    }
+
+    /// The `upgrades` announced in the handshake of a session opened over `transport`.
+    pub(crate) fn upgrades_from(&self, transport: TransportKind) -> Vec<TransportKind> {
+        match transport {
+            TransportKind::Polling
+                if self.allow_upgrades && self.allows(TransportKind::WebSocket) =>
+            {
+                vec![TransportKind::WebSocket]
+            }
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The HTTP long-polling transport: `GET` receives, `POST` sends (spec "HTTP long-polling").
+
+use std::sync::Arc;
+
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+
+use super::response::{self, Body, ErrorCode};
+use super::session::{CloseReason, PollStart, Session, Wake};
+use crate::engine_io::payload::decode_v4;
+use crate::engine_io::{Packet, PacketType};
+
+/// A `GET`: held until something is queued, then answered with the whole buffer.
+pub(crate) async fn get(session: Arc<Session>) -> Response<Body> {
+    match session.poll() {
+        PollStart::Now(packets) => response::payload(&packets),
+        PollStart::Wait(woken) => match woken.await {
+            Ok(Wake::Flush) => {
+                // Let the packets queued in the same turn join the batch.
+                tokio::task::yield_now().await;
+                response::payload(&session.drain())
+            }
+            Ok(Wake::Answer(packets)) => response::payload(&packets),
+            Err(_) => response::payload(&[Packet::empty(PacketType::Close)]),
+        },
+        refusal => refuse(refusal),
+    }
+}
+
+/// A `POST`: the body is decoded and its packets handled in order.
+pub(crate) async fn post(session: Arc<Session>, request: Request<Incoming>) -> Response<Body> {
+    let _post = match session.begin_post() {
+        Ok(guard) => guard,
+        Err(refusal) => return refuse(refusal),
+    };
+    let binary = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().starts_with("application/octet-stream"));
+    if binary {
+        // A v4 payload is always text (binary travels in it as base64); the official server
+        // refuses octet-stream with 400 and closes the session (PL-07).
+        session.close(CloseReason::TransportError);
+        return response::status(StatusCode::BAD_REQUEST);
+    }
+    let limit = session.config.max_http_buffer_size;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        // Too large: 413, and the session stays open, as on the official server (PL-11).
+        return response::status(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let body = match Limited::new(request.into_body(), limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<LengthLimitError>() => {
+            return response::status(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        Err(_) => {
+            // The client went away in the middle of its body (PL-18).
+            session.close(CloseReason::TransportError);
+            return response::status(StatusCode::BAD_REQUEST);
+        }
+    };
+    if session.close_reason().is_some() {
+        // Closed while the body was read (an overlapping POST, a ping timeout): nothing of it
+        // is delivered.
+        return response::error(ErrorCode::UnknownSid);
+    }
+    let Ok(text) = std::str::from_utf8(&body) else {
+        session.close(CloseReason::ParseError);
+        return response::status(StatusCode::BAD_REQUEST);
+    };
+    for packet in decode_v4(text) {
+        match packet {
+            Ok(packet) => {
+                // Packets after a close packet are ignored (CL-03).
+                if !session.receive(packet) {
+                    break;
+                }
+            }
+            Err(error) => {
+                // SPEC-FAITHFUL, unlike the official server (PL-12): an invalid packet is a bad
+                // request, so it is answered 400, not 200 `ok`. As there, the packets before it
+                // have been delivered and the session closes ("parse error").
+                tracing::debug!(sid = %session.sid, %error, "invalid packet in a POST");
+                session.close(CloseReason::ParseError);
+                return response::status(StatusCode::BAD_REQUEST);
+            }
+        }
+    }
+    response::ok()
+}
+
+fn refuse(refusal: PollStart) -> Response<Body> {
+    match refusal {
+        // Spec: an overlapping GET or POST MUST get 400 and close the session; the session was
+        // closed by `Session::poll` / `Session::begin_post`. The body is empty, as on the
+        // official server (PL-08, PL-09).
+        PollStart::Overlap => response::status(StatusCode::BAD_REQUEST),
+        // The session is on WebSocket now (HS-13, UP-10). The spec says such requests are
+        // "ignored"; a 400 tells the client so.
+        PollStart::Mismatch => response::error(ErrorCode::BadRequest),
+        PollStart::Closed | PollStart::Now(_) | PollStart::Wait(_) => {
+            response::error(ErrorCode::UnknownSid)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The HTTP responses of the Engine.IO server: payloads, `ok`, and the JSON errors.
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::{Response, StatusCode};
+use http_body_util::Full;
+
+use crate::engine_io::payload::encode_v4;
+use crate::engine_io::Packet;
+
+/// The body of every response the server writes.
+pub type Body = Full<Bytes>;
+
+/// The error codes of the official server, sent as `{"code":N,"message":"…"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `0`: the `transport` parameter is missing or names no enabled transport.
+    UnknownTransport = 0,
+    /// `1`: the `sid` names no open session.
+    UnknownSid = 1,
+    /// `2`: a handshake (no `sid`) whose method is not `GET`.
+    BadHandshakeMethod = 2,
+    /// `3`: a request that breaks the transport's rules.
+    BadRequest = 3,
+    /// `5`: `EIO` is missing or is not `4`.
+    UnsupportedProtocolVersion = 5,
+}
+
+impl ErrorCode {
+    /// The message the official server sends with the code.
+    pub fn message(self) -> &'static str {
+        match self {
+            ErrorCode::UnknownTransport => "Transport unknown",
+            ErrorCode::UnknownSid => "Session ID unknown",
+            ErrorCode::BadHandshakeMethod => "Bad handshake method",
+            ErrorCode::BadRequest => "Bad request",
+            ErrorCode::UnsupportedProtocolVersion => "Unsupported protocol version",
+        }
+    }
+}
+
+/// `400` with `Content-Type: application/json` and `{"code":N,"message":"…"}` (HS-26: no
+/// `cache-control` on errors).
+pub(crate) fn error(code: ErrorCode) -> Response<Body> {
+    let body = format!(
+        r#"{{"code":{},"message":"{}"}}"#,
+        code as u8,
+        code.message()
+    );
+    let mut response = Response::new(Full::from(body));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A status with an empty body: the official server's answer to transport errors.
+pub(crate) fn status(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = status;
+    response
+}
+
+/// `200`, `text/plain; charset=UTF-8`: a polling payload.
+pub(crate) fn payload(packets: &[Packet]) -> Response<Body> {
+    success(encode_v4(packets), "text/plain; charset=UTF-8")
+}
+
+/// `200`, `text/html`, `ok`: the answer to a POST.
+pub(crate) fn ok() -> Response<Body> {
+    success("ok".to_owned(), "text/html")
+}
+
+fn success(body: String, content_type: &'static str) -> Response<Body> {
+    let mut response = Response::new(Full::from(body));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,518 @@
+//! One Engine.IO session: its transport, its outgoing buffer, the pending polling request, the
+//! heartbeat, the upgrade in progress and the close; and [`Socket`], the application's handle.
+//!
+//! All state sits behind one short-lived lock that is never held across an `.await`; the tasks
+//! that serve a session (polling requests, WebSocket readers and writers, the heartbeat) talk to
+//! it through channels.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+
+use super::config::{Config, TransportKind};
+use crate::engine_io::{Data, Packet, PacketType};
+
+/// Why a session closed: the official server's close reasons (behaviors CL-08).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client closed: a close packet, a WebSocket close frame or a dropped connection.
+    TransportClose,
+    /// The client broke the transport's rules: overlapping requests, a wrong content type, a
+    /// ping from the client, a WebSocket error.
+    TransportError,
+    /// No pong came within `ping_timeout`.
+    PingTimeout,
+    /// The client sent a packet that does not decode.
+    ParseError,
+    /// The application closed the session.
+    ForcedClose,
+}
+
+impl CloseReason {
+    /// The reason as the official server names it: `transport close`, `ping timeout`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport close",
+            CloseReason::TransportError => "transport error",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ParseError => "parse error",
+            CloseReason::ForcedClose => "forced close",
+        }
+    }
+}
+
+/// What a WebSocket writer task is told to do.
+#[derive(Debug)]
+pub(crate) enum WsOut {
+    /// Send the packet in its own frame.
+    Packet(Packet),
+    /// Send a close frame (with no status, as the official server does) and stop.
+    Close,
+}
+
+/// What wakes a pending polling `GET`.
+#[derive(Debug)]
+pub(crate) enum Wake {
+    /// Packets were queued: take the whole buffer.
+    Flush,
+    /// Answer with exactly these packets (`1` on close, `6` on upgrade).
+    Answer(Vec<Packet>),
+}
+
+/// How a polling `GET` starts.
+pub(crate) enum PollStart {
+    /// Answer at once with these packets.
+    Now(Vec<Packet>),
+    /// Wait to be woken.
+    Wait(oneshot::Receiver<Wake>),
+    /// A `GET` was already pending: the session is closed, answer 400.
+    Overlap,
+    /// The session is on WebSocket now: answer 400 code 3.
+    Mismatch,
+    /// The session is gone: answer 400 code 1.
+    Closed,
+}
+
+/// An upgrade to WebSocket in progress.
+struct Upgrade {
+    /// The probing WebSocket's writer.
+    probe: mpsc::UnboundedSender<WsOut>,
+    /// Whether `2probe` was answered.
+    probed: bool,
+}
+
+struct State {
+    transport: TransportKind,
+    closed: Option<CloseReason>,
+    buffer: Vec<Packet>,
+    poll: Option<oneshot::Sender<Wake>>,
+    posting: bool,
+    websocket: Option<mpsc::UnboundedSender<WsOut>>,
+    upgrade: Option<Upgrade>,
+    incoming: Option<mpsc::UnboundedSender<Data>>,
+}
+
+/// The open sessions, by sid.
+#[derive(Default)]
+pub(crate) struct Registry {
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl Registry {
+    pub(crate) fn get(&self, sid: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions).get(sid).cloned()
+    }
+
+    pub(crate) fn insert(&self, session: Arc<Session>) {
+        lock(&self.sessions).insert(session.sid.clone(), session);
+    }
+
+    fn remove(&self, sid: &str) {
+        lock(&self.sessions).remove(sid);
+    }
+
+    /// Closes every session.
+    pub(crate) fn close_all(&self) {
+        let sessions: Vec<_> = lock(&self.sessions).values().cloned().collect();
+        for session in sessions {
+            session.close(CloseReason::ForcedClose);
+        }
+    }
+}
+
+/// One Engine.IO session.
+pub(crate) struct Session {
+    pub(crate) sid: String,
+    pub(crate) config: Arc<Config>,
+    registry: Arc<Registry>,
+    state: Mutex<State>,
+    pong: Notify,
+    closed: watch::Sender<bool>,
+}
+
+/// A mutex lock that survives poisoning: the state stays consistent at every unlock, since no
+/// code between lock and unlock can panic on network input.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Session {
+    /// A new session on `transport`, registered, its heartbeat not yet started. A WebSocket
+    /// session passes its writer.
+    pub(crate) fn open(
+        sid: String,
+        config: Arc<Config>,
+        registry: Arc<Registry>,
+        transport: TransportKind,
+        websocket: Option<mpsc::UnboundedSender<WsOut>>,
+    ) -> (Arc<Session>, Socket) {
+        let (incoming_tx, incoming_rx) = mpsc::unbounded_channel();
+        let (closed, _) = watch::channel(false);
+        let session = Arc::new(Session {
+            sid,
+            config,
+            registry: Arc::clone(&registry),
+            state: Mutex::new(State {
+                transport,
+                closed: None,
+                buffer: Vec::new(),
+                poll: None,
+                posting: false,
+                websocket,
+                upgrade: None,
+                incoming: Some(incoming_tx),
+            }),
+            pong: Notify::new(),
+            closed,
+        });
+        registry.insert(Arc::clone(&session));
+        let socket = Socket {
+            session: Arc::clone(&session),
+            incoming: incoming_rx,
+        };
+        (session, socket)
+    }
+
+    /// A receiver that turns `true` when the session closes.
+    pub(crate) fn closed_signal(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    /// The transport the session currently runs on.
+    pub(crate) fn transport(&self) -> TransportKind {
+        lock(&self.state).transport
+    }
+
+    /// Queues a packet for the client; false once the session is closed.
+    pub(crate) fn send(&self, packet: Packet) -> bool {
+        let mut state = lock(&self.state);
+        if state.closed.is_some() {
+            return false;
+        }
+        if let Some(websocket) = &state.websocket {
+            if websocket.send(WsOut::Packet(packet)).is_ok() {
+                return true;
+            }
+            // The writer gave up (a write timed out or failed): the transport is gone.
+            drop(state);
+            self.close(CloseReason::TransportError);
+            return false;
+        }
+        state.buffer.push(packet);
+        if let Some(poll) = state.poll.take() {
+            // A GET whose client went away leaves the buffer as it is.
+            let _ = poll.send(Wake::Flush);
+        }
+        true
+    }
+
+    /// Handles a packet the client sent on the session's active transport. Returns false when
+    /// the session is (now) closed and the transport should stop reading.
+    pub(crate) fn receive(&self, packet: Packet) -> bool {
+        match packet.packet_type {
+            PacketType::Message => {
+                let state = lock(&self.state);
+                if state.closed.is_some() {
+                    return false;
+                }
+                if let Some(incoming) = &state.incoming {
+                    let _ = incoming.send(packet.data);
+                }
+                true
+            }
+            // Any pong, with or without data, re-arms the ping interval (HB-04, HB-07).
+            PacketType::Pong => {
+                self.pong.notify_one();
+                true
+            }
+            // In protocol 4 only the server pings: a ping from the client breaks the heartbeat's
+            // direction and closes the session (HB-06).
+            PacketType::Ping => {
+                self.close(CloseReason::TransportError);
+                false
+            }
+            PacketType::Close => {
+                self.close_by_client();
+                false
+            }
+            // Open, upgrade and noop mean nothing on an established transport (PL-13).
+            PacketType::Open | PacketType::Upgrade | PacketType::Noop => true,
+        }
+    }
+
+    /// The client sent a close packet: a pending GET is released with a noop (CL-01), the
+    /// session closes.
+    fn close_by_client(&self) {
+        self.shut(CloseReason::TransportClose, PacketType::Noop);
+    }
+
+    /// Closes the session: a pending GET receives `1`, a WebSocket receives a close frame, the
+    /// application's [`Socket::recv`] returns `None`, and later requests get `400` code 1.
+    pub(crate) fn close(&self, reason: CloseReason) {
+        self.shut(reason, PacketType::Close);
+    }
+
+    fn shut(&self, reason: CloseReason, poll_answer: PacketType) {
+        {
+            let mut state = lock(&self.state);
+            if state.closed.is_some() {
+                return;
+            }
+            state.closed = Some(reason);
+            state.buffer.clear();
+            state.incoming = None;
+            if let Some(poll) = state.poll.take() {
+                let _ = poll.send(Wake::Answer(vec![Packet::empty(poll_answer)]));
+            }
+            if let Some(websocket) = state.websocket.take() {
+                let _ = websocket.send(WsOut::Close);
+            }
+            if let Some(upgrade) = state.upgrade.take() {
+                let _ = upgrade.probe.send(WsOut::Close);
+            }
+        }
+        tracing::debug!(sid = %self.sid, reason = reason.as_str(), "engine.io session closed");
+        self.registry.remove(&self.sid);
+        self.closed.send_replace(true);
+    }
+
+    /// The reason the session closed, if it did.
+    pub(crate) fn close_reason(&self) -> Option<CloseReason> {
+        lock(&self.state).closed
+    }
+
+    /// Starts the heartbeat: a ping `pingInterval` after the start or after the last pong, then
+    /// `pingTimeout` to answer it (HB-01 … HB-03).
+    pub(crate) fn start_heartbeat(self: &Arc<Self>) {
+        let session = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut closed = session.closed_signal();
+            let interval = session.config.ping_interval;
+            let timeout = session.config.ping_timeout;
+            loop {
+                tokio::select! {
+                    _ = closed.wait_for(|closed| *closed) => return,
+                    _ = session.pong.notified() => continue,
+                    _ = tokio::time::sleep(interval) => {}
+                }
+                if !session.send(Packet::empty(PacketType::Ping)) {
+                    return;
+                }
+                tokio::select! {
+                    _ = closed.wait_for(|closed| *closed) => return,
+                    _ = session.pong.notified() => {}
+                    _ = tokio::time::sleep(timeout) => {
+                        session.close(CloseReason::PingTimeout);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- polling -------------------------------------------------------------------------
+
+    /// Starts a polling GET.
+    pub(crate) fn poll(&self) -> PollStart {
+        let mut state = lock(&self.state);
+        if state.closed.is_some() {
+            return PollStart::Closed;
+        }
+        if state.transport != TransportKind::Polling {
+            return PollStart::Mismatch;
+        }
+        if state.poll.as_ref().is_some_and(|poll| !poll.is_closed()) {
+            drop(state);
+            // Spec: "MUST return an HTTP 400 error status and close the session"; the pending
+            // GET receives the close packet (PL-08).
+            self.close(CloseReason::TransportError);
+            return PollStart::Overlap;
+        }
+        if !state.buffer.is_empty() {
+            return PollStart::Now(std::mem::take(&mut state.buffer));
+        }
+        if state.upgrade.as_ref().is_some_and(|upgrade| upgrade.probed) {
+            // The client is upgrading: release the poll at once (UP-02).
+            return PollStart::Now(vec![Packet::empty(PacketType::Noop)]);
+        }
+        let (wake, woken) = oneshot::channel();
+        state.poll = Some(wake);
+        PollStart::Wait(woken)
+    }
+
+    /// Takes the buffered packets for a woken GET; a noop when another path took them.
+    pub(crate) fn drain(&self) -> Vec<Packet> {
+        let mut state = lock(&self.state);
+        if state.closed.is_some() {
+            return vec![Packet::empty(PacketType::Close)];
+        }
+        if state.buffer.is_empty() {
+            return vec![Packet::empty(PacketType::Noop)];
+        }
+        std::mem::take(&mut state.buffer)
+    }
+
+    /// Starts a polling POST: `Ok` with a guard that ends it, or why not.
+    pub(crate) fn begin_post(self: &Arc<Self>) -> Result<PostGuard, PollStart> {
+        let mut state = lock(&self.state);
+        if state.closed.is_some() {
+            return Err(PollStart::Closed);
+        }
+        if state.transport != TransportKind::Polling {
+            return Err(PollStart::Mismatch);
+        }
+        if state.posting {
+            drop(state);
+            // Spec: "MUST return an HTTP 400 error status and close the session" (PL-09).
+            self.close(CloseReason::TransportError);
+            return Err(PollStart::Overlap);
+        }
+        state.posting = true;
+        Ok(PostGuard {
+            session: Arc::clone(self),
+        })
+    }
+
+    // ---- upgrade ---------------------------------------------------------------------------
+
+    /// Reserves the session for an upgrade by the WebSocket whose writer is `probe`; false when
+    /// the session is closed, already on WebSocket, or already upgrading.
+    pub(crate) fn reserve_upgrade(&self, probe: mpsc::UnboundedSender<WsOut>) -> bool {
+        let mut state = lock(&self.state);
+        if state.closed.is_some()
+            || state.transport != TransportKind::Polling
+            || state.upgrade.is_some()
+        {
+            return false;
+        }
+        state.upgrade = Some(Upgrade {
+            probe,
+            probed: false,
+        });
+        true
+    }
+
+    /// Answers `2probe` with `3probe` and releases a pending GET with a noop.
+    pub(crate) fn probe(&self) -> bool {
+        let mut state = lock(&self.state);
+        let State { upgrade, poll, .. } = &mut *state;
+        let Some(upgrade) = upgrade.as_mut() else {
+            return false;
+        };
+        upgrade.probed = true;
+        let answered = upgrade
+            .probe
+            .send(WsOut::Packet(Packet::text(PacketType::Pong, "probe")))
+            .is_ok();
+        if let Some(poll) = poll.take() {
+            let _ = poll.send(Wake::Answer(vec![Packet::empty(PacketType::Noop)]));
+        }
+        answered
+    }
+
+    /// Completes the upgrade on `5`: the session moves to the probing WebSocket and the packets
+    /// buffered meanwhile are sent on it, once and in order (UP-04).
+    pub(crate) fn complete_upgrade(&self) -> bool {
+        let mut state = lock(&self.state);
+        if state.closed.is_some() {
+            return false;
+        }
+        let Some(upgrade) = state.upgrade.take() else {
+            return false;
+        };
+        for packet in std::mem::take(&mut state.buffer) {
+            let _ = upgrade.probe.send(WsOut::Packet(packet));
+        }
+        if let Some(poll) = state.poll.take() {
+            let _ = poll.send(Wake::Answer(vec![Packet::empty(PacketType::Noop)]));
+        }
+        state.transport = TransportKind::WebSocket;
+        state.websocket = Some(upgrade.probe);
+        true
+    }
+
+    /// Gives up the upgrade in progress, closing the probing WebSocket; the session carries on
+    /// over polling (UP-06, UP-07).
+    pub(crate) fn abort_upgrade(&self) {
+        let mut state = lock(&self.state);
+        if let Some(upgrade) = state.upgrade.take() {
+            let _ = upgrade.probe.send(WsOut::Close);
+        }
+    }
+}
+
+/// Ends a polling POST when dropped, so that a POST whose client went away does not count as
+/// in flight.
+pub(crate) struct PostGuard {
+    session: Arc<Session>,
+}
+
+impl Drop for PostGuard {
+    fn drop(&mut self) {
+        lock(&self.session.state).posting = false;
+    }
+}
+
+/// The session was closed: nothing more can be sent on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the Engine.IO session is closed")]
+pub struct SocketClosed;
+
+/// The application's handle on one Engine.IO session: [`send`](Socket::send) messages,
+/// [`recv`](Socket::recv) the client's, [`close`](Socket::close) it.
+pub struct Socket {
+    session: Arc<Session>,
+    incoming: mpsc::UnboundedReceiver<Data>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Socket")
+            .field("sid", &self.session.sid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Socket {
+    /// The session id, `sid`.
+    pub fn id(&self) -> &str {
+        &self.session.sid
+    }
+
+    /// The transport the session runs on now.
+    pub fn transport(&self) -> TransportKind {
+        self.session.transport()
+    }
+
+    /// Sends a message packet with `data`.
+    pub fn send(&self, data: Data) -> Result<(), SocketClosed> {
+        let packet = Packet {
+            packet_type: PacketType::Message,
+            data,
+        };
+        if self.session.send(packet) {
+            Ok(())
+        } else {
+            Err(SocketClosed)
+        }
+    }
+
+    /// The next message from the client, or `None` once the session is closed.
+    pub async fn recv(&mut self) -> Option<Data> {
+        self.incoming.recv().await
+    }
+
+    /// Closes the session.
+    pub fn close(&self) {
+        self.session.close(CloseReason::ForcedClose);
+    }
+
+    /// Why the session closed, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.session.close_reason()
+    }
+}

@@ -1,0 +1,236 @@
+//! HTTP long-polling (behaviors PL, CL): GET and POST, batching, and each refusal.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod support;
+
+use std::time::Duration;
+
+use sio_reference::engine_io::Data;
+use sio_reference::server::engine_io::{CloseReason, Config};
+use support::*;
+
+#[tokio::test]
+async fn post_is_answered_ok_and_the_message_echoed() {
+    let address = start(quiet()).await;
+    let sid = handshake(address).await;
+    let response = send(address, &sid, "4hello").await;
+    assert_ok(&response);
+    assert_eq!(response.header("content-length"), Some("2"));
+    assert_eq!(payload(&poll(address, &sid).await), "4hello");
+}
+
+#[tokio::test]
+async fn a_post_delivers_every_packet_in_order() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let mut socket = accept(&mut sockets).await;
+    assert_ok(&send(address, &sid, "4a\x1e4\x1ebAQID\x1e4é").await);
+    assert_eq!(recv(&mut socket).await, Some(text("a")));
+    assert_eq!(recv(&mut socket).await, Some(text("")));
+    assert_eq!(
+        recv(&mut socket).await,
+        Some(Data::Binary(vec![1, 2, 3].into()))
+    );
+    assert_eq!(recv(&mut socket).await, Some(text("é")));
+}
+
+#[tokio::test]
+async fn a_get_returns_everything_queued_in_one_payload() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let socket = accept(&mut sockets).await;
+    socket.send(text("a")).unwrap();
+    socket.send(text("")).unwrap();
+    socket.send(Data::Binary(vec![1, 2, 3].into())).unwrap();
+    assert_eq!(payload(&poll(address, &sid).await), "4a\x1e4\x1ebAQID");
+}
+
+#[tokio::test]
+async fn a_get_is_held_until_something_is_queued() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let socket = accept(&mut sockets).await;
+    let mut pending = poll_in_background(address, &sid);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), &mut pending)
+            .await
+            .is_err(),
+        "the GET was answered with nothing queued"
+    );
+    socket.send(text("late")).unwrap();
+    assert_eq!(payload(&within(pending).await.unwrap()), "4late");
+}
+
+#[tokio::test]
+async fn a_second_get_is_refused_and_closes_the_session() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let mut socket = accept(&mut sockets).await;
+    let first = poll_in_background(address, &sid);
+    // Let the first GET reach the server.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = poll(address, &sid).await;
+    assert_eq!(second.status, 400);
+    assert!(second.body.is_empty());
+    assert_eq!(payload(&within(first).await.unwrap()), "1");
+    assert_eq!(recv(&mut socket).await, None);
+    assert_eq!(socket.close_reason(), Some(CloseReason::TransportError));
+    poll(address, &sid)
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn a_second_post_is_refused_and_closes_the_session() {
+    let address = start(quiet()).await;
+    let sid = handshake(address).await;
+    // A first POST whose body never completes.
+    let _first = send_head(
+        address,
+        "POST",
+        &format!("/engine.io/?{}", session_query(&sid)),
+        &[],
+        Some(100),
+        b"4a",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = send(address, &sid, "4b").await;
+    assert_eq!(second.status, 400);
+    assert!(second.body.is_empty());
+    poll(address, &sid)
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn an_invalid_packet_delivers_those_before_it_and_closes_the_session() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let mut socket = accept(&mut sockets).await;
+    // SPEC-FAITHFUL: 400, where the official server answers 200 `ok` (PL-12).
+    let response = send(address, &sid, "4a\x1e9zz\x1e4b").await;
+    assert_eq!(response.status, 400);
+    assert_eq!(recv(&mut socket).await, Some(text("a")));
+    assert_eq!(recv(&mut socket).await, None);
+    assert_eq!(socket.close_reason(), Some(CloseReason::ParseError));
+    poll(address, &sid)
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn malformed_payloads_are_refused() {
+    let address = start(quiet()).await;
+    for body in ["", "abc", "4a\x1e", "bAQ=Z"] {
+        let sid = handshake(address).await;
+        let response = send(address, &sid, body).await;
+        assert_eq!(response.status, 400, "{body:?}");
+        poll(address, &sid)
+            .await
+            .assert_error(1, "Session ID unknown");
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_max_http_buffer_size_is_413() {
+    let address = start(Config {
+        max_http_buffer_size: 100,
+        ..quiet()
+    })
+    .await;
+    let sid = handshake(address).await;
+    let response = send(address, &sid, &format!("4{}", "x".repeat(200))).await;
+    assert_eq!(response.status, 413);
+    assert!(response.body.is_empty());
+    // The session stays open (PL-11).
+    assert_ok(&send(address, &sid, "4small").await);
+    assert_eq!(payload(&poll(address, &sid).await), "4small");
+}
+
+#[tokio::test]
+async fn an_octet_stream_post_is_refused_and_closes_the_session() {
+    let address = start(quiet()).await;
+    let sid = handshake(address).await;
+    let response = request(
+        address,
+        "POST",
+        &format!("/engine.io/?{}", session_query(&sid)),
+        &[("Content-Type", "application/octet-stream")],
+        b"4hello",
+    )
+    .await;
+    assert_eq!(response.status, 400);
+    poll(address, &sid)
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn other_methods_on_a_session_are_refused() {
+    let address = start(quiet()).await;
+    let sid = handshake(address).await;
+    request(
+        address,
+        "PUT",
+        &format!("/engine.io/?{}", session_query(&sid)),
+        &[],
+        b"",
+    )
+    .await
+    .assert_error(3, "Bad request");
+    // The session stays open.
+    assert_ok(&send(address, &sid, "4still").await);
+}
+
+#[tokio::test]
+async fn a_close_packet_releases_the_pending_get_with_a_noop() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let mut socket = accept(&mut sockets).await;
+    let pending = poll_in_background(address, &sid);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Packets after the close are ignored (CL-03).
+    assert_ok(&send(address, &sid, "1\x1e4ignored").await);
+    assert_eq!(payload(&within(pending).await.unwrap()), "6");
+    assert_eq!(recv(&mut socket).await, None);
+    assert_eq!(socket.close_reason(), Some(CloseReason::TransportClose));
+    poll(address, &sid)
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn a_close_packet_without_a_pending_get_closes_the_session() {
+    let address = start(quiet()).await;
+    let sid = handshake(address).await;
+    assert_ok(&send(address, &sid, "1").await);
+    send(address, &sid, "4late")
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn a_server_close_writes_1_to_the_pending_get() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let socket = accept(&mut sockets).await;
+    let pending = poll_in_background(address, &sid);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    socket.close();
+    assert_eq!(payload(&within(pending).await.unwrap()), "1");
+    assert!(socket.send(text("gone")).is_err());
+    poll(address, &sid)
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn open_upgrade_and_noop_packets_are_ignored() {
+    let (address, mut sockets) = start_raw(quiet()).await;
+    let sid = handshake(address).await;
+    let mut socket = accept(&mut sockets).await;
+    assert_ok(&send(address, &sid, "0\x1e5\x1e6\x1e4after").await);
+    assert_eq!(recv(&mut socket).await, Some(text("after")));
+}

@@ -1,0 +1,315 @@
+//! Shared helpers for the Engine.IO server tests: a server on 127.0.0.1:0, a raw HTTP/1.1
+//! client over a TCP stream, and a raw WebSocket client. No Engine.IO client library is used.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use sio_reference::engine_io::Data;
+use sio_reference::server::engine_io::{Config, EngineIo, Socket, Sockets};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The longest any single wait in a test may take.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Awaits `future`, failing the test after [`WAIT`].
+pub async fn within<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, future)
+        .await
+        .expect("timed out waiting")
+}
+
+/// Timers short enough for heartbeat tests.
+pub fn fast() -> Config {
+    Config {
+        ping_interval: Duration::from_millis(300),
+        ping_timeout: Duration::from_millis(200),
+        upgrade_timeout: Duration::from_millis(500),
+        ..Config::default()
+    }
+}
+
+/// Timers long enough that no ping interferes with a test.
+pub fn quiet() -> Config {
+    Config {
+        ping_interval: Duration::from_millis(20_000),
+        ping_timeout: Duration::from_millis(10_000),
+        upgrade_timeout: Duration::from_millis(500),
+        ..Config::default()
+    }
+}
+
+/// Starts a server and hands its new sessions to the test.
+pub async fn start_raw(config: Config) -> (SocketAddr, Sockets) {
+    let (server, sockets) = EngineIo::new(config);
+    let (address, serving) = server.listen("127.0.0.1:0").await.unwrap();
+    tokio::spawn(serving);
+    (address, sockets)
+}
+
+/// Starts an echo server: every message is sent back.
+pub async fn start(config: Config) -> SocketAddr {
+    let (address, mut sockets) = start_raw(config).await;
+    tokio::spawn(async move {
+        while let Some(mut socket) = sockets.accept().await {
+            tokio::spawn(async move {
+                while let Some(data) = socket.recv().await {
+                    let _ = socket.send(data);
+                }
+            });
+        }
+    });
+    address
+}
+
+/// The next session of a [`start_raw`] server.
+pub async fn accept(sockets: &mut Sockets) -> Socket {
+    within(sockets.accept()).await.unwrap()
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap()
+    }
+
+    /// Asserts an official JSON error: 400, application/json, `{"code":N,"message":"…"}`.
+    pub fn assert_error(&self, code: u8, message: &str) {
+        assert_eq!(self.status, 400, "{self:?}");
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        assert_eq!(
+            self.text(),
+            format!(r#"{{"code":{code},"message":"{message}"}}"#)
+        );
+    }
+}
+
+/// Writes a raw request head (with `Connection: close`) and the given body bytes.
+pub async fn send_head(
+    address: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    content_length: Option<usize>,
+    body: &[u8],
+) -> TcpStream {
+    let mut stream = within(TcpStream::connect(address)).await.unwrap();
+    let mut head =
+        format!("{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(length) = content_length {
+        head.push_str(&format!("Content-Length: {length}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    stream
+}
+
+/// Reads a whole response from a `Connection: close` exchange.
+pub async fn read_response(mut stream: TcpStream) -> HttpResponse {
+    let mut raw = Vec::new();
+    within(stream.read_to_end(&mut raw)).await.unwrap();
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> HttpResponse {
+    let end = raw
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
+    let head = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|line| {
+            let (name, value) = line.split_once(':').unwrap();
+            (name.trim().to_owned(), value.trim().to_owned())
+        })
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    if let Some((_, length)) = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+    {
+        body.truncate(length.parse().unwrap());
+    }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// One request, one response.
+pub async fn request(
+    address: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
+    let length = (method != "GET").then_some(body.len());
+    let stream = send_head(address, method, target, headers, length, body).await;
+    read_response(stream).await
+}
+
+/// `GET /engine.io/?<query>`.
+pub async fn get(address: SocketAddr, query: &str) -> HttpResponse {
+    request(address, "GET", &format!("/engine.io/?{query}"), &[], b"").await
+}
+
+/// `POST /engine.io/?<query>` with a text body.
+pub async fn post(address: SocketAddr, query: &str, body: &str) -> HttpResponse {
+    request(
+        address,
+        "POST",
+        &format!("/engine.io/?{query}"),
+        &[("Content-Type", "text/plain;charset=UTF-8")],
+        body.as_bytes(),
+    )
+    .await
+}
+
+pub fn session_query(sid: &str) -> String {
+    format!("EIO=4&transport=polling&sid={sid}")
+}
+
+/// A polling GET on the session.
+pub async fn poll(address: SocketAddr, sid: &str) -> HttpResponse {
+    get(address, &session_query(sid)).await
+}
+
+/// A polling GET on the session, running in the background.
+pub fn poll_in_background(address: SocketAddr, sid: &str) -> tokio::task::JoinHandle<HttpResponse> {
+    let sid = sid.to_owned();
+    tokio::spawn(async move { poll(address, &sid).await })
+}
+
+/// A polling POST of `body` on the session.
+pub async fn send(address: SocketAddr, sid: &str, body: &str) -> HttpResponse {
+    post(address, &session_query(sid), body).await
+}
+
+/// Asserts `200 ok` for a POST.
+pub fn assert_ok(response: &HttpResponse) {
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.text(), "ok");
+    assert_eq!(response.header("content-type"), Some("text/html"));
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+}
+
+/// Asserts a 200 polling payload and returns its text.
+pub fn payload(response: &HttpResponse) -> &str {
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(
+        response.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    response.text()
+}
+
+/// The sid out of an open packet `0{"sid":"…",…}`.
+pub fn sid_of(open: &str) -> String {
+    let json: serde_json::Value =
+        serde_json::from_str(open.strip_prefix('0').expect("an open packet")).unwrap();
+    json["sid"].as_str().unwrap().to_owned()
+}
+
+/// A polling handshake; returns the sid.
+pub async fn handshake(address: SocketAddr) -> String {
+    let response = get(address, "EIO=4&transport=polling").await;
+    sid_of(payload(&response))
+}
+
+/// Opens a WebSocket on `/engine.io/?<query>`; `Err(status)` when the server refuses it.
+pub async fn ws_connect(address: SocketAddr, query: &str) -> Result<Ws, u16> {
+    let url = format!("ws://{address}/engine.io/?{query}");
+    match within(tokio_tungstenite::connect_async(url)).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(error) => panic!("websocket connect failed: {error}"),
+    }
+}
+
+/// A WebSocket-only session; returns it with its open packet.
+pub async fn ws_handshake(address: SocketAddr) -> (Ws, String) {
+    let mut ws = ws_connect(address, "EIO=4&transport=websocket")
+        .await
+        .unwrap();
+    let open = next_text(&mut ws).await;
+    (ws, open)
+}
+
+/// The next data frame (text or binary), skipping control frames; `None` on close.
+pub async fn next_frame(ws: &mut Ws) -> Option<Message> {
+    loop {
+        match within(ws.next()).await {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(message)) => return Some(message),
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+/// The next frame, which must be text.
+pub async fn next_text(ws: &mut Ws) -> String {
+    match next_frame(ws).await {
+        Some(Message::Text(text)) => text.as_str().to_owned(),
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+/// Asserts the server closes the WebSocket: a close frame (with no status) or the end.
+pub async fn assert_closed(ws: &mut Ws) {
+    loop {
+        match next_frame(ws).await {
+            None | Some(Message::Close(None)) => return,
+            Some(Message::Close(Some(frame))) => panic!("close frame with a status: {frame:?}"),
+            // Frames already in flight (a ping) may come first.
+            Some(Message::Text(text)) if text.as_str() == "2" => continue,
+            Some(other) => panic!("expected the close, got {other:?}"),
+        }
+    }
+}
+
+pub async fn ws_send(ws: &mut Ws, text: &str) {
+    within(ws.send(Message::text(text))).await.unwrap();
+}
+
+/// Receives the application's next message, or `None` once the session closed.
+pub async fn recv(socket: &mut Socket) -> Option<Data> {
+    within(socket.recv()).await
+}
+
+pub fn text(data: &str) -> Data {
+    Data::Text(data.to_owned())
+}
