@@ -157,9 +157,9 @@ impl EngineIo {
             (TransportKind::Polling, Some(session)) => match *request.method() {
                 Method::GET => polling::get(session).await,
                 Method::POST => polling::post(session, request).await,
-                // The official server answers 500 and keeps the session (PL-10); the spec
-                // knows only GET and POST, and a 500 would blame the server.
-                _ => response::error(ErrorCode::BadRequest),
+                // The spec knows only GET and POST and is silent on other methods, so this
+                // follows the official server: 500 with an empty body, the session kept (PL-10).
+                _ => response::status(StatusCode::INTERNAL_SERVER_ERROR),
             },
             (TransportKind::WebSocket, None) => self.websocket_handshake(request),
             (TransportKind::WebSocket, Some(session)) => self.upgrade(session, request),
