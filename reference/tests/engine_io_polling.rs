@@ -76,9 +76,7 @@ async fn a_second_get_is_refused_and_closes_the_session() {
     assert_eq!(payload(&within(first).await.unwrap()), "1");
     assert_eq!(recv(&mut socket).await, None);
     assert_eq!(socket.close_reason(), Some(CloseReason::TransportError));
-    poll(address, &sid)
-        .await
-        .assert_error(1, "Session ID unknown");
+    assert_session_gone(address, &sid).await;
 }
 
 #[tokio::test]
@@ -99,9 +97,7 @@ async fn a_second_post_is_refused_and_closes_the_session() {
     let second = send(address, &sid, "4b").await;
     assert_eq!(second.status, 400);
     assert!(second.body.is_empty());
-    poll(address, &sid)
-        .await
-        .assert_error(1, "Session ID unknown");
+    assert_session_gone(address, &sid).await;
 }
 
 #[tokio::test]
@@ -115,9 +111,7 @@ async fn an_invalid_packet_delivers_those_before_it_and_closes_the_session() {
     assert_eq!(recv(&mut socket).await, Some(text("a")));
     assert_eq!(recv(&mut socket).await, None);
     assert_eq!(socket.close_reason(), Some(CloseReason::ParseError));
-    poll(address, &sid)
-        .await
-        .assert_error(1, "Session ID unknown");
+    assert_session_gone(address, &sid).await;
 }
 
 #[tokio::test]
@@ -127,9 +121,7 @@ async fn malformed_payloads_are_refused() {
         let sid = handshake(address).await;
         let response = send(address, &sid, body).await;
         assert_eq!(response.status, 400, "{body:?}");
-        poll(address, &sid)
-            .await
-            .assert_error(1, "Session ID unknown");
+        assert_session_gone(address, &sid).await;
     }
 }
 
@@ -162,9 +154,7 @@ async fn an_octet_stream_post_is_refused_and_closes_the_session() {
     )
     .await;
     assert_eq!(response.status, 400);
-    poll(address, &sid)
-        .await
-        .assert_error(1, "Session ID unknown");
+    assert_session_gone(address, &sid).await;
 }
 
 #[tokio::test]
@@ -198,9 +188,7 @@ async fn a_close_packet_releases_the_pending_get_with_a_noop() {
     assert_eq!(payload(&within(pending).await.unwrap()), "6");
     assert_eq!(recv(&mut socket).await, None);
     assert_eq!(socket.close_reason(), Some(CloseReason::TransportClose));
-    poll(address, &sid)
-        .await
-        .assert_error(1, "Session ID unknown");
+    assert_session_gone(address, &sid).await;
 }
 
 #[tokio::test]
@@ -223,9 +211,7 @@ async fn a_server_close_writes_1_to_the_pending_get() {
     socket.close();
     assert_eq!(payload(&within(pending).await.unwrap()), "1");
     assert!(socket.send(text("gone")).is_err());
-    poll(address, &sid)
-        .await
-        .assert_error(1, "Session ID unknown");
+    assert_session_gone(address, &sid).await;
 }
 
 #[tokio::test]

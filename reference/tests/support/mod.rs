@@ -201,6 +201,13 @@ pub fn session_query(sid: &str) -> String {
 }
 
 /// A polling GET on the session.
+/// Asserts that the session is closed: a request with its sid gets `400 {"code":1,…}`.
+pub async fn assert_session_gone(address: SocketAddr, sid: &str) {
+    poll(address, sid)
+        .await
+        .assert_error(1, "Session ID unknown");
+}
+
 pub async fn poll(address: SocketAddr, sid: &str) -> HttpResponse {
     get(address, &session_query(sid)).await
 }
