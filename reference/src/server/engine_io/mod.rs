@@ -38,4 +38,4 @@ mod websocket;
 pub use config::{Config, TransportKind};
 pub use response::{Body, ErrorCode};
 pub use service::{EngineIo, Sockets};
-pub use session::{CloseReason, Socket, SocketClosed};
+pub use session::{CloseReason, Socket, SocketClosed, SocketHandle};

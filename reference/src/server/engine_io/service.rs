@@ -31,8 +31,11 @@ pub struct EngineIo {
 struct Inner {
     config: Arc<Config>,
     registry: Arc<Registry>,
-    sockets: mpsc::UnboundedSender<Socket>,
+    accept: Acceptor,
 }
+
+/// What the server does with each new session.
+type Acceptor = Box<dyn Fn(Socket) + Send + Sync>;
 
 impl std::fmt::Debug for EngineIo {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -87,14 +90,26 @@ impl EngineIo {
     /// A server with these options, and the stream of its new sessions.
     pub fn new(config: Config) -> (EngineIo, Sockets) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        let server = EngineIo {
+        let server = EngineIo::with_acceptor(config, move |socket| {
+            let _ = sender.send(socket);
+        });
+        (server, Sockets { receiver })
+    }
+
+    /// A server with these options that calls `accept` with each new session, as soon as its
+    /// handshake is answered. `accept` runs inside the request's task and should return
+    /// quickly, typically by spawning a task that owns the socket.
+    pub fn with_acceptor(
+        config: Config,
+        accept: impl Fn(Socket) + Send + Sync + 'static,
+    ) -> EngineIo {
+        EngineIo {
             inner: Arc::new(Inner {
                 config: Arc::new(config),
                 registry: Arc::new(Registry::default()),
-                sockets: sender,
+                accept: Box::new(accept),
             }),
-        };
-        (server, Sockets { receiver })
+        }
     }
 
     /// The server's options.
@@ -179,7 +194,7 @@ impl EngineIo {
             None,
         );
         session.start_heartbeat();
-        let _ = self.inner.sockets.send(socket);
+        (self.inner.accept)(socket);
         response::payload(&[open])
     }
 
@@ -208,7 +223,7 @@ impl EngineIo {
             outgoing_rx,
         ));
         session.start_heartbeat();
-        let _ = self.inner.sockets.send(socket);
+        (self.inner.accept)(socket);
         switching
     }
 

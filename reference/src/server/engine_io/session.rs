@@ -188,12 +188,21 @@ impl Session {
 
     /// Queues a packet for the client; false once the session is closed.
     pub(crate) fn send(&self, packet: Packet) -> bool {
+        self.send_all(std::iter::once(packet))
+    }
+
+    /// Queues packets for the client, under one lock so that nothing comes between them;
+    /// false once the session is closed.
+    pub(crate) fn send_all(&self, packets: impl IntoIterator<Item = Packet>) -> bool {
         let mut state = lock(&self.state);
         if state.closed.is_some() {
             return false;
         }
         if let Some(websocket) = &state.websocket {
-            if websocket.send(WsOut::Packet(packet)).is_ok() {
+            let sent = packets
+                .into_iter()
+                .all(|packet| websocket.send(WsOut::Packet(packet)).is_ok());
+            if sent {
                 return true;
             }
             // The writer gave up (a write timed out or failed): the transport is gone.
@@ -201,7 +210,7 @@ impl Session {
             self.close(CloseReason::TransportError);
             return false;
         }
-        state.buffer.push(packet);
+        state.buffer.extend(packets);
         if let Some(poll) = state.poll.take() {
             // A GET whose client went away leaves the buffer as it is.
             let _ = poll.send(Wake::Flush);
@@ -504,6 +513,61 @@ impl Socket {
     /// The next message from the client, or `None` once the session is closed.
     pub async fn recv(&mut self) -> Option<Data> {
         self.incoming.recv().await
+    }
+
+    /// Closes the session.
+    pub fn close(&self) {
+        self.session.close(CloseReason::ForcedClose);
+    }
+
+    /// Why the session closed, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.session.close_reason()
+    }
+
+    /// A cloneable handle that sends on and closes this session, for tasks other than the
+    /// one that receives.
+    pub fn handle(&self) -> SocketHandle {
+        SocketHandle {
+            session: Arc::clone(&self.session),
+        }
+    }
+}
+
+/// A cloneable handle on one Engine.IO session: it sends and closes, but does not receive
+/// (only the [`Socket`] does).
+#[derive(Clone)]
+pub struct SocketHandle {
+    session: Arc<Session>,
+}
+
+impl std::fmt::Debug for SocketHandle {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SocketHandle")
+            .field("sid", &self.session.sid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SocketHandle {
+    /// The session id, `sid`.
+    pub fn id(&self) -> &str {
+        &self.session.sid
+    }
+
+    /// Sends message packets with each of `data`, in order and with nothing else between
+    /// them (a Socket.IO packet and its binary attachments must stay together).
+    pub fn send_all(&self, data: impl IntoIterator<Item = Data>) -> Result<(), SocketClosed> {
+        let packets = data.into_iter().map(|data| Packet {
+            packet_type: PacketType::Message,
+            data,
+        });
+        if self.session.send_all(packets) {
+            Ok(())
+        } else {
+            Err(SocketClosed)
+        }
     }
 
     /// Closes the session.
