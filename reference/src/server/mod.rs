@@ -1,4 +1,5 @@
-//! Servers built on the I/O-free codecs: for now the Engine.IO protocol 4 server
-//! ([`engine_io`]), on hyper 1.x and tokio.
+//! Servers built on the I/O-free codecs, on hyper 1.x and tokio: the Engine.IO protocol 4
+//! server ([`engine_io`]) and the Socket.IO protocol 5 server on top of it ([`socket_io`]).
 
 pub mod engine_io;
+pub mod socket_io;

@@ -43,6 +43,14 @@ impl Value {
         }
     }
 
+    /// The value as `JSON.stringify` writes it, binary values as Node.js writes a `Buffer`
+    /// (`{"type":"Buffer","data":[…]}`).
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        super::json::write_value(self, &mut out, &mut super::json::BinaryValues::Inline);
+        out
+    }
+
     /// The string, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -93,5 +101,42 @@ impl From<Bytes> for Value {
 impl From<Vec<Value>> for Value {
     fn from(items: Vec<Value>) -> Self {
         Value::Array(items)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(flag: bool) -> Self {
+        Value::Bool(flag)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(number: i64) -> Self {
+        Value::Number(number.into())
+    }
+}
+
+impl From<u64> for Value {
+    fn from(number: u64) -> Self {
+        Value::Number(number.into())
+    }
+}
+
+impl From<i32> for Value {
+    fn from(number: i32) -> Self {
+        Value::Number(number.into())
+    }
+}
+
+/// A float as `JSON.stringify` sees it: NaN and the infinities become `null`.
+impl From<f64> for Value {
+    fn from(number: f64) -> Self {
+        serde_json::Number::from_f64(number).map_or(Value::Null, Value::Number)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(bytes: Vec<u8>) -> Self {
+        Value::Binary(Bytes::from(bytes))
     }
 }

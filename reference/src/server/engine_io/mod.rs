@@ -39,3 +39,5 @@ pub use config::{Config, TransportKind};
 pub use response::{Body, ErrorCode};
 pub use service::{EngineIo, Sockets};
 pub use session::{CloseReason, Socket, SocketClosed, SocketHandle};
+
+pub(crate) use handshake::generate_sid;

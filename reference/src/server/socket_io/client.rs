@@ -1,0 +1,260 @@
+//! The client: one Engine.IO connection and the namespaces it has joined. Its task decodes
+//! the client's packets and routes them, in arrival order.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::engine_io::Data;
+use crate::server::engine_io::{self, SocketHandle};
+use crate::socket_io::{Decoder, Packet, PacketType, ProtocolVersion, Value};
+
+use super::error::EmitError;
+use super::lock;
+use super::namespace::Namespace;
+use super::reason::DisconnectReason;
+use super::server::Shared;
+use super::socket::{Handshake, Socket};
+
+/// What the client task shares with the sockets: the way out, and who is joined.
+pub(crate) struct Client {
+    engine: SocketHandle,
+    joined: Mutex<HashMap<String, Socket>>,
+}
+
+impl Client {
+    /// Encodes and sends a packet, its attachments right after it.
+    pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
+        let encoded = packet.encode();
+        let messages = std::iter::once(Data::Text(encoded.text))
+            .chain(encoded.attachments.into_iter().map(Data::Binary));
+        self.engine
+            .send_all(messages)
+            .map_err(|_| EmitError::Disconnected)
+    }
+
+    pub(crate) fn leave(&self, namespace: &str) -> Option<Socket> {
+        lock(&self.joined).remove(namespace)
+    }
+
+    /// Sends DISCONNECT for every joined namespace, then closes the connection.
+    pub(crate) fn disconnect_all(&self) {
+        let sockets: Vec<Socket> = lock(&self.joined)
+            .drain()
+            .map(|(_, socket)| socket)
+            .collect();
+        for socket in &sockets {
+            let _ = socket.send(&Packet {
+                namespace: socket.namespace().name().to_owned(),
+                ..Packet::new(PacketType::Disconnect)
+            });
+        }
+        for socket in sockets {
+            socket.left(DisconnectReason::ServerNamespaceDisconnect);
+        }
+        self.engine.close();
+    }
+
+    fn joined(&self, namespace: &str) -> Option<Socket> {
+        lock(&self.joined).get(namespace).cloned()
+    }
+}
+
+/// Whether the connection goes on after a packet.
+enum Flow {
+    Continue,
+    /// The client broke the protocol: the whole connection closes.
+    Close,
+}
+
+/// Runs one connection until it closes.
+pub(crate) async fn run(mut engine: engine_io::Socket, shared: Arc<Shared>) {
+    let client = Arc::new(Client {
+        engine: engine.handle(),
+        joined: Mutex::default(),
+    });
+    let mut decoder =
+        Decoder::with_max_attachments(ProtocolVersion::V5, shared.config.max_attachments);
+    // The connect timeout runs until the first namespace is joined and is never re-armed
+    // (behaviors NS-09, NS-10).
+    let connect_timeout = tokio::time::sleep(shared.config.connect_timeout);
+    tokio::pin!(connect_timeout);
+    let mut awaiting_first_connect = true;
+    loop {
+        let data = tokio::select! {
+            data = engine.recv() => data,
+            () = &mut connect_timeout, if awaiting_first_connect => {
+                engine.close();
+                break;
+            }
+        };
+        let Some(data) = data else { break };
+        let decoded = match data {
+            Data::Text(text) => decoder.decode_text(&text),
+            Data::Binary(bytes) => decoder.decode_binary(bytes),
+        };
+        let flow = match decoded {
+            Ok(Some(packet)) => handle(&client, &shared, packet, &mut awaiting_first_connect).await,
+            Ok(None) => Flow::Continue,
+            // A packet that does not decode closes the whole connection (behaviors EV-11).
+            Err(error) => {
+                tracing::debug!(%error, "closing a connection after a packet that does not decode");
+                Flow::Close
+            }
+        };
+        if let Flow::Close = flow {
+            engine.close();
+            break;
+        }
+    }
+    let reason = match engine.close_reason() {
+        _ if shared.is_shutting_down() => DisconnectReason::ServerShuttingDown,
+        Some(reason) => DisconnectReason::from(reason),
+        None => DisconnectReason::ForcedClose,
+    };
+    let sockets: Vec<Socket> = lock(&client.joined)
+        .drain()
+        .map(|(_, socket)| socket)
+        .collect();
+    for socket in sockets {
+        socket.left(reason);
+    }
+}
+
+async fn handle(
+    client: &Arc<Client>,
+    shared: &Shared,
+    packet: Packet,
+    awaiting_first_connect: &mut bool,
+) -> Flow {
+    match packet.packet_type {
+        PacketType::Connect => match connect(client, shared, packet).await {
+            Some(joined) => {
+                *awaiting_first_connect &= !joined;
+                Flow::Continue
+            }
+            None => Flow::Close,
+        },
+        PacketType::Event | PacketType::BinaryEvent => with_socket(client, packet, event),
+        PacketType::Ack | PacketType::BinaryAck => with_socket(client, packet, ack),
+        PacketType::Disconnect => match client.leave(&packet.namespace) {
+            // The server answers nothing, and the connection stays open (behaviors DC-01).
+            Some(socket) => {
+                socket.left(DisconnectReason::ClientNamespaceDisconnect);
+                Flow::Continue
+            }
+            None => Flow::Close,
+        },
+        // Only servers send CONNECT_ERROR (behaviors NS-08).
+        PacketType::ConnectError => Flow::Close,
+    }
+}
+
+/// Runs `action` on the socket of a joined namespace; a packet for a namespace the client has
+/// not joined closes the connection (behaviors NS-07).
+fn with_socket(client: &Client, packet: Packet, action: fn(Socket, Packet)) -> Flow {
+    match client.joined(&packet.namespace) {
+        Some(socket) => {
+            action(socket, packet);
+            Flow::Continue
+        }
+        None => Flow::Close,
+    }
+}
+
+/// Dispatches an event. The decoder has checked that the payload is an array whose first
+/// element is a string or a number; a number is delivered as its text (behaviors EV-02).
+fn event(socket: Socket, packet: Packet) {
+    let Some(Value::Array(mut items)) = packet.data else {
+        return;
+    };
+    if items.is_empty() {
+        return;
+    }
+    let name = match items.remove(0) {
+        Value::String(name) => name,
+        other => other.to_json(),
+    };
+    socket.dispatch(&name, items, packet.id);
+}
+
+fn ack(socket: Socket, packet: Packet) {
+    let (Some(id), arguments) = (packet.id, packet.data) else {
+        return;
+    };
+    let arguments = match arguments {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    socket.acknowledged(id, arguments);
+}
+
+/// Handles a CONNECT: `Some(true)` when the namespace was joined, `Some(false)` when it was
+/// refused with a CONNECT_ERROR, `None` when the connection must close.
+async fn connect(client: &Arc<Client>, shared: &Shared, packet: Packet) -> Option<bool> {
+    let name = packet.namespace;
+    // A second CONNECT to a joined namespace closes the connection (behaviors NS-06).
+    if client.joined(&name).is_some() {
+        return None;
+    }
+    let Some(namespace) = shared.namespaces.for_connect(&name) else {
+        refuse(
+            client,
+            &name,
+            Value::Object(vec![message("Invalid namespace")]),
+        );
+        return Some(false);
+    };
+    let handshake = Handshake {
+        namespace: name.clone(),
+        auth: packet.data.unwrap_or(Value::Object(Vec::new())),
+        engine_id: client.engine.id().to_owned(),
+    };
+    for middleware in namespace.middlewares() {
+        if let Err(refusal) = middleware(handshake.clone()).await {
+            refuse(client, &name, refusal.payload());
+            return Some(false);
+        }
+    }
+    // The connection may have closed while the middlewares ran: then nothing is sent
+    // (behaviors NS-18).
+    if client.engine.close_reason().is_some() {
+        return None;
+    }
+    Some(join(client, &namespace, handshake).is_some())
+}
+
+fn message(text: &str) -> (String, Value) {
+    ("message".to_owned(), Value::from(text))
+}
+
+/// Answers a CONNECT with a CONNECT_ERROR; the connection stays open (behaviors NS-04, NS-14).
+fn refuse(client: &Client, namespace: &str, payload: Value) {
+    let _ = client.send(&Packet {
+        namespace: namespace.to_owned(),
+        data: Some(payload),
+        ..Packet::new(PacketType::ConnectError)
+    });
+}
+
+/// Creates the socket, answers the CONNECT with its id, then runs the connection handlers, so
+/// that the answer precedes anything they emit (behaviors NS-01, NS-16).
+fn join(client: &Arc<Client>, namespace: &Namespace, handshake: Handshake) -> Option<Socket> {
+    let id = engine_io::generate_sid()?;
+    let answer = Packet {
+        namespace: namespace.name().to_owned(),
+        data: Some(Value::Object(vec![(
+            "sid".to_owned(),
+            Value::from(id.as_str()),
+        )])),
+        ..Packet::new(PacketType::Connect)
+    };
+    client.send(&answer).ok()?;
+    let socket = Socket::new(id, namespace.clone(), handshake, Arc::clone(client));
+    lock(&client.joined).insert(namespace.name().to_owned(), socket.clone());
+    namespace.add_socket(&socket);
+    socket.join(socket.id().to_owned());
+    for handler in namespace.connection_handlers() {
+        handler(socket.clone());
+    }
+    Some(socket)
+}
