@@ -9,8 +9,9 @@
 //! - [`engine_io`]: Engine.IO packets and polling payloads, for both protocol versions. I/O free.
 //! - [`socket_io`]: Socket.IO packets, their JSON-with-binary data model ([`socket_io::Value`]),
 //!   the encoder and the stateful decoder that reassembles binary attachments. I/O free.
-//! - [`server`]: servers on hyper and tokio; for now the Engine.IO protocol 4 server
-//!   ([`server::engine_io`]).
+//! - [`server`]: servers on hyper and tokio: the Engine.IO protocol 4 server
+//!   ([`server::engine_io`]) and the Socket.IO protocol 5 server on it ([`server::socket_io`]).
+//! - [`fixture`]: the fixture server the suite runs against, built on those servers.
 //!
 //! Every decoder refuses malformed input with a precise [`Error`], never a panic, because the
 //! input comes from the network.
@@ -20,6 +21,7 @@
 
 pub mod engine_io;
 mod error;
+pub mod fixture;
 pub mod server;
 pub mod socket_io;
 

@@ -1,0 +1,243 @@
+//! The fixture server: the contract every server under test implements for the suite, served
+//! by the reference implementation.
+//!
+//! At `/socket.io/` it is the official Socket.IO test suite's server:
+//!
+//! - on connection to `/` or `/custom`, it emits `auth` with the CONNECT payload;
+//! - `message` is answered with `message-back` and the same arguments;
+//! - `message-with-ack` is acknowledged with its arguments;
+//! - `emit-with-ack` is re-emitted to the client with an acknowledgement request, and whatever
+//!   the client acknowledges comes back as another `emit-with-ack` (the event socketioxide's
+//!   copy of the suite adds);
+//! - any other namespace is refused with `Invalid namespace`.
+//!
+//! Extended behaviours, for the suite's optional cases:
+//!
+//! - `disconnect-me`: the server leaves the namespace (a DISCONNECT packet);
+//! - `close-me`: the server closes the whole connection (DISCONNECT for each namespace, then the
+//!   Engine.IO close);
+//! - `join` with a room name: the socket joins it, and the event is acknowledged if asked;
+//! - `to-room` with a room name, an event name and arguments: the event goes to the room's other
+//!   sockets;
+//! - namespace `/refused`: every CONNECT is refused by a middleware, with message `refused` and
+//!   data `{"reason":"testing"}`;
+//! - namespaces `/dynamic-<anything>`: created on first CONNECT, behaving as `/custom`.
+//!
+//! At `/engine.io/` it is an Engine.IO server that echoes every message, text or binary.
+//!
+//! Its options default to the contract's: `pingInterval` 300 ms, `pingTimeout` 200 ms,
+//! `maxPayload` 1 000 000, `connectTimeout` 1000 ms, CORS for any origin.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::server::engine_io::{self, Body, EngineIo};
+use crate::server::socket_io::{self, ConnectError, Socket, SocketIo};
+use crate::socket_io::Value;
+
+/// The fixture's options; the defaults are the contract's.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `pingInterval`. Default 300 ms.
+    pub ping_interval: Duration,
+    /// `pingTimeout`. Default 200 ms.
+    pub ping_timeout: Duration,
+    /// `maxPayload` (`maxHttpBufferSize`). Default 1 000 000.
+    pub max_payload: usize,
+    /// `connectTimeout`. Default 1000 ms.
+    pub connect_timeout: Duration,
+    /// `upgradeTimeout`. Default 10 000 ms, the official default.
+    pub upgrade_timeout: Duration,
+    /// How long the server waits for the client's acknowledgement of `emit-with-ack`.
+    /// Default 1000 ms.
+    pub ack_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ping_interval: Duration::from_millis(300),
+            ping_timeout: Duration::from_millis(200),
+            max_payload: 1_000_000,
+            connect_timeout: Duration::from_millis(1000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            ack_timeout: Duration::from_millis(1000),
+        }
+    }
+}
+
+impl Options {
+    fn engine_config(&self, path: &str) -> engine_io::Config {
+        engine_io::Config {
+            path: path.to_owned(),
+            ping_interval: self.ping_interval,
+            ping_timeout: self.ping_timeout,
+            upgrade_timeout: self.upgrade_timeout,
+            max_http_buffer_size: self.max_payload,
+            ..engine_io::Config::default()
+        }
+    }
+}
+
+/// The fixture server: the Socket.IO contract at `/socket.io/` and the Engine.IO echo at
+/// `/engine.io/`, on one address.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use sio_reference::fixture::{Fixture, Options};
+///
+/// let (address, serving) = Fixture::new(Options::default()).listen("127.0.0.1:0").await?;
+/// tokio::spawn(serving);
+/// println!("the fixture listens on http://{address}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    io: SocketIo,
+    echo: EngineIo,
+}
+
+impl Fixture {
+    /// The fixture with these options.
+    pub fn new(options: Options) -> Fixture {
+        let io = SocketIo::new(socket_io::Config {
+            engine: options.engine_config("/socket.io/"),
+            connect_timeout: options.connect_timeout,
+            ..socket_io::Config::default()
+        });
+        install_handlers(&io, options.ack_timeout);
+        let echo = EngineIo::with_acceptor(options.engine_config("/engine.io/"), |mut socket| {
+            tokio::spawn(async move {
+                while let Some(data) = socket.recv().await {
+                    if socket.send(data).is_err() {
+                        break;
+                    }
+                }
+            });
+        });
+        Fixture { io, echo }
+    }
+
+    /// The Socket.IO server at `/socket.io/`.
+    pub fn socket_io(&self) -> &SocketIo {
+        &self.io
+    }
+
+    /// Answers one request: Socket.IO, the Engine.IO echo, or `404`.
+    pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        if self.io.engine().handles(&request) {
+            self.io.engine().handle(request).await
+        } else {
+            // The echo server answers 404 outside its own path.
+            self.echo.handle(request).await
+        }
+    }
+
+    /// Serves HTTP/1.1 connections from `listener`, with upgrades.
+    pub async fn serve(self, listener: TcpListener) -> io::Result<()> {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let fixture = self.clone();
+            tokio::spawn(async move {
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), fixture)
+                    .with_upgrades();
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+        }
+    }
+
+    /// Binds `address` and serves it; returns the bound address and the serving future.
+    pub async fn listen(
+        self,
+        address: impl ToSocketAddrs,
+    ) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>>)> {
+        let listener = TcpListener::bind(address).await?;
+        let bound = listener.local_addr()?;
+        Ok((bound, self.serve(listener)))
+    }
+}
+
+impl hyper::service::Service<Request<Incoming>> for Fixture {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let fixture = self.clone();
+        Box::pin(async move { Ok(fixture.handle(request).await) })
+    }
+}
+
+fn install_handlers(io: &SocketIo, ack_timeout: Duration) {
+    io.on_connection(move |socket| {
+        emit_auth(&socket);
+        socket.on("message", |socket, arguments, _ack| {
+            let _ = socket.emit("message-back", arguments);
+        });
+        socket.on("message-with-ack", |_socket, arguments, ack| {
+            if let Some(ack) = ack {
+                let _ = ack.send(arguments);
+            }
+        });
+        socket.on("emit-with-ack", move |socket, arguments, _ack| {
+            tokio::spawn(async move {
+                let reply = socket
+                    .emit_with_ack("emit-with-ack", arguments, ack_timeout)
+                    .await;
+                if let Ok(reply) = reply {
+                    let _ = socket.emit("emit-with-ack", reply);
+                }
+            });
+        });
+        install_extended_handlers(&socket);
+    });
+    io.of("/custom").on_connection(|socket| emit_auth(&socket));
+    io.of("/refused").use_middleware(|_handshake| async {
+        Err(ConnectError::new("refused").with_data(Value::Object(vec![(
+            "reason".to_owned(),
+            Value::from("testing"),
+        )])))
+    });
+    io.of_dynamic(|name| name.starts_with("/dynamic-"))
+        .on_connection(|socket| emit_auth(&socket));
+}
+
+fn emit_auth(socket: &Socket) {
+    let _ = socket.emit("auth", vec![socket.handshake().auth.clone()]);
+}
+
+fn install_extended_handlers(socket: &Socket) {
+    socket.on("disconnect-me", |socket, _arguments, _ack| socket.disconnect());
+    socket.on("close-me", |socket, _arguments, _ack| socket.close_connection());
+    socket.on("join", |socket, arguments, ack| {
+        if let Some(room) = arguments.first().and_then(Value::as_str) {
+            socket.join(room);
+        }
+        if let Some(ack) = ack {
+            let _ = ack.send(Vec::new());
+        }
+    });
+    socket.on("to-room", |socket, mut arguments, _ack| {
+        if arguments.len() < 2 {
+            return;
+        }
+        let rest = arguments.split_off(2);
+        if let (Some(room), Some(event)) = (arguments[0].as_str(), arguments[1].as_str()) {
+            let _ = socket.to(room).emit(event, rest);
+        }
+    });
+}
