@@ -6,8 +6,19 @@
 //! - [`vectors`]: the language-neutral packet vectors under `vectors/` at the repository's root
 //!   (Engine.IO v3/v4 packets and payloads, Socket.IO v4/v5 packets, inputs that must be
 //!   rejected), loaded into typed values with errors that name the file, line and column.
+//! - [`scenario`]: the scenarios under `suite/scenarios/`, one behaviour per file, expanded over
+//!   their transports and protocol versions into cases.
+//! - [`requirements`]: the requirements catalogue under `suite/requirements/` that scenarios
+//!   cover.
+//! - [`engine`]: the replay engine that runs a case against a target and returns its verdict,
+//!   the failing step and the wire transcript.
+//! - [`yaml`]: the YAML reading shared by all of them, with located errors.
 //!
 //! The suite never judges with the reference implementation's codec: vectors and scenarios are
 //! written from the specs as wire text and bytes.
 
+pub mod engine;
+pub mod requirements;
+pub mod scenario;
 pub mod vectors;
+pub mod yaml;

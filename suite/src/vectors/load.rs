@@ -1,38 +1,14 @@
 //! Reading vector files, with errors that say where and what.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
 use super::model::*;
-
-/// A vector file that could not be loaded: where, and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct LoadError {
-    /// The file.
-    pub path: PathBuf,
-    /// The 1-based line, when known.
-    pub line: Option<usize>,
-    /// The 1-based column, when known.
-    pub column: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        write!(f, ": {}", self.message)
-    }
-}
+use crate::yaml::line_of;
+pub use crate::yaml::LoadError;
+pub(super) use crate::yaml::{parse_yaml, yaml_files};
 
 /// The `vectors/` folder of this repository.
 pub fn default_dir() -> PathBuf {
@@ -100,19 +76,6 @@ pub fn load_file(path: &Path) -> Result<Vec<Vector>, LoadError> {
         .collect()
 }
 
-/// Parses YAML into `T`, locating any error in the file.
-pub(super) fn parse_yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, LoadError> {
-    yaml_serde::from_str(text).map_err(|error| {
-        let location = error.location();
-        LoadError {
-            path: path.to_owned(),
-            line: location.as_ref().map(|location| location.line()),
-            column: location.as_ref().map(|location| location.column()),
-            message: error.to_string(),
-        }
-    })
-}
-
 fn check_vector(raw: RawVector, protocol: Protocol, version: u8) -> Result<Vector, String> {
     let prefix = format!("{}/", protocol.id_prefix(version));
     if !raw.id.starts_with(&prefix) {
@@ -168,38 +131,4 @@ fn check_vector(raw: RawVector, protocol: Protocol, version: u8) -> Result<Vecto
 
 fn from_json<T: DeserializeOwned>(value: serde_json::Value, field: &str) -> Result<T, String> {
     serde_json::from_value(value).map_err(|error| format!("`{field}`: {error}"))
-}
-
-/// The 1-based line of the first line containing `needle`.
-fn line_of(text: &str, needle: &str) -> Option<usize> {
-    text.lines()
-        .position(|line| line.contains(needle))
-        .map(|index| index + 1)
-}
-
-/// Every `*.yaml` file under `dir`, in path order, skipping the JSON mirror.
-pub(super) fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(folder) = pending.pop() {
-        let entries = std::fs::read_dir(&folder).map_err(|error| LoadError {
-            path: folder.clone(),
-            line: None,
-            column: None,
-            message: format!("cannot list: {error}"),
-        })?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|extension| extension == "yaml")
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }

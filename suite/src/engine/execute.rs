@@ -1,0 +1,767 @@
+//! The step interpreter: runs a case's steps in order against a target, keeping the actors'
+//! sessions, connections, background requests and WebSockets.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::error::{millis, StepError};
+use super::http::{self, HttpRequest, HttpResponse, KeptConnection};
+use super::inbox::{Inbox, Incoming, Next};
+use super::matching::{match_body, match_data, MatchError};
+use super::session::{Session, SessionSetup};
+use super::target::{RunOptions, Target};
+use super::transcript::EventKind;
+use super::vars::Vars;
+use super::websocket::{self, WsConnection, WsOpen, WsRequest};
+use super::wire::{AbortOnDrop, Wire};
+use crate::scenario::{
+    Action, Case, ConnectionMode, Data, Endpoint, Heartbeat, OpenStep, Pattern, PendingStep,
+    RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step, TimingOptions, WebsocketExpect,
+    WebsocketOutcome, WebsocketStep, Window,
+};
+
+/// A background request: running, or finished early (seen by `pending`).
+struct Background {
+    task: AbortOnDrop<Result<HttpResponse, StepError>>,
+    finished: Option<Result<HttpResponse, StepError>>,
+}
+
+/// A raw WebSocket and its inbox.
+struct RawSocket {
+    connection: WsConnection,
+    inbox: Inbox,
+}
+
+/// The state of one case run.
+pub(crate) struct Execution<'a> {
+    case: &'a Case,
+    target: &'a Target,
+    options: &'a RunOptions,
+    wire: Wire,
+    vars: Vars,
+    sessions: HashMap<String, Session>,
+    kept: HashMap<String, Option<KeptConnection>>,
+    background: HashMap<String, Background>,
+    sockets: HashMap<String, RawSocket>,
+}
+
+/// The step that failed and why.
+pub(crate) type StepFailure = (usize, StepError);
+
+impl<'a> Execution<'a> {
+    pub(crate) fn new(
+        case: &'a Case,
+        target: &'a Target,
+        options: &'a RunOptions,
+        wire: Wire,
+    ) -> Execution<'a> {
+        Execution {
+            vars: initial_vars(case, target),
+            case,
+            target,
+            options,
+            wire,
+            sessions: HashMap::new(),
+            kept: HashMap::new(),
+            background: HashMap::new(),
+            sockets: HashMap::new(),
+        }
+    }
+
+    /// Runs every step; stops at the first that fails.
+    pub(crate) async fn run(&mut self) -> Result<(), StepFailure> {
+        for (index, step) in self.case.scenario.steps.iter().enumerate() {
+            self.wire.recorder.record(
+                &step.actor,
+                "step",
+                EventKind::Step {
+                    number: index + 1,
+                    keyword: step.action.keyword().to_owned(),
+                },
+            );
+            self.step(step).await.map_err(|error| (index, error))?;
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), StepError> {
+        let clock = StepClock::start(self.options, self.target, step.within.as_ref());
+        match &step.action {
+            Action::Open(open) => self.open(step, open, &clock).await,
+            Action::Send(packets) => {
+                let packets = self.substitute_data(packets)?;
+                self.session(step)?.send(&packets, clock.deadline).await
+            }
+            Action::Receive(patterns) => self.receive(step, patterns, &clock).await,
+            Action::Silence(duration) => {
+                let duration = duration.eval(&self.target.options);
+                let inbox = &mut self.session_mut(step)?.inbox;
+                expect_silence(inbox, duration, "packet").await
+            }
+            Action::Closed => {
+                let inbox = &mut self.session_mut(step)?.inbox;
+                expect_closed(inbox, &clock, "the session closed").await
+            }
+            Action::Wait(duration) => {
+                let duration = self.options.scaled(duration.eval(&self.target.options));
+                tokio::time::sleep(duration).await;
+                Ok(())
+            }
+            Action::Request(request) => self.request(step, request, &clock).await,
+            Action::Response(response) => self.response(response, &clock).await,
+            Action::Pending(pending) => self.pending(pending).await,
+            Action::Websocket(websocket) => self.websocket(step, websocket, &clock).await,
+            Action::WsSend(send) => {
+                let data = self.substitute_one(&send.data)?;
+                let socket = self.socket(step, send.on.as_ref())?;
+                socket.connection.send(&data, clock.deadline).await
+            }
+            Action::WsReceive(receive) => {
+                let name = socket_name(step, receive.on.as_ref());
+                let mut vars = std::mem::take(&mut self.vars);
+                let result = match self.sockets.get_mut(&name) {
+                    Some(socket) => {
+                        expect_data(
+                            &mut socket.inbox,
+                            &receive.frame,
+                            &mut vars,
+                            &clock,
+                            "frame",
+                        )
+                        .await
+                    }
+                    None => Err(no_socket(&name)),
+                };
+                self.vars = vars;
+                result
+            }
+            Action::WsSilence(silence) => {
+                let duration = silence.duration.eval(&self.target.options);
+                let socket = self.socket_mut(step, silence.on.as_ref())?;
+                expect_silence(&mut socket.inbox, duration, "frame").await
+            }
+            Action::WsClose(close) => {
+                let socket = self.socket(step, close.on.as_ref())?;
+                socket.connection.close(close.code, clock.deadline).await
+            }
+            Action::WsClosed(closed) => {
+                let socket = self.socket_mut(step, closed.on.as_ref())?;
+                expect_closed(&mut socket.inbox, &clock, "the WebSocket closed").await
+            }
+        }
+    }
+
+    async fn open(
+        &mut self,
+        step: &Step,
+        open: &OpenStep,
+        clock: &StepClock,
+    ) -> Result<(), StepError> {
+        let Some(transport) = self.case.variant.transport else {
+            return Err(StepError::Invalid(
+                "`open` needs a transport axis".to_owned(),
+            ));
+        };
+        let options = &self.target.options;
+        let poll_timeout = self
+            .options
+            .scaled(options.ping_interval + options.ping_timeout + self.options.step_timeout);
+        let extra_query = open
+            .query
+            .as_deref()
+            .map(|query| self.vars.substitute(query))
+            .transpose()?;
+        let path = self.endpoint_path().to_owned();
+        let setup = SessionSetup {
+            actor: &step.actor,
+            path: &path,
+            eio: self.case.variant.eio,
+            transport,
+            auto_pong: self.case.scenario.heartbeat == Heartbeat::Auto,
+            extra_query,
+            open_json: open
+                .expect
+                .clone()
+                .unwrap_or_else(|| json!({"sid": "$string", "$extra": true})),
+            poll_timeout,
+            deadline: clock.deadline,
+        };
+        let session = Session::open(&self.wire, &setup, &mut self.vars).await?;
+        self.vars.set(
+            format!("{}.sid", step.actor),
+            Value::from(session.sid.clone()),
+        );
+        self.sessions.insert(step.actor.clone(), session);
+        clock.check_min()
+    }
+
+    async fn receive(
+        &mut self,
+        step: &Step,
+        patterns: &[Pattern],
+        clock: &StepClock,
+    ) -> Result<(), StepError> {
+        let mut vars = std::mem::take(&mut self.vars);
+        let result = match self.sessions.get_mut(&step.actor) {
+            None => Err(no_session(&step.actor)),
+            Some(session) if step.any_order => {
+                expect_unordered(&mut session.inbox, patterns, &mut vars, clock).await
+            }
+            Some(session) => {
+                let mut result = Ok(());
+                for pattern in patterns {
+                    result =
+                        expect_data(&mut session.inbox, pattern, &mut vars, clock, "packet").await;
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                result
+            }
+        };
+        self.vars = vars;
+        result?;
+        clock.check_min()
+    }
+
+    async fn request(
+        &mut self,
+        step: &Step,
+        request: &RequestStep,
+        clock: &StepClock,
+    ) -> Result<(), StepError> {
+        if let Some(name) = &request.name {
+            let wire = self.wire.clone();
+            let actor = step.actor.clone();
+            let built = self.build_request(request)?;
+            // A background request may be held as long as a poll.
+            let options = &self.target.options;
+            let deadline = Instant::now()
+                + self.options.scaled(
+                    options.ping_interval + options.ping_timeout + self.options.step_timeout,
+                );
+            let task = tokio::spawn(async move {
+                match built {
+                    Built::Http(request) => {
+                        http::send_fresh(&wire, &actor, &request, deadline).await
+                    }
+                    Built::Raw(raw) => http::send_raw(&wire, &actor, &raw, deadline).await,
+                }
+            });
+            self.background.insert(
+                name.clone(),
+                Background {
+                    task: AbortOnDrop(task),
+                    finished: None,
+                },
+            );
+            return Ok(());
+        }
+        let response = match self.build_request(request)? {
+            Built::Raw(raw) => http::send_raw(&self.wire, &step.actor, &raw, clock.deadline).await,
+            Built::Http(built) => match request.connection {
+                ConnectionMode::Fresh => {
+                    http::send_fresh(&self.wire, &step.actor, &built, clock.deadline).await
+                }
+                ConnectionMode::Keep => {
+                    let kept = self.kept.entry(step.actor.clone()).or_default();
+                    http::send_kept(&self.wire, &step.actor, kept, &built, clock.deadline).await
+                }
+            },
+        }?;
+        if let Some(expect) = &request.expect {
+            check_response(expect, &response, &mut self.vars)?;
+        }
+        clock.check_min()
+    }
+
+    fn build_request(&self, request: &RequestStep) -> Result<Built, StepError> {
+        if let Some(raw) = &request.raw {
+            return Ok(Built::Raw(self.vars.substitute(raw)?.into_bytes()));
+        }
+        let path = match &request.path {
+            Some(path) => self.vars.substitute(path)?,
+            None => self.endpoint_path().to_owned(),
+        };
+        let target = match &request.query {
+            Some(query) => format!("{path}?{}", self.vars.substitute(query)?),
+            None => path,
+        };
+        let headers = request
+            .headers
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), self.vars.substitute(value)?)))
+            .collect::<Result<Vec<_>, StepError>>()?;
+        let body = match &request.body {
+            None => Vec::new(),
+            Some(data) => match self.substitute_one(data)? {
+                Data::Text(text) => text.into_bytes(),
+                Data::Binary(bytes) => bytes,
+            },
+        };
+        Ok(Built::Http(HttpRequest {
+            method: request.method.clone(),
+            target,
+            headers,
+            body,
+        }))
+    }
+
+    async fn response(
+        &mut self,
+        response: &ResponseStep,
+        clock: &StepClock,
+    ) -> Result<(), StepError> {
+        let Some(mut background) = self.background.remove(&response.request) else {
+            return Err(StepError::Invalid(format!(
+                "the request {:?} was already awaited",
+                response.request
+            )));
+        };
+        let started = Instant::now();
+        let result = match background.finished.take() {
+            Some(result) => result,
+            None => match tokio::time::timeout_at(clock.deadline, &mut background.task.0).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(join_error)) => Err(StepError::Invalid(format!(
+                    "the request task failed: {join_error}"
+                ))),
+                Err(_) => Err(StepError::nothing_within(
+                    format!("a response to {:?}", response.request),
+                    started.elapsed(),
+                )),
+            },
+        };
+        let http_response = result?;
+        if let Some(expect) = &response.expect {
+            check_response(expect, &http_response, &mut self.vars)?;
+        }
+        clock.check_min()
+    }
+
+    async fn pending(&mut self, pending: &PendingStep) -> Result<(), StepError> {
+        let duration = pending.duration.eval(&self.target.options);
+        let Some(background) = self.background.get_mut(&pending.request) else {
+            return Err(StepError::Invalid(format!(
+                "the request {:?} was already awaited",
+                pending.request
+            )));
+        };
+        if background.finished.is_some() {
+            return Err(StepError::unmet(
+                format!("{:?} still unanswered", pending.request),
+                "it was answered",
+            ));
+        }
+        let started = Instant::now();
+        match tokio::time::timeout(duration, &mut background.task.0).await {
+            Err(_) => Ok(()),
+            Ok(joined) => {
+                let result = joined.unwrap_or_else(|error| {
+                    Err(StepError::Invalid(format!(
+                        "the request task failed: {error}"
+                    )))
+                });
+                let actual = match &result {
+                    Ok(response) => format!(
+                        "answered after {}: {}",
+                        millis(started.elapsed()),
+                        response.describe()
+                    ),
+                    Err(error) => format!("ended after {}: {error:?}", millis(started.elapsed())),
+                };
+                background.finished = Some(result);
+                Err(StepError::unmet(
+                    format!(
+                        "{:?} still unanswered after {}",
+                        pending.request,
+                        millis(duration)
+                    ),
+                    actual,
+                ))
+            }
+        }
+    }
+
+    async fn websocket(
+        &mut self,
+        step: &Step,
+        websocket: &WebsocketStep,
+        clock: &StepClock,
+    ) -> Result<(), StepError> {
+        let name = websocket.name.clone().unwrap_or_else(|| step.actor.clone());
+        let path = match &websocket.path {
+            Some(path) => self.vars.substitute(path)?,
+            None => self.endpoint_path().to_owned(),
+        };
+        let target = match &websocket.query {
+            Some(query) => format!("{path}?{}", self.vars.substitute(query)?),
+            None => path,
+        };
+        let headers = websocket
+            .headers
+            .iter()
+            .map(|(key, value)| Ok((key.clone(), self.vars.substitute(value)?)))
+            .collect::<Result<Vec<_>, StepError>>()?;
+        let request = WsRequest {
+            actor: &step.actor,
+            channel: format!("ws:{name}"),
+            target,
+            headers,
+            auto_pong: self.case.scenario.heartbeat == Heartbeat::Auto,
+        };
+        let (sender, inbox) = Inbox::new();
+        let opened = websocket::open(&self.wire, request, sender, clock.deadline).await?;
+        let outcome = match websocket.expect {
+            WebsocketExpect::Default | WebsocketExpect::Outcome(WebsocketOutcome::Accepted) => {
+                accepted(opened)
+            }
+            WebsocketExpect::Outcome(WebsocketOutcome::Rejected) => {
+                return rejected(opened, inbox, clock).await;
+            }
+            WebsocketExpect::Refused { status } => {
+                return refused_with(opened, status);
+            }
+        };
+        let connection = outcome?;
+        self.sockets.insert(name, RawSocket { connection, inbox });
+        clock.check_min()
+    }
+
+    fn endpoint_path(&self) -> &str {
+        match self.case.scenario.endpoint {
+            Endpoint::EngineIo => &self.target.engine_io_path,
+            Endpoint::SocketIo => &self.target.socket_io_path,
+        }
+    }
+
+    fn session(&self, step: &Step) -> Result<&Session, StepError> {
+        self.sessions
+            .get(&step.actor)
+            .ok_or_else(|| no_session(&step.actor))
+    }
+
+    fn session_mut(&mut self, step: &Step) -> Result<&mut Session, StepError> {
+        self.sessions
+            .get_mut(&step.actor)
+            .ok_or_else(|| no_session(&step.actor))
+    }
+
+    fn socket(&self, step: &Step, on: Option<&String>) -> Result<&RawSocket, StepError> {
+        let name = socket_name(step, on);
+        self.sockets.get(&name).ok_or_else(|| no_socket(&name))
+    }
+
+    fn socket_mut(
+        &mut self,
+        step: &Step,
+        on: Option<&String>,
+    ) -> Result<&mut RawSocket, StepError> {
+        let name = socket_name(step, on);
+        self.sockets.get_mut(&name).ok_or_else(|| no_socket(&name))
+    }
+
+    fn substitute_one(&self, data: &Data) -> Result<Data, StepError> {
+        match data {
+            Data::Text(text) => Ok(Data::Text(self.vars.substitute(text)?)),
+            Data::Binary(bytes) => Ok(Data::Binary(bytes.clone())),
+        }
+    }
+
+    fn substitute_data(&self, packets: &[Data]) -> Result<Vec<Data>, StepError> {
+        packets
+            .iter()
+            .map(|data| self.substitute_one(data))
+            .collect()
+    }
+}
+
+/// A request ready to go.
+enum Built {
+    Http(HttpRequest),
+    Raw(Vec<u8>),
+}
+
+/// When a step started, by when it must be done, and how early its event may come.
+struct StepClock {
+    started: Instant,
+    deadline: Instant,
+    min: Option<Duration>,
+}
+
+impl StepClock {
+    fn start(options: &RunOptions, target: &Target, window: Option<&Window>) -> StepClock {
+        let started = Instant::now();
+        let max = window
+            .and_then(|window| window.max.as_ref())
+            .map(|max| max.eval(&target.options))
+            .unwrap_or(options.step_timeout);
+        StepClock {
+            started,
+            deadline: started + options.scaled(max),
+            min: window
+                .and_then(|window| window.min.as_ref())
+                .map(|min| min.eval(&target.options)),
+        }
+    }
+
+    fn waited(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Fails when the awaited event came before the window opened.
+    fn check_min(&self) -> Result<(), StepError> {
+        match self.min {
+            Some(min) if self.waited() < min => Err(StepError::unmet(
+                format!("not before {}", millis(min)),
+                format!("after {}", millis(self.waited())),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn initial_vars(case: &Case, target: &Target) -> Vars {
+    let mut vars = Vars::default();
+    let options = &target.options;
+    for name in crate::scenario::OptionName::ALL {
+        let millis = options.option(name).as_millis();
+        vars.set(
+            name.as_str(),
+            Value::from(u64::try_from(millis).unwrap_or(u64::MAX)),
+        );
+    }
+    vars.set("maxPayload", Value::from(options.max_payload));
+    vars.set("eio", Value::from(case.variant.eio));
+    vars.set("eioPath", Value::from(target.engine_io_path.clone()));
+    vars.set("sioPath", Value::from(target.socket_io_path.clone()));
+    vars.set("host", Value::from(target.address.to_string()));
+    if let Some(transport) = case.variant.transport {
+        vars.set("transport", Value::from(transport.as_str()));
+    }
+    vars
+}
+
+fn socket_name(step: &Step, on: Option<&String>) -> String {
+    on.cloned().unwrap_or_else(|| step.actor.clone())
+}
+
+fn no_session(actor: &str) -> StepError {
+    StepError::Invalid(format!("{actor} has no session: `open` it first"))
+}
+
+fn no_socket(name: &str) -> StepError {
+    StepError::Invalid(format!("no open WebSocket {name:?}"))
+}
+
+fn matched(
+    result: Result<(), MatchError>,
+    expected: String,
+    actual: String,
+) -> Result<(), StepError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(MatchError::Mismatch(why)) => {
+            Err(StepError::unmet(expected, format!("{actual}: {why}")))
+        }
+        Err(MatchError::Invalid(error)) => Err(error),
+    }
+}
+
+/// The next item of an inbox must be data matching `pattern`.
+async fn expect_data(
+    inbox: &mut Inbox,
+    pattern: &Pattern,
+    vars: &mut Vars,
+    clock: &StepClock,
+    what: &str,
+) -> Result<(), StepError> {
+    let expected = format!("a {what} {pattern}");
+    match inbox.next(clock.deadline).await {
+        Next::Item(Incoming::Data(data)) => {
+            let actual = describe_data(&data);
+            matched(match_data(pattern, &data, vars), expected, actual)
+        }
+        Next::Item(Incoming::Closed(detail)) => Err(StepError::unmet(expected, detail)),
+        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
+    }
+}
+
+/// The next items must match `patterns`, in any order.
+async fn expect_unordered(
+    inbox: &mut Inbox,
+    patterns: &[Pattern],
+    vars: &mut Vars,
+    clock: &StepClock,
+) -> Result<(), StepError> {
+    let mut remaining: Vec<&Pattern> = patterns.iter().collect();
+    while !remaining.is_empty() {
+        let expected = format!(
+            "packets, in any order: {}",
+            remaining
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let data = match inbox.next(clock.deadline).await {
+            Next::Item(Incoming::Data(data)) => data,
+            Next::Item(Incoming::Closed(detail)) => return Err(StepError::unmet(expected, detail)),
+            Next::Timeout => return Err(StepError::nothing_within(expected, clock.waited())),
+        };
+        let position = remaining
+            .iter()
+            .position(|pattern| match_data(pattern, &data, vars).is_ok());
+        match position {
+            Some(index) => {
+                remaining.remove(index);
+            }
+            None => return Err(StepError::unmet(expected, describe_data(&data))),
+        }
+    }
+    Ok(())
+}
+
+/// Nothing may arrive for `duration`.
+async fn expect_silence(
+    inbox: &mut Inbox,
+    duration: Duration,
+    what: &str,
+) -> Result<(), StepError> {
+    let started = Instant::now();
+    let expected = format!("no {what} for {}", millis(duration));
+    match inbox.next(started + duration).await {
+        Next::Timeout => Ok(()),
+        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(
+            expected,
+            format!(
+                "{} after {}",
+                describe_data(&data),
+                millis(started.elapsed())
+            ),
+        )),
+        Next::Item(Incoming::Closed(detail)) => Err(StepError::unmet(
+            expected,
+            format!("closed after {}: {detail}", millis(started.elapsed())),
+        )),
+    }
+}
+
+/// The next item must be the close.
+async fn expect_closed(
+    inbox: &mut Inbox,
+    clock: &StepClock,
+    expected: &str,
+) -> Result<(), StepError> {
+    match inbox.next(clock.deadline).await {
+        Next::Item(Incoming::Closed(_)) => clock.check_min(),
+        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(
+            expected,
+            format!("{} first", describe_data(&data)),
+        )),
+        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
+    }
+}
+
+fn describe_data(data: &Data) -> String {
+    super::transcript::WireData::frame(data).to_string()
+}
+
+fn check_response(
+    expect: &ResponseExpect,
+    response: &HttpResponse,
+    vars: &mut Vars,
+) -> Result<(), StepError> {
+    if let Some(status) = &expect.status {
+        if !status.accepts(response.status) {
+            return Err(StepError::unmet(
+                format!("status {}", describe_expected_status(status)),
+                response.describe(),
+            ));
+        }
+    }
+    for (name, pattern) in &expect.headers {
+        match (pattern, response.header(name)) {
+            (None, None) => {}
+            (None, Some(value)) => {
+                return Err(StepError::unmet(
+                    format!("no {name} header"),
+                    format!("{name}: {value}"),
+                ))
+            }
+            (Some(pattern), None) => {
+                return Err(StepError::unmet(
+                    format!("a {name} header {pattern}"),
+                    "no such header",
+                ))
+            }
+            (Some(pattern), Some(value)) => matched(
+                match_body(pattern, value.as_bytes(), vars),
+                format!("a {name} header {pattern}"),
+                format!("{name}: {value}"),
+            )?,
+        }
+    }
+    if let Some(pattern) = &expect.body {
+        matched(
+            match_body(pattern, &response.body, vars),
+            format!("a body {pattern}"),
+            response.describe(),
+        )?;
+    }
+    Ok(())
+}
+
+fn accepted(opened: WsOpen) -> Result<WsConnection, StepError> {
+    match opened {
+        WsOpen::Accepted(connection) => Ok(connection),
+        WsOpen::Refused(status, detail) => Err(StepError::unmet(
+            "the WebSocket accepted (101)",
+            format!("refused: {} {detail}", describe_status(status)),
+        )),
+    }
+}
+
+fn refused_with(opened: WsOpen, expected: u16) -> Result<(), StepError> {
+    match opened {
+        WsOpen::Refused(Some(status), _) if status == expected => Ok(()),
+        WsOpen::Refused(status, detail) => Err(StepError::unmet(
+            format!("the WebSocket refused with {expected}"),
+            format!("refused: {} {detail}", describe_status(status)),
+        )),
+        WsOpen::Accepted(_) => Err(StepError::unmet(
+            format!("the WebSocket refused with {expected}"),
+            "accepted (101)",
+        )),
+    }
+}
+
+/// Refused, or accepted and then closed before any data frame: the server closed it.
+async fn rejected(opened: WsOpen, mut inbox: Inbox, clock: &StepClock) -> Result<(), StepError> {
+    match opened {
+        WsOpen::Refused(..) => Ok(()),
+        WsOpen::Accepted(connection) => {
+            let expected = "the WebSocket refused, or closed before any data frame";
+            let result = expect_closed(&mut inbox, clock, expected).await;
+            drop(connection);
+            result
+        }
+    }
+}
+
+fn describe_expected_status(status: &StatusExpect) -> String {
+    match status {
+        StatusExpect::One(status) => status.to_string(),
+        StatusExpect::AnyOf(statuses) => format!("one of {statuses:?}"),
+    }
+}
+
+fn describe_status(status: Option<u16>) -> String {
+    status.map_or_else(
+        || "(no HTTP status)".to_owned(),
+        |status| status.to_string(),
+    )
+}

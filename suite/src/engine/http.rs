@@ -1,0 +1,328 @@
+//! Raw HTTP/1.1 exchanges: through hyper's client connection API over a TCP stream (fresh or
+//! kept alive), or as raw bytes for requests hyper would not write.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::error::{millis, StepError};
+use super::transcript::{EventKind, WireData};
+use super::wire::{AbortOnDrop, Wire};
+
+/// A request to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HttpRequest {
+    pub(crate) method: String,
+    /// The path and query.
+    pub(crate) target: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// A response received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HttpResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of a header, by case-insensitive name.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body as text, for messages.
+    pub(crate) fn describe(&self) -> String {
+        format!("{} {}", self.status, WireData::body(&self.body))
+    }
+}
+
+/// An actor's kept-alive connection.
+pub(crate) struct KeptConnection {
+    channel: String,
+    sender: SendRequest<Full<Bytes>>,
+    _connection: AbortOnDrop<()>,
+}
+
+/// Opens an HTTP/1.1 client connection.
+async fn handshake(wire: &Wire) -> Result<(SendRequest<Full<Bytes>>, AbortOnDrop<()>), StepError> {
+    let stream = wire.connect().await?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|error| StepError::unmet("an HTTP connection", error.to_string()))?;
+    let task = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok((sender, AbortOnDrop(task)))
+}
+
+/// Sends a request on a new connection and reads the whole response, by `deadline`.
+pub(crate) async fn send_fresh(
+    wire: &Wire,
+    actor: &str,
+    request: &HttpRequest,
+    deadline: Instant,
+) -> Result<HttpResponse, StepError> {
+    let channel = wire.channel("http");
+    let exchange = async {
+        let (mut sender, _connection) = handshake(wire).await?;
+        send_on(wire, actor, &channel, &mut sender, request).await
+    };
+    bounded(wire, actor, &channel, deadline, exchange).await
+}
+
+/// Sends a request on the actor's kept-alive connection, opening it when needed.
+pub(crate) async fn send_kept(
+    wire: &Wire,
+    actor: &str,
+    kept: &mut Option<KeptConnection>,
+    request: &HttpRequest,
+    deadline: Instant,
+) -> Result<HttpResponse, StepError> {
+    if kept
+        .as_ref()
+        .is_none_or(|connection| connection.sender.is_closed())
+    {
+        let (sender, connection) = handshake(wire).await?;
+        *kept = Some(KeptConnection {
+            channel: wire.channel("http"),
+            sender,
+            _connection: connection,
+        });
+    }
+    let Some(connection) = kept.as_mut() else {
+        return Err(StepError::Invalid("no kept connection".to_owned()));
+    };
+    let channel = connection.channel.clone();
+    let exchange = send_on(wire, actor, &channel, &mut connection.sender, request);
+    let result = bounded(wire, actor, &channel, deadline, exchange).await;
+    if result.is_err() {
+        // Whatever state the connection is in, it is not fit for the next request.
+        *kept = None;
+    }
+    result
+}
+
+async fn bounded(
+    wire: &Wire,
+    actor: &str,
+    channel: &str,
+    deadline: Instant,
+    exchange: impl std::future::Future<Output = Result<HttpResponse, StepError>>,
+) -> Result<HttpResponse, StepError> {
+    let started = Instant::now();
+    match tokio::time::timeout_at(deadline, exchange).await {
+        Ok(result) => result,
+        Err(_) => {
+            let waited = started.elapsed();
+            wire.recorder.record(
+                actor,
+                channel,
+                EventKind::HttpFailed {
+                    error: format!("no response within {}", millis(waited)),
+                },
+            );
+            Err(StepError::nothing_within("an HTTP response", waited))
+        }
+    }
+}
+
+async fn send_on(
+    wire: &Wire,
+    actor: &str,
+    channel: &str,
+    sender: &mut SendRequest<Full<Bytes>>,
+    request: &HttpRequest,
+) -> Result<HttpResponse, StepError> {
+    let mut builder = hyper::Request::builder()
+        .method(request.method.as_str())
+        .uri(request.target.as_str());
+    let mut headers = request.headers.clone();
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        headers.insert(0, ("Host".to_owned(), wire.address.to_string()));
+    }
+    for (name, value) in &headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let built = builder
+        .body(Full::new(Bytes::from(request.body.clone())))
+        .map_err(|error| StepError::Invalid(format!("cannot build the request: {error}")))?;
+    wire.recorder.record(
+        actor,
+        channel,
+        EventKind::HttpRequest {
+            method: request.method.clone(),
+            target: request.target.clone(),
+            headers,
+            body: WireData::body(&request.body),
+        },
+    );
+    let outcome = async {
+        sender.ready().await?;
+        let response = sender.send_request(built).await?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        let body = response.into_body().collect().await?.to_bytes().to_vec();
+        Ok::<_, hyper::Error>(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+    .await;
+    record_outcome(
+        wire,
+        actor,
+        channel,
+        outcome.map_err(|error| error.to_string()),
+    )
+}
+
+fn record_outcome(
+    wire: &Wire,
+    actor: &str,
+    channel: &str,
+    outcome: Result<HttpResponse, String>,
+) -> Result<HttpResponse, StepError> {
+    match outcome {
+        Ok(response) => {
+            wire.recorder.record(
+                actor,
+                channel,
+                EventKind::HttpResponse {
+                    status: response.status,
+                    headers: response.headers.clone(),
+                    body: WireData::body(&response.body),
+                },
+            );
+            Ok(response)
+        }
+        Err(error) => {
+            wire.recorder.record(
+                actor,
+                channel,
+                EventKind::HttpFailed {
+                    error: error.clone(),
+                },
+            );
+            Err(StepError::unmet("an HTTP response", error))
+        }
+    }
+}
+
+/// Writes `raw` as is on a new connection and reads the response: its head, then
+/// `Content-Length` bytes or everything until the server closes.
+pub(crate) async fn send_raw(
+    wire: &Wire,
+    actor: &str,
+    raw: &[u8],
+    deadline: Instant,
+) -> Result<HttpResponse, StepError> {
+    let channel = wire.channel("http");
+    let exchange = async {
+        let mut stream = wire.connect().await?;
+        wire.recorder.record(
+            actor,
+            &channel,
+            EventKind::RawRequest {
+                data: WireData::body(raw),
+            },
+        );
+        let outcome = match stream.write_all(raw).await {
+            Ok(()) => read_raw_response(&mut stream).await,
+            Err(error) => Err(format!("cannot write: {error}")),
+        };
+        record_outcome(wire, actor, &channel, outcome)
+    };
+    bounded(wire, actor, &channel, deadline, exchange).await
+}
+
+async fn read_raw_response(stream: &mut TcpStream) -> Result<HttpResponse, String> {
+    let mut buffer = Vec::new();
+    let head_end = loop {
+        if let Some(end) = find(&buffer, b"\r\n\r\n") {
+            break end;
+        }
+        if read_more(stream, &mut buffer).await? == 0 {
+            return Err(format!(
+                "the connection ended before a response head: {}",
+                WireData::body(&buffer)
+            ));
+        }
+    };
+    let (status, headers) = parse_head(&buffer[..head_end])?;
+    let mut body = buffer[head_end + 4..].to_vec();
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok());
+    match length {
+        Some(length) => {
+            while body.len() < length {
+                if read_more(stream, &mut body).await? == 0 {
+                    return Err("the connection ended inside the body".to_owned());
+                }
+            }
+            body.truncate(length);
+        }
+        None => while read_more(stream, &mut body).await? > 0 {},
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<usize, String> {
+    let mut chunk = [0_u8; 4096];
+    let read = stream
+        .read(&mut chunk)
+        .await
+        .map_err(|error| format!("read error: {error}"))?;
+    buffer.extend_from_slice(&chunk[..read]);
+    Ok(read)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+type Head = (u16, Vec<(String, String)>);
+
+fn parse_head(head: &[u8]) -> Result<Head, String> {
+    let text = std::str::from_utf8(head).map_err(|_| "a response head that is not UTF-8")?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .strip_prefix("HTTP/1.")
+        .and_then(|rest| rest.get(2..5))
+        .and_then(|code| code.parse::<u16>().ok())
+        .ok_or_else(|| format!("not an HTTP status line: {status_line:?}"))?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Ok((status, headers))
+}

@@ -1,0 +1,285 @@
+//! Raw WebSocket connections through tokio-tungstenite's client: each one has a reader task
+//! that queues every frame into an [`Inbox`] (answering pings `2` with pongs `3` when the
+//! heartbeat is automatic) and records it in the transcript.
+
+use std::sync::Arc;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use http::{HeaderName, HeaderValue};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Mutex};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use super::error::{millis, StepError};
+use super::inbox::Incoming;
+use super::transcript::{EventKind, WireData};
+use super::wire::{AbortOnDrop, Wire};
+use crate::scenario::Data;
+
+type Stream = WebSocketStream<TcpStream>;
+type Sink = Arc<Mutex<SplitSink<Stream, Message>>>;
+
+/// An open WebSocket: its writer, and the reader task feeding an inbox.
+pub(crate) struct WsConnection {
+    actor: String,
+    channel: String,
+    wire: Wire,
+    sink: Sink,
+    _reader: AbortOnDrop<()>,
+}
+
+/// What came of a WebSocket request.
+pub(crate) enum WsOpen {
+    /// Accepted (101).
+    Accepted(WsConnection),
+    /// Refused: the status, when an HTTP response came, and what came.
+    Refused(Option<u16>, String),
+}
+
+/// A WebSocket request to make.
+pub(crate) struct WsRequest<'a> {
+    pub(crate) actor: &'a str,
+    /// The transcript's name for it: `ws:probe`.
+    pub(crate) channel: String,
+    /// Path and query.
+    pub(crate) target: String,
+    pub(crate) headers: Vec<(String, String)>,
+    /// Answer pings `2` with `3` and keep them out of the inbox.
+    pub(crate) auto_pong: bool,
+}
+
+/// Requests a WebSocket; frames go to `inbox`.
+pub(crate) async fn open(
+    wire: &Wire,
+    request: WsRequest<'_>,
+    inbox: mpsc::UnboundedSender<Incoming>,
+    deadline: Instant,
+) -> Result<WsOpen, StepError> {
+    let url = format!("ws://{}{}", wire.address, request.target);
+    let mut client_request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|error| StepError::Invalid(format!("bad WebSocket request {url}: {error}")))?;
+    for (name, value) in &request.headers {
+        let name = HeaderName::from_bytes(name.as_bytes());
+        let value = HeaderValue::from_str(value);
+        let (Ok(name), Ok(value)) = (name, value) else {
+            return Err(StepError::Invalid(format!("bad header in {url}")));
+        };
+        client_request.headers_mut().insert(name, value);
+    }
+    wire.recorder.record(
+        request.actor,
+        &request.channel,
+        EventKind::WsRequest {
+            target: request.target.clone(),
+        },
+    );
+    let started = Instant::now();
+    let stream = wire.connect().await?;
+    let handshake = tokio_tungstenite::client_async(client_request, stream);
+    let outcome = match tokio::time::timeout_at(deadline, handshake).await {
+        Err(_) => {
+            let detail = format!("no answer within {}", millis(started.elapsed()));
+            record_refusal(wire, &request, None, &detail);
+            return Err(StepError::nothing_within(
+                "an answer to the WebSocket request",
+                started.elapsed(),
+            ));
+        }
+        Ok(outcome) => outcome,
+    };
+    match outcome {
+        Ok((stream, _response)) => {
+            wire.recorder
+                .record(request.actor, &request.channel, EventKind::WsAccepted);
+            Ok(WsOpen::Accepted(start(wire, &request, stream, inbox)))
+        }
+        Err(tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            let body = response.body().clone().unwrap_or_default();
+            let detail = WireData::body(&body).to_string();
+            record_refusal(wire, &request, Some(status), &detail);
+            Ok(WsOpen::Refused(Some(status), detail))
+        }
+        Err(error) => {
+            let detail = error.to_string();
+            record_refusal(wire, &request, None, &detail);
+            Ok(WsOpen::Refused(None, detail))
+        }
+    }
+}
+
+fn record_refusal(wire: &Wire, request: &WsRequest<'_>, status: Option<u16>, detail: &str) {
+    wire.recorder.record(
+        request.actor,
+        &request.channel,
+        EventKind::WsRefused {
+            status,
+            detail: detail.to_owned(),
+        },
+    );
+}
+
+fn start(
+    wire: &Wire,
+    request: &WsRequest<'_>,
+    stream: Stream,
+    inbox: mpsc::UnboundedSender<Incoming>,
+) -> WsConnection {
+    let (sink, stream) = stream.split();
+    let sink: Sink = Arc::new(Mutex::new(sink));
+    let reader = Reader {
+        wire: wire.clone(),
+        actor: request.actor.to_owned(),
+        channel: request.channel.clone(),
+        sink: Arc::clone(&sink),
+        auto_pong: request.auto_pong,
+        inbox,
+    };
+    WsConnection {
+        actor: request.actor.to_owned(),
+        channel: request.channel.clone(),
+        wire: wire.clone(),
+        sink,
+        _reader: AbortOnDrop(tokio::spawn(reader.run(stream))),
+    }
+}
+
+struct Reader {
+    wire: Wire,
+    actor: String,
+    channel: String,
+    sink: Sink,
+    auto_pong: bool,
+    inbox: mpsc::UnboundedSender<Incoming>,
+}
+
+impl Reader {
+    async fn run(self, mut stream: SplitStream<Stream>) {
+        let mut closed = false;
+        while let Some(message) = stream.next().await {
+            match message {
+                Ok(Message::Text(text)) => self.on_data(Data::Text(text.as_str().to_owned())).await,
+                Ok(Message::Binary(bytes)) => self.on_data(Data::Binary(bytes.to_vec())).await,
+                Ok(Message::Close(frame)) => {
+                    let code = frame.map(|frame| u16::from(frame.code));
+                    self.record(EventKind::CloseReceived { code });
+                    if !closed {
+                        let _ = self.inbox.send(Incoming::Closed(describe_close(code)));
+                    }
+                    closed = true;
+                }
+                Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
+                Err(error) => {
+                    self.end(&mut closed, format!("connection error: {error}"));
+                    return;
+                }
+            }
+        }
+        self.end(
+            &mut closed,
+            "the connection ended without a close frame".to_owned(),
+        );
+    }
+
+    fn end(&self, closed: &mut bool, detail: String) {
+        if !*closed {
+            self.record(EventKind::Ended {
+                detail: detail.clone(),
+            });
+            let _ = self.inbox.send(Incoming::Closed(detail));
+            *closed = true;
+        }
+    }
+
+    async fn on_data(&self, data: Data) {
+        self.record(EventKind::FrameReceived {
+            frame: WireData::frame(&data),
+        });
+        if self.auto_pong && data == Data::Text("2".to_owned()) {
+            let pong = Message::text("3");
+            if self.sink.lock().await.send(pong).await.is_ok() {
+                self.record(EventKind::FrameSent {
+                    frame: WireData::Text("3".to_owned()),
+                });
+            }
+            return;
+        }
+        let _ = self.inbox.send(Incoming::Data(data));
+    }
+
+    fn record(&self, kind: EventKind) {
+        self.wire.recorder.record(&self.actor, &self.channel, kind);
+    }
+}
+
+fn describe_close(code: Option<u16>) -> String {
+    match code {
+        Some(code) => format!("a close frame with code {code}"),
+        None => "a close frame".to_owned(),
+    }
+}
+
+impl WsConnection {
+    /// Sends one frame.
+    pub(crate) async fn send(&self, data: &Data, deadline: Instant) -> Result<(), StepError> {
+        let message = match data {
+            Data::Text(text) => Message::text(text.as_str()),
+            Data::Binary(bytes) => Message::binary(bytes.clone()),
+        };
+        self.wire.recorder.record(
+            &self.actor,
+            &self.channel,
+            EventKind::FrameSent {
+                frame: WireData::frame(data),
+            },
+        );
+        self.write(message, deadline).await
+    }
+
+    /// Sends a close frame.
+    pub(crate) async fn close(
+        &self,
+        code: Option<u16>,
+        deadline: Instant,
+    ) -> Result<(), StepError> {
+        let frame = code.map(|code| CloseFrame {
+            code: CloseCode::from(code),
+            reason: "".into(),
+        });
+        self.wire
+            .recorder
+            .record(&self.actor, &self.channel, EventKind::CloseSent { code });
+        self.write(Message::Close(frame), deadline).await
+    }
+
+    async fn write(&self, message: Message, deadline: Instant) -> Result<(), StepError> {
+        let written = tokio::time::timeout_at(deadline, async {
+            self.sink.lock().await.send(message).await
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(StepError::unmet(
+                "an open WebSocket to write to",
+                format!("cannot write: {error}"),
+            )),
+            Err(_) => Err(StepError::unmet(
+                "an open WebSocket to write to",
+                "the frame could not be written in time",
+            )),
+        }
+    }
+
+    /// The transcript's name for it.
+    pub(crate) fn channel(&self) -> &str {
+        &self.channel
+    }
+}

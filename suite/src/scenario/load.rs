@@ -1,0 +1,282 @@
+//! Reading scenario files, with errors that say where and what, and the checks the JSON
+//! Schema cannot make: the id is the file's path, names are defined before use, a session
+//! step has a transport to run on.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::metadata::{Endpoint, Feature, Heartbeat, Level, Role, SpecReference, Transport};
+use super::step::{Action, Step, DEFAULT_ACTOR};
+use crate::yaml::{line_of, parse_yaml, read_text, yaml_files, LoadError};
+
+/// One scenario: one behaviour, checked from the wire.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The stable id, which is also the file's path under `suite/scenarios/` without
+    /// `.yaml`: `eio4/polling/duplicate-get`.
+    pub id: String,
+    /// A one-line title.
+    pub title: String,
+    /// The spec section checked, with the requirement quoted (required unless the level is
+    /// `implementation`).
+    pub spec: Option<SpecReference>,
+    /// How binding the behaviour is.
+    pub level: Level,
+    /// The role of the implementation under test.
+    pub role: Role,
+    /// The features the scenario needs.
+    #[serde(default)]
+    pub features: Vec<Feature>,
+    /// The requirement ids (in `suite/requirements/`) the scenario checks.
+    pub covers: Vec<String>,
+    /// A remark: why the level, where the spec is silent and whom the scenario follows.
+    pub note: Option<String>,
+    /// The transports the abstract session runs over: one case per transport.
+    #[serde(default)]
+    pub transports: Vec<Transport>,
+    /// The Engine.IO protocol versions: one case per version (when more than one).
+    #[serde(default = "default_versions")]
+    pub eio: Vec<u8>,
+    /// Which of the target's paths the session and the default requests use.
+    #[serde(default)]
+    pub endpoint: Endpoint,
+    /// Whether the engine answers pings by itself.
+    #[serde(default)]
+    pub heartbeat: Heartbeat,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// The file it was loaded from.
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+fn default_versions() -> Vec<u8> {
+    vec![4]
+}
+
+/// The `suite/scenarios/` folder of this repository.
+pub fn default_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// Loads every `*.yaml` scenario under `dir`, checking each id against its path and that ids
+/// are unique.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, LoadError> {
+    let mut scenarios = Vec::new();
+    let mut seen = HashSet::new();
+    for path in yaml_files(dir)? {
+        let scenario = load_file(&path)?;
+        let expected_id = id_from_path(dir, &path);
+        if scenario.id != expected_id {
+            let text = read_text(&path)?;
+            return Err(LoadError::at_line(
+                &path,
+                line_of(&text, "id:"),
+                format!(
+                    "the id {:?} must be the file's path under {}: {expected_id:?}",
+                    scenario.id,
+                    dir.display()
+                ),
+            ));
+        }
+        if !seen.insert(scenario.id.clone()) {
+            return Err(LoadError::in_file(
+                &path,
+                format!("scenario id {:?} is used more than once", scenario.id),
+            ));
+        }
+        scenarios.push(scenario);
+    }
+    Ok(scenarios)
+}
+
+/// The id a file under `dir` must carry: its relative path, `/`-separated, without `.yaml`.
+pub fn id_from_path(dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(dir).unwrap_or(path).with_extension("");
+    relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Loads one scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
+    let text = read_text(path)?;
+    let mut scenario: Scenario = parse_yaml(path, &text)?;
+    scenario.source = path.to_owned();
+    check(&scenario).map_err(|problem| {
+        let line = match problem.step {
+            Some(index) => step_line(&text, index),
+            None => problem
+                .key
+                .and_then(|key| line_of(&text, &format!("{key}:"))),
+        };
+        LoadError::at_line(path, line, problem.message)
+    })?;
+    Ok(scenario)
+}
+
+/// What is wrong with a scenario that parsed, and where.
+struct Problem {
+    step: Option<usize>,
+    key: Option<&'static str>,
+    message: String,
+}
+
+impl Problem {
+    fn at_key(key: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            step: None,
+            key: Some(key),
+            message: message.into(),
+        }
+    }
+
+    fn at_step(index: usize, step: &Step, message: impl Into<String>) -> Problem {
+        Problem {
+            step: Some(index),
+            key: None,
+            message: format!(
+                "step {} (`{}`): {}",
+                index + 1,
+                step.action.keyword(),
+                message.into()
+            ),
+        }
+    }
+}
+
+fn check(scenario: &Scenario) -> Result<(), Problem> {
+    check_metadata(scenario)?;
+    let uses_session = scenario.steps.iter().any(|step| step.action.uses_session());
+    if uses_session && scenario.transports.is_empty() {
+        return Err(Problem::at_key(
+            "steps",
+            "session steps (open, send, receive, silence, closed) need `transports`",
+        ));
+    }
+    if !uses_session && !scenario.transports.is_empty() {
+        return Err(Problem::at_key(
+            "transports",
+            "`transports` expands the session steps, and this scenario has none",
+        ));
+    }
+    check_names(scenario)
+}
+
+fn check_metadata(scenario: &Scenario) -> Result<(), Problem> {
+    if scenario.title.trim().is_empty() {
+        return Err(Problem::at_key("title", "the title is empty"));
+    }
+    if scenario.spec.is_none() && scenario.level != Level::Implementation {
+        return Err(Problem::at_key(
+            "level",
+            "a MUST, SHOULD or MAY scenario quotes its requirement in `spec`",
+        ));
+    }
+    if scenario.covers.is_empty() {
+        return Err(Problem::at_key(
+            "covers",
+            "`covers` lists at least one requirement id",
+        ));
+    }
+    if scenario.steps.is_empty() {
+        return Err(Problem::at_key("steps", "a scenario has at least one step"));
+    }
+    if let Some(version) = scenario
+        .eio
+        .iter()
+        .find(|version| ![3, 4].contains(*version))
+    {
+        return Err(Problem::at_key(
+            "eio",
+            format!("Engine.IO version {version} is not one of 3, 4"),
+        ));
+    }
+    Ok(())
+}
+
+/// Background requests and WebSockets are named before they are used, and once.
+fn check_names(scenario: &Scenario) -> Result<(), Problem> {
+    let mut requests = HashSet::new();
+    let mut sockets = HashSet::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let fail = |message: String| Err(Problem::at_step(index, step, message));
+        match &step.action {
+            Action::Request(request) => {
+                if request.name.is_some() && request.expect.is_some() {
+                    return fail("a request run in the background (`as`) is checked by a later `response`, not `expect`".into());
+                }
+                if let Some(name) = &request.name {
+                    if !requests.insert(name.clone()) {
+                        return fail(format!("the request name {name:?} is used twice"));
+                    }
+                }
+            }
+            Action::Response(response) if !requests.contains(&response.request) => {
+                return fail(format!("no earlier request runs as {:?}", response.request));
+            }
+            Action::Pending(pending) if !requests.contains(&pending.request) => {
+                return fail(format!("no earlier request runs as {:?}", pending.request));
+            }
+            Action::Websocket(websocket) => {
+                sockets.insert(websocket.name.clone().unwrap_or_else(|| step.actor.clone()));
+            }
+            Action::WsSend(send) => check_socket(&sockets, send.on.as_ref(), step, index)?,
+            Action::WsReceive(receive) => check_socket(&sockets, receive.on.as_ref(), step, index)?,
+            Action::WsSilence(silence) => check_socket(&sockets, silence.on.as_ref(), step, index)?,
+            Action::WsClose(close) => check_socket(&sockets, close.on.as_ref(), step, index)?,
+            Action::WsClosed(closed) => check_socket(&sockets, closed.on.as_ref(), step, index)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_socket(
+    sockets: &HashSet<String>,
+    on: Option<&String>,
+    step: &Step,
+    index: usize,
+) -> Result<(), Problem> {
+    let name = on.unwrap_or(&step.actor);
+    if sockets.contains(name) {
+        return Ok(());
+    }
+    let hint = if on.is_none() && step.actor == DEFAULT_ACTOR {
+        " (name it with `on`)"
+    } else {
+        ""
+    };
+    Err(Problem::at_step(
+        index,
+        step,
+        format!("no earlier `websocket` opens {name:?}{hint}"),
+    ))
+}
+
+/// The 1-based line of the `index`th item of the top-level `steps:` list.
+fn step_line(text: &str, index: usize) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|line| line.starts_with("steps:"))?;
+    let first_item = lines[start + 1..]
+        .iter()
+        .position(|line| line.trim_start().starts_with("- "))?
+        + start
+        + 1;
+    let indent = lines[first_item].len() - lines[first_item].trim_start().len();
+    lines[first_item..]
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| {
+            line.len() > indent
+                && line[..indent].trim().is_empty()
+                && line[indent..].starts_with("- ")
+        })
+        .nth(index)
+        .map(|(offset, _)| first_item + offset + 1)
+}

@@ -1,0 +1,153 @@
+//! What a scenario says about itself: the requirement it checks, its level, the features it
+//! needs, the role of the implementation under test, and the axes it expands over.
+
+use serde::{Deserialize, Serialize};
+
+/// How binding the checked behaviour is, which decides the verdict when it is not met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+pub enum Level {
+    /// A MUST (or MUST NOT) of the spec, or a format the spec defines: broken, the case FAILs.
+    #[serde(rename = "MUST")]
+    Must,
+    /// A SHOULD of the spec: broken, the case is NON-STRICT.
+    #[serde(rename = "SHOULD")]
+    Should,
+    /// A MAY of the spec: a difference is INFORMATIONAL.
+    #[serde(rename = "MAY")]
+    May,
+    /// What the official Node.js server does where the spec is silent: a difference is
+    /// INFORMATIONAL.
+    #[serde(rename = "implementation")]
+    Implementation,
+}
+
+impl Level {
+    /// The level as written in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+            Level::Implementation => "implementation",
+        }
+    }
+}
+
+/// Which side of the protocol the implementation under test plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The target is a server; the engine plays the client.
+    Server,
+    /// The target is a client; the engine plays the server (not replayed yet).
+    Client,
+}
+
+/// The controlled vocabulary of features a scenario may need. A target that declares a
+/// feature absent gets UNSUPPORTED for the scenarios that need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feature {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    Websocket,
+    /// Upgrading a polling session to WebSocket.
+    Upgrade,
+    /// Binary data.
+    Binary,
+    /// The heartbeat (ping and pong).
+    Heartbeat,
+    /// Closing a session.
+    Close,
+    /// Engine.IO protocol 3 (`allowEIO3`).
+    Eio3,
+    /// Socket.IO namespaces.
+    Namespaces,
+    /// Socket.IO acknowledgements.
+    Acks,
+    /// Connection state recovery.
+    Recovery,
+    /// The msgpack parser.
+    Msgpack,
+    /// CORS headers.
+    Cors,
+}
+
+/// The written spec a scenario quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+pub enum SpecDocument {
+    /// The README of socketio/engine.io-protocol.
+    #[serde(rename = "engine.io-protocol")]
+    EngineIoProtocol,
+    /// The Readme of socketio/socket.io-protocol.
+    #[serde(rename = "socket.io-protocol")]
+    SocketIoProtocol,
+}
+
+/// The place in a spec a scenario checks, with the requirement quoted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecReference {
+    /// The document.
+    pub doc: SpecDocument,
+    /// The heading of the section (the specs have no section numbers).
+    pub section: String,
+    /// The sentence checked, verbatim.
+    pub quote: String,
+}
+
+/// A transport variant of the abstract Engine.IO session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// HTTP long-polling throughout.
+    Polling,
+    /// A WebSocket-only session.
+    Websocket,
+    /// Polling first, then upgraded to WebSocket before the scenario's other steps.
+    Upgrade,
+}
+
+impl Transport {
+    /// The name used in case ids: `polling`, `websocket`, `upgrade`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Polling => "polling",
+            Transport::Websocket => "websocket",
+            Transport::Upgrade => "upgrade",
+        }
+    }
+
+    /// The feature a target needs for this variant.
+    pub fn feature(self) -> Feature {
+        match self {
+            Transport::Polling => Feature::Polling,
+            Transport::Websocket => Feature::Websocket,
+            Transport::Upgrade => Feature::Upgrade,
+        }
+    }
+}
+
+/// Which of the target's two paths the abstract session and the default requests use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+pub enum Endpoint {
+    /// The Engine.IO-only endpoint (`/engine.io/` in the fixture contract).
+    #[default]
+    #[serde(rename = "engine.io")]
+    EngineIo,
+    /// The Socket.IO endpoint (`/socket.io/`).
+    #[serde(rename = "socket.io")]
+    SocketIo,
+}
+
+/// Whether the engine answers the server's pings by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Heartbeat {
+    /// Every ping `2` is answered with a pong `3` at once and never reaches the steps.
+    #[default]
+    Auto,
+    /// Pings reach the steps like any packet, and the scenario answers them (or not).
+    Manual,
+}

@@ -1,0 +1,583 @@
+//! The steps of a scenario: what the engine sends and what it expects, on behalf of a named
+//! actor.
+//!
+//! Three layers, which a scenario may mix:
+//!
+//! - the abstract Engine.IO session (`open`, `send`, `receive`, `silence`, `closed`), which
+//!   the engine maps onto the case's transport (polling, WebSocket, or polling upgraded to
+//!   WebSocket), so that a behaviour above the transport is written once;
+//! - raw HTTP (`request`, `response`, `pending`), for cases about the polling wire itself,
+//!   including requests left running in the background to be awaited later, in a declared
+//!   order;
+//! - raw WebSocket (`websocket`, `ws_send`, `ws_receive`, `ws_silence`, `ws_close`,
+//!   `ws_closed`), for cases about frames and the upgrade.
+//!
+//! And `wait`, a deliberate pause (for the server to do something the wire cannot show).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+use super::duration::DurationExpr;
+use super::metadata::Level;
+use super::pattern::{decode_base64, decode_hex, Pattern};
+use super::shorthand::{deserialize_shorthand, OneOrMany, Shorthand};
+
+/// The actor of steps that name none.
+pub const DEFAULT_ACTOR: &str = "client";
+
+/// One step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Who takes the step: each actor has its own session, connections and WebSockets.
+    pub actor: String,
+    /// The level of this step's check, when it differs from the scenario's.
+    pub level: Option<Level>,
+    /// A remark for readers.
+    pub note: Option<String>,
+    /// For steps that wait for something: when it must happen, counted from the step's start.
+    pub within: Option<Window>,
+    /// For `receive`: the packets may come in any order.
+    pub any_order: bool,
+    /// What the step does.
+    pub action: Action,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Opens the actor's Engine.IO session over the case's transport (for `upgrade`: a polling
+    /// handshake, then the probe and the upgrade). Captures `${<actor>.sid}`.
+    Open(OpenStep),
+    /// Sends packets on the session (over polling, in one POST).
+    Send(Vec<Data>),
+    /// Expects the next packets of the session.
+    Receive(Vec<Pattern>),
+    /// Expects no packet for the duration (not scaled: it is part of what is checked).
+    Silence(DurationExpr),
+    /// Expects the server to close the session next.
+    Closed,
+    /// Waits, for the server to do something unobservable (scaled by the time scale).
+    Wait(DurationExpr),
+    /// A raw HTTP request.
+    Request(RequestStep),
+    /// Awaits a request started in the background.
+    Response(ResponseStep),
+    /// Expects a background request to be still unanswered after a while.
+    Pending(PendingStep),
+    /// Opens a raw WebSocket.
+    Websocket(WebsocketStep),
+    /// Sends a frame on a raw WebSocket.
+    WsSend(WsSendStep),
+    /// Expects the next frame of a raw WebSocket.
+    WsReceive(WsReceiveStep),
+    /// Expects no frame on a raw WebSocket for the duration.
+    WsSilence(WsSilenceStep),
+    /// Sends a close frame on a raw WebSocket.
+    WsClose(WsCloseStep),
+    /// Expects the server to close a raw WebSocket (close frame or end of the connection).
+    WsClosed(WsConnectionRef),
+}
+
+impl Action {
+    /// The step's key, as written.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Action::Open(_) => "open",
+            Action::Send(_) => "send",
+            Action::Receive(_) => "receive",
+            Action::Silence(_) => "silence",
+            Action::Closed => "closed",
+            Action::Wait(_) => "wait",
+            Action::Request(_) => "request",
+            Action::Response(_) => "response",
+            Action::Pending(_) => "pending",
+            Action::Websocket(_) => "websocket",
+            Action::WsSend(_) => "ws_send",
+            Action::WsReceive(_) => "ws_receive",
+            Action::WsSilence(_) => "ws_silence",
+            Action::WsClose(_) => "ws_close",
+            Action::WsClosed(_) => "ws_closed",
+        }
+    }
+
+    /// Whether the step uses the abstract session, and so needs a transport axis.
+    pub fn uses_session(&self) -> bool {
+        matches!(
+            self,
+            Action::Open(_)
+                | Action::Send(_)
+                | Action::Receive(_)
+                | Action::Silence(_)
+                | Action::Closed
+        )
+    }
+
+    /// Whether the step waits for something, so that `within` applies.
+    pub fn waits(&self) -> bool {
+        matches!(
+            self,
+            Action::Receive(_)
+                | Action::Closed
+                | Action::Response(_)
+                | Action::WsReceive(_)
+                | Action::WsClosed(_)
+                | Action::Websocket(_)
+                | Action::Request(_)
+        )
+    }
+}
+
+/// Data sent or received: a text packet or frame (with its type character), or binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Data {
+    /// Text, such as `4hello`.
+    Text(String),
+    /// Binary bytes.
+    Binary(Vec<u8>),
+}
+
+/// The full form of [`Data`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DataFields {
+    text: Option<String>,
+    base64: Option<String>,
+    hex: Option<String>,
+}
+
+impl Shorthand for Data {
+    type Full = DataFields;
+    const EXPECTING: &'static str =
+        "the text to send (such as \"4hello\"), or a map with one of `text`, `base64`, `hex`";
+
+    fn from_text(text: String) -> Result<Data, String> {
+        Ok(Data::Text(text))
+    }
+
+    fn from_full(fields: DataFields) -> Result<Data, String> {
+        match (fields.text, fields.base64, fields.hex) {
+            (Some(text), None, None) => Ok(Data::Text(text)),
+            (None, Some(base64), None) => decode_base64(&base64).map(Data::Binary),
+            (None, None, Some(hex)) => decode_hex(&hex).map(Data::Binary),
+            _ => Err("expected exactly one of `text`, `base64`, `hex`".to_owned()),
+        }
+    }
+}
+
+deserialize_shorthand!(Data);
+
+/// When an awaited event must happen, counted from the start of the step. Written short, a
+/// duration is the latest time.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WindowFields {
+    min: Option<DurationExpr>,
+    max: Option<DurationExpr>,
+}
+
+/// A time window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Not before this (never scaled: too early is wrong on any machine).
+    pub min: Option<DurationExpr>,
+    /// Not after this (scaled by the time scale).
+    pub max: Option<DurationExpr>,
+}
+
+impl Shorthand for Window {
+    type Full = WindowFields;
+    const EXPECTING: &'static str = "the latest time (such as `pingInterval + 100ms`), or a map \
+                                     with `min` and/or `max`";
+
+    fn from_text(text: String) -> Result<Window, String> {
+        Ok(Window {
+            min: None,
+            max: Some(DurationExpr::parse(&text)?),
+        })
+    }
+
+    fn from_full(fields: WindowFields) -> Result<Window, String> {
+        if fields.min.is_none() && fields.max.is_none() {
+            return Err("a window needs `min`, `max` or both".to_owned());
+        }
+        Ok(Window {
+            min: fields.min,
+            max: fields.max,
+        })
+    }
+}
+
+deserialize_shorthand!(Window);
+
+/// `open`: the Engine.IO handshake of the actor's session.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenStep {
+    /// Extra query parameters for the handshake request, such as `foo=bar`.
+    pub query: Option<String>,
+    /// The JSON of the open packet, matched structurally; by default it must be an object
+    /// with a string `sid` (and anything else).
+    pub expect: Option<serde_json::Value>,
+}
+
+/// Whether a raw request opens its own TCP connection or reuses the actor's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionMode {
+    /// A new connection for this request (the default).
+    #[default]
+    Fresh,
+    /// The actor's kept-alive connection, opened on first use.
+    Keep,
+}
+
+/// `request`: a raw HTTP request.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestStep {
+    /// The method; `GET` by default.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// The path; the scenario's endpoint path (such as `/engine.io/`) by default.
+    pub path: Option<String>,
+    /// The query string, without `?`.
+    pub query: Option<String>,
+    /// Extra headers (`Host` is set unless given here).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The body.
+    pub body: Option<Data>,
+    /// The whole request as raw text, written as is on a fresh connection (for malformed
+    /// HTTP); replaces every other field but `as` and `expect`.
+    pub raw: Option<String>,
+    /// Which connection carries it.
+    #[serde(default)]
+    pub connection: ConnectionMode,
+    /// Runs the request in the background under this name, to be awaited by `response`.
+    #[serde(rename = "as")]
+    pub name: Option<String>,
+    /// What the response must be (not with `as`).
+    pub expect: Option<ResponseExpect>,
+}
+
+fn default_method() -> String {
+    "GET".to_owned()
+}
+
+/// What an HTTP response must look like.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseExpect {
+    /// The status, or the statuses accepted.
+    pub status: Option<StatusExpect>,
+    /// Headers by name (case-insensitive); `null` means the header must be absent.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Option<Pattern>>,
+    /// The body.
+    pub body: Option<Pattern>,
+}
+
+/// The expected status: one, or any of several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum StatusExpect {
+    /// Exactly this status.
+    One(u16),
+    /// Any of these.
+    AnyOf(Vec<u16>),
+}
+
+impl StatusExpect {
+    /// Whether `status` is accepted.
+    pub fn accepts(&self, status: u16) -> bool {
+        match self {
+            StatusExpect::One(expected) => *expected == status,
+            StatusExpect::AnyOf(expected) => expected.contains(&status),
+        }
+    }
+}
+
+/// `response`: awaits a background request.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseStep {
+    /// The name given with `as`.
+    pub request: String,
+    /// What the response must be.
+    pub expect: Option<ResponseExpect>,
+}
+
+/// `pending`: a background request must still be unanswered.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingStep {
+    /// The name given with `as`.
+    pub request: String,
+    /// How long it must stay unanswered (not scaled).
+    #[serde(rename = "for")]
+    pub duration: DurationExpr,
+}
+
+/// `websocket`: opens a raw WebSocket.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebsocketStep {
+    /// The path; the scenario's endpoint path by default.
+    pub path: Option<String>,
+    /// The query string, without `?`.
+    pub query: Option<String>,
+    /// Extra headers for the upgrade request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The connection's name; the actor's name by default.
+    #[serde(rename = "as")]
+    pub name: Option<String>,
+    /// Whether it must be accepted (the default) or rejected.
+    #[serde(default)]
+    pub expect: WebsocketExpect,
+}
+
+/// What must become of a WebSocket request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum WebsocketExpect {
+    /// `accepted` or `rejected`.
+    Outcome(WebsocketOutcome),
+    /// Refused with this HTTP status.
+    Refused {
+        /// The status.
+        status: u16,
+    },
+    /// `accepted` (the default when nothing is said).
+    #[default]
+    #[serde(skip)]
+    Default,
+}
+
+/// The two outcomes of a WebSocket request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebsocketOutcome {
+    /// `101 Switching Protocols`.
+    Accepted,
+    /// Refused with any non-101 status, or accepted and then closed before any data frame:
+    /// either way the server closed the WebSocket connection.
+    Rejected,
+}
+
+/// A raw WebSocket, by name; the actor's own by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsConnectionRef {
+    /// The name given with `as` on `websocket`.
+    pub on: Option<String>,
+}
+
+/// `ws_send`: a frame. Written short, a string is a text frame on the actor's WebSocket.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WsSendFields {
+    on: Option<String>,
+    text: Option<String>,
+    base64: Option<String>,
+    hex: Option<String>,
+}
+
+/// `ws_send`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WsSendStep {
+    /// The WebSocket.
+    pub on: Option<String>,
+    /// The frame.
+    pub data: Data,
+}
+
+impl Shorthand for WsSendStep {
+    type Full = WsSendFields;
+    const EXPECTING: &'static str =
+        "the text frame to send, or a map with `on` and one of `text`, `base64`, `hex`";
+
+    fn from_text(text: String) -> Result<WsSendStep, String> {
+        Ok(WsSendStep {
+            on: None,
+            data: Data::Text(text),
+        })
+    }
+
+    fn from_full(fields: WsSendFields) -> Result<WsSendStep, String> {
+        let data = Data::from_full(DataFields {
+            text: fields.text,
+            base64: fields.base64,
+            hex: fields.hex,
+        })?;
+        Ok(WsSendStep {
+            on: fields.on,
+            data,
+        })
+    }
+}
+
+deserialize_shorthand!(WsSendStep);
+
+/// `ws_receive`: written short, the pattern of a frame on the actor's WebSocket.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WsReceiveFields {
+    on: Option<String>,
+    frame: Pattern,
+}
+
+/// `ws_receive`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WsReceiveStep {
+    /// The WebSocket.
+    pub on: Option<String>,
+    /// The frame expected (binary patterns expect a binary frame).
+    pub frame: Pattern,
+}
+
+impl Shorthand for WsReceiveStep {
+    type Full = WsReceiveFields;
+    const EXPECTING: &'static str =
+        "the exact text of the frame, or a map with `frame` (a matcher) and `on`";
+
+    fn from_text(text: String) -> Result<WsReceiveStep, String> {
+        Ok(WsReceiveStep {
+            on: None,
+            frame: Pattern::Text(text),
+        })
+    }
+
+    fn from_full(fields: WsReceiveFields) -> Result<WsReceiveStep, String> {
+        Ok(WsReceiveStep {
+            on: fields.on,
+            frame: fields.frame,
+        })
+    }
+}
+
+deserialize_shorthand!(WsReceiveStep);
+
+/// `ws_silence`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsSilenceStep {
+    /// The WebSocket.
+    pub on: Option<String>,
+    /// How long no frame may arrive (not scaled).
+    #[serde(rename = "for")]
+    pub duration: DurationExpr,
+}
+
+/// `ws_close`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsCloseStep {
+    /// The WebSocket.
+    pub on: Option<String>,
+    /// The close code; none by default.
+    pub code: Option<u16>,
+}
+
+/// A step as written: common keys, and exactly one action key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StepFields {
+    actor: Option<String>,
+    level: Option<Level>,
+    note: Option<String>,
+    within: Option<Window>,
+    any_order: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    open: Option<OpenStep>,
+    send: Option<OneOrMany<Data>>,
+    receive: Option<OneOrMany<Pattern>>,
+    silence: Option<DurationExpr>,
+    #[serde(default, deserialize_with = "present")]
+    closed: Option<Empty>,
+    wait: Option<DurationExpr>,
+    request: Option<RequestStep>,
+    response: Option<ResponseStep>,
+    pending: Option<PendingStep>,
+    websocket: Option<WebsocketStep>,
+    ws_send: Option<WsSendStep>,
+    ws_receive: Option<WsReceiveStep>,
+    ws_silence: Option<WsSilenceStep>,
+    #[serde(default, deserialize_with = "present")]
+    ws_close: Option<WsCloseStep>,
+    #[serde(default, deserialize_with = "present")]
+    ws_closed: Option<WsConnectionRef>,
+}
+
+/// An action that takes no argument (`- closed:`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Empty {}
+
+/// A key that is present, even with no value (`- open:`), is `Some`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(Some(
+        Option::<T>::deserialize(deserializer)?.unwrap_or_default(),
+    ))
+}
+
+/// Every action key, for errors.
+const ACTION_KEYS: &str = "open, send, receive, silence, closed, wait, request, response, \
+                           pending, websocket, ws_send, ws_receive, ws_silence, ws_close, ws_closed";
+
+impl TryFrom<StepFields> for Step {
+    type Error = String;
+
+    fn try_from(fields: StepFields) -> Result<Step, String> {
+        let candidates = [
+            fields.open.map(Action::Open),
+            fields.send.map(|data| Action::Send(data.0)),
+            fields.receive.map(|patterns| Action::Receive(patterns.0)),
+            fields.silence.map(Action::Silence),
+            fields.closed.map(|_| Action::Closed),
+            fields.wait.map(Action::Wait),
+            fields.request.map(Action::Request),
+            fields.response.map(Action::Response),
+            fields.pending.map(Action::Pending),
+            fields.websocket.map(Action::Websocket),
+            fields.ws_send.map(Action::WsSend),
+            fields.ws_receive.map(Action::WsReceive),
+            fields.ws_silence.map(Action::WsSilence),
+            fields.ws_close.map(Action::WsClose),
+            fields.ws_closed.map(Action::WsClosed),
+        ];
+        let mut actions: Vec<Action> = candidates.into_iter().flatten().collect();
+        if actions.len() != 1 {
+            return Err(format!(
+                "a step has exactly one of: {ACTION_KEYS} (found {})",
+                actions.len()
+            ));
+        }
+        let action = actions.remove(0);
+        if fields.within.is_some() && !action.waits() {
+            return Err(format!("`within` does not apply to `{}`", action.keyword()));
+        }
+        let any_order = fields.any_order.unwrap_or(false);
+        if any_order && !matches!(action, Action::Receive(_)) {
+            return Err("`any_order` applies to `receive` only".to_owned());
+        }
+        Ok(Step {
+            actor: fields.actor.unwrap_or_else(|| DEFAULT_ACTOR.to_owned()),
+            level: fields.level,
+            note: fields.note,
+            within: fields.within,
+            any_order,
+            action,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields = StepFields::deserialize(deserializer)?;
+        Step::try_from(fields).map_err(serde::de::Error::custom)
+    }
+}
