@@ -111,6 +111,19 @@ fn the_schema_refuses_malformed_scenarios() {
             serde_json::json!({"receive": {"regex": "a", "text": "b"}}),
         ),
         ("/covers", serde_json::json!([])),
+        ("/steps/0", serde_json::json!({"connect": "custom"})),
+        (
+            "/steps/0",
+            serde_json::json!({"connect": {"namespace": "/a", "auht": {}}}),
+        ),
+        (
+            "/steps/0",
+            serde_json::json!({"receive": {"sio": {"type": 2, "name": "x"}}}),
+        ),
+        (
+            "/steps/0",
+            serde_json::json!({"receive": {"sio": {"nsp": "/"}}}),
+        ),
     ] {
         let mut instance = valid.clone();
         if let Some(slot) = instance.pointer_mut(pointer) {
@@ -208,6 +221,24 @@ fn an_id_that_is_not_the_path_is_refused() {
 #[test]
 fn a_session_step_needs_transports() {
     let error = load_error("no-transports", "x/case", "steps:\n  - open:\n");
+    assert!(error.message.contains("transports"), "{error}");
+}
+
+#[test]
+fn connect_and_sio_matchers_are_checked_at_load_time() {
+    let error = load_error(
+        "connect-namespace",
+        "x/case",
+        "transports: [polling]\nsteps:\n  - connect: custom\n",
+    );
+    assert!(error.message.contains("starts with `/`"), "{error}");
+    let error = load_error(
+        "sio-keys",
+        "x/case",
+        "transports: [polling]\nsteps:\n  - open:\n  - receive: { sio: { type: 2, ack: 1 } }\n",
+    );
+    assert!(error.message.contains("\"ack\""), "{error}");
+    let error = load_error("connect-transports", "x/case", "steps:\n  - connect: /\n");
     assert!(error.message.contains("transports"), "{error}");
 }
 

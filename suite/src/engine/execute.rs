@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::error::{millis, StepError};
 use super::http::{self, HttpRequest, HttpResponse, KeptConnection};
 use super::inbox::{Inbox, Incoming, Next};
-use super::matching::{match_body, match_data, MatchError};
+use super::matching::{decode_socket_io, match_body, match_data, MatchError};
 use super::session::{Session, SessionSetup};
 use super::target::{RunOptions, Target};
 use super::transcript::EventKind;
@@ -18,9 +18,9 @@ use super::vars::Vars;
 use super::websocket::{self, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
 use crate::scenario::{
-    Action, Case, ConnectionMode, Data, Endpoint, Heartbeat, OpenStep, Pattern, PendingStep,
-    RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step, TimingOptions, WebsocketExpect,
-    WebsocketOutcome, WebsocketStep, Window,
+    Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, Heartbeat, OpenStep, Pattern,
+    PendingStep, RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step, TimingOptions,
+    WebsocketExpect, WebsocketOutcome, WebsocketStep, Window,
 };
 
 /// A background request: running, or finished early (seen by `pending`).
@@ -91,6 +91,7 @@ impl<'a> Execution<'a> {
         let clock = StepClock::start(self.options, self.target, step.within.as_ref());
         match &step.action {
             Action::Open(open) => self.open(step, open, &clock).await,
+            Action::Connect(connect) => self.connect(step, connect, &clock).await,
             Action::Send(packets) => {
                 let packets = self.substitute_data(packets)?;
                 self.session(step)?.send(&packets, clock.deadline).await
@@ -195,6 +196,47 @@ impl<'a> Execution<'a> {
             Value::from(session.sid.clone()),
         );
         self.sessions.insert(step.actor.clone(), session);
+        clock.check_min()
+    }
+
+    /// A CONNECT to a namespace and the server's CONNECT answer; opens the session first when
+    /// the actor has none.
+    async fn connect(
+        &mut self,
+        step: &Step,
+        connect: &ConnectStep,
+        clock: &StepClock,
+    ) -> Result<(), StepError> {
+        if !self.sessions.contains_key(&step.actor) {
+            self.open(step, &OpenStep::default(), clock).await?;
+        }
+        let namespace = self.vars.substitute(&connect.namespace)?;
+        let mut packet = "40".to_owned();
+        if namespace != "/" {
+            packet.push_str(&namespace);
+            packet.push(',');
+        }
+        if let Some(auth) = &connect.auth {
+            packet.push_str(&self.vars.substitute(&auth.to_string())?);
+        }
+        self.session(step)?
+            .send(&[Data::Text(packet)], clock.deadline)
+            .await?;
+        let variable = connect.variable(&step.actor);
+        let data = connect.expect.clone().unwrap_or_else(
+            || json!({"sid": {"$capture": variable, "$match": "$string"}, "$extra": true}),
+        );
+        let pattern = Pattern::Sio(json!({"type": 0, "nsp": namespace, "data": data}));
+        let mut vars = std::mem::take(&mut self.vars);
+        let result = match self.sessions.get_mut(&step.actor) {
+            Some(session) => {
+                expect_connect_answer(&mut session.inbox, &namespace, &pattern, &mut vars, clock)
+                    .await
+            }
+            None => Err(no_session(&step.actor)),
+        };
+        self.vars = vars;
+        result?;
         clock.check_min()
     }
 
@@ -588,6 +630,45 @@ async fn expect_data(
         Next::Item(Incoming::Closed(detail)) => Err(StepError::unmet(expected, detail)),
         Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
     }
+}
+
+/// The server's answer to a CONNECT: the first CONNECT or CONNECT_ERROR packet for
+/// `namespace` must match `pattern`. Packets before it (events the server emits on connection
+/// ahead of its answer) are kept, in order, for the next steps; whether the answer comes first
+/// is a scenario's own check.
+async fn expect_connect_answer(
+    inbox: &mut Inbox,
+    namespace: &str,
+    pattern: &Pattern,
+    vars: &mut Vars,
+    clock: &StepClock,
+) -> Result<(), StepError> {
+    let expected = format!("a CONNECT answer {pattern}");
+    let mut others = Vec::new();
+    let result = loop {
+        match inbox.next(clock.deadline).await {
+            Next::Item(Incoming::Data(data)) => {
+                let is_answer = match &data {
+                    Data::Text(text) => decode_socket_io(text).is_ok_and(|packet| {
+                        matches!(packet["type"].as_u64(), Some(0 | 4)) && packet["nsp"] == namespace
+                    }),
+                    Data::Binary(_) => false,
+                };
+                if is_answer {
+                    let actual = describe_data(&data);
+                    break matched(match_data(pattern, &data, vars), expected, actual);
+                }
+                others.push(Incoming::Data(data));
+            }
+            Next::Item(Incoming::Closed(detail)) => {
+                others.push(Incoming::Closed(detail.clone()));
+                break Err(StepError::unmet(expected, detail));
+            }
+            Next::Timeout => break Err(StepError::nothing_within(expected, clock.waited())),
+        }
+    };
+    inbox.put_back(others);
+    result
 }
 
 /// The next items must match `patterns`, in any order.

@@ -12,7 +12,13 @@
 //! - `{"$capture": "name"}` matches anything and captures it; with `"$match": <json>` it
 //!   matches that first;
 //! - `{"$regex": "…"}` matches a string that the expression matches in whole;
+//! - `{"$not": <json>}` matches anything the inner value does not match (it captures nothing);
 //! - `"$extra": true` in an object allows keys not listed.
+//!
+//! A `sio` matcher decodes the text as an Engine.IO message carrying a Socket.IO packet, by
+//! the spec's format and strictly (a namespace is followed by `,` and never `/` itself; an
+//! attachment count only on BINARY_EVENT and BINARY_ACK), into
+//! `{type, attachments, nsp, id, data}`, and matches that like `json`.
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -123,6 +129,17 @@ fn match_text(pattern: &Pattern, text: &str, vars: &mut Vars) -> MatchResult {
             };
             match_json(value, &actual, vars, "$")
         }
+        Pattern::Sio(expected) => {
+            let actual = match decode_socket_io(text) {
+                Ok(actual) => actual,
+                Err(why) => return mismatch(format!("not a Socket.IO packet: {why}")),
+            };
+            let mut expected = expected.clone();
+            if let Value::Object(object) = &mut expected {
+                object.entry("nsp").or_insert_with(|| Value::from("/"));
+            }
+            match_json(&expected, &actual, vars, "packet")
+        }
         Pattern::Packets(patterns) => {
             let packets: Vec<&str> = text.split('\u{1e}').collect();
             if packets.len() != patterns.len() {
@@ -152,6 +169,63 @@ fn match_text(pattern: &Pattern, text: &str, vars: &mut Vars) -> MatchResult {
             match_data_in(pattern, &Data::Text(text.to_owned()), vars)
         }
     }
+}
+
+/// Decodes an Engine.IO message `4…` carrying a Socket.IO packet, by the spec's format
+/// `<type>[<attachments>-][<namespace>,][<id>][<JSON payload>]`, into
+/// `{type, attachments, nsp, id, data}` (absent parts are absent keys; `nsp` is always there).
+pub(crate) fn decode_socket_io(text: &str) -> Result<Value, String> {
+    let Some(packet) = text.strip_prefix('4') else {
+        return Err("it is not an Engine.IO message packet `4…`".to_owned());
+    };
+    let mut object = serde_json::Map::new();
+    let packet_type = match packet.chars().next() {
+        Some(digit @ '0'..='6') => u64::from(digit as u8 - b'0'),
+        Some(other) => return Err(format!("{other:?} is not a packet type (0 to 6)")),
+        None => return Err("no packet type".to_owned()),
+    };
+    object.insert("type".to_owned(), Value::from(packet_type));
+    let mut rest = &packet[1..];
+    if packet_type == 5 || packet_type == 6 {
+        let Some(dash) = rest.find('-') else {
+            return Err("a binary packet without `<attachments>-`".to_owned());
+        };
+        let count = &rest[..dash];
+        if count.is_empty() || !count.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(format!("the attachment count {count:?} is not a number"));
+        }
+        let count: u64 = count
+            .parse()
+            .map_err(|_| format!("the attachment count {count:?} is too large"))?;
+        object.insert("attachments".to_owned(), Value::from(count));
+        rest = &rest[dash + 1..];
+    }
+    let mut namespace = "/";
+    if rest.starts_with('/') {
+        let Some(comma) = rest.find(',') else {
+            return Err("the namespace is not followed by `,`".to_owned());
+        };
+        namespace = &rest[..comma];
+        if namespace == "/" {
+            return Err("the main namespace `/` is written out".to_owned());
+        }
+        rest = &rest[comma + 1..];
+    }
+    object.insert("nsp".to_owned(), Value::from(namespace));
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 {
+        let id: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("the id {:?} is too large", &rest[..digits]))?;
+        object.insert("id".to_owned(), Value::from(id));
+        rest = &rest[digits..];
+    }
+    if !rest.is_empty() {
+        let data: Value = serde_json::from_str(rest)
+            .map_err(|error| format!("the payload {rest:?} is not JSON: {error}"))?;
+        object.insert("data".to_owned(), data);
+    }
+    Ok(Value::Object(object))
 }
 
 /// A packet of a polling payload: `b<base64>` is binary when it decodes, text otherwise.
@@ -194,6 +268,17 @@ fn match_json(expected: &Value, actual: &Value, vars: &mut Vars, path: &str) -> 
             }
             vars.set(name.clone(), actual.clone());
             Ok(())
+        }
+        Value::Object(object) if object.contains_key("$not") => {
+            let inner = &object["$not"];
+            let mut trial = vars.clone();
+            match match_json(inner, actual, &mut trial, path) {
+                Ok(()) => mismatch(format!(
+                    "at {path}: {actual} matches {inner}, which it must not"
+                )),
+                Err(MatchError::Mismatch(_)) => Ok(()),
+                Err(invalid) => Err(invalid),
+            }
         }
         Value::Object(object) if object.contains_key("$regex") => {
             let Some(Value::String(source)) = object.get("$regex") else {
@@ -338,6 +423,39 @@ mod tests {
         assert!(match_data(&pattern, &Data::Text("xz".to_owned()), &mut vars).is_ok());
         assert!(vars.get("a").is_err());
         assert_eq!(vars.get("b"), Ok(&Value::from("x")));
+    }
+
+    #[test]
+    fn socket_io_packets_decode_by_the_spec_format() {
+        let decoded = |text: &str| decode_socket_io(text);
+        assert_eq!(
+            decoded(r#"452-/admin,7["a",{"_placeholder":true,"num":0}]"#),
+            Ok(
+                serde_json::json!({"type": 5, "attachments": 2, "nsp": "/admin", "id": 7,
+                "data": ["a", {"_placeholder": true, "num": 0}]})
+            )
+        );
+        assert_eq!(
+            decoded("41/custom,"),
+            Ok(serde_json::json!({"type": 1, "nsp": "/custom"}))
+        );
+        assert_eq!(
+            decoded("43456[]"),
+            Ok(serde_json::json!({"type": 3, "nsp": "/", "id": 456, "data": []}))
+        );
+        for wrong in ["4", "47", "40/custom", "40/,{}", "45[]", "42[\"a\"", "3[]"] {
+            assert!(decoded(wrong).is_err(), "{wrong}");
+        }
+        let mut vars = Vars::default();
+        let pattern = Pattern::Sio(serde_json::json!({
+            "type": 2, "id": {"$capture": "ack"}, "data": ["x"]
+        }));
+        assert!(match_data(&pattern, &Data::Text(r#"412["x"]"#.to_owned()), &mut vars).is_err());
+        assert!(match_data(&pattern, &Data::Text(r#"4212["x"]"#.to_owned()), &mut vars).is_ok());
+        assert_eq!(vars.get("ack"), Ok(&Value::from(12)));
+        let no_id = Pattern::Sio(serde_json::json!({"type": 2, "data": ["x"]}));
+        assert!(match_data(&no_id, &Data::Text(r#"4212["x"]"#.to_owned()), &mut vars).is_err());
+        assert!(match_data(&no_id, &Data::Text(r#"42/a,["x"]"#.to_owned()), &mut vars).is_err());
     }
 
     #[test]

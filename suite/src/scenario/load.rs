@@ -156,7 +156,7 @@ fn check(scenario: &Scenario) -> Result<(), Problem> {
     if uses_session && scenario.transports.is_empty() {
         return Err(Problem::at_key(
             "steps",
-            "session steps (open, send, receive, silence, closed) need `transports`",
+            "session steps (open, connect, send, receive, silence, closed) need `transports`",
         ));
     }
     if !uses_session && !scenario.transports.is_empty() {

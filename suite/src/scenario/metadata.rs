@@ -66,6 +66,16 @@ pub enum Feature {
     Namespaces,
     /// Socket.IO acknowledgements.
     Acks,
+    /// The fixture's server-initiated acknowledgements (`emit-with-ack`).
+    ServerAcks,
+    /// The fixture's server-initiated disconnects (`disconnect-me`, `close-me`).
+    ServerDisconnect,
+    /// The fixture's rooms (`join`, `to-room`).
+    Rooms,
+    /// The fixture's namespace middleware refusing with data (`/refused`).
+    Middleware,
+    /// The fixture's dynamic namespaces (`/dynamic-*`).
+    DynamicNamespaces,
     /// Connection state recovery.
     Recovery,
     /// The msgpack parser.

@@ -11,6 +11,10 @@
 //! - `base64` / `hex`: the exact bytes, which must arrive as binary;
 //! - `packets`: a polling payload, split at the record separator `\x1e`, each packet matched
 //!   in order;
+//! - `sio`: an Engine.IO message packet carrying a Socket.IO packet, decoded by the spec's
+//!   format (`<type>[<attachments>-][<namespace>,][<id>][<JSON payload>]`) into
+//!   `{type, attachments, nsp, id, data}` and matched structurally like `json` (`nsp` is `/`
+//!   unless given; `attachments`, `id` and `data` must be absent unless given);
 //! - `one_of`: any of several matchers;
 //! - `any: true`: anything.
 //!
@@ -39,6 +43,9 @@ pub enum Pattern {
     },
     /// Exactly these bytes, as binary.
     Bytes(Vec<u8>),
+    /// A message packet `4` carrying a Socket.IO packet, decoded into
+    /// `{type, attachments, nsp, id, data}` and matched structurally.
+    Sio(serde_json::Value),
     /// A polling payload: the packets between record separators, in order.
     Packets(Vec<Pattern>),
     /// Any of these.
@@ -57,6 +64,7 @@ pub(crate) struct PatternFields {
     prefix: Option<String>,
     base64: Option<String>,
     hex: Option<String>,
+    sio: Option<serde_json::Value>,
     packets: Option<Vec<Pattern>>,
     one_of: Option<Vec<Pattern>>,
     any: Option<bool>,
@@ -66,7 +74,7 @@ impl Shorthand for Pattern {
     type Full = PatternFields;
     const EXPECTING: &'static str =
         "the exact text expected, or a map with one of `text`, `regex`, \
-         `json` (and `prefix`), `base64`, `hex`, `packets`, `one_of`, `any`";
+         `json` (and `prefix`), `base64`, `hex`, `sio`, `packets`, `one_of`, `any`";
 
     fn from_text(text: String) -> Result<Pattern, String> {
         Ok(Pattern::Text(text))
@@ -94,6 +102,10 @@ impl Shorthand for Pattern {
         if let Some(hex) = fields.hex {
             kinds.push(Pattern::Bytes(decode_hex(&hex)?));
         }
+        if let Some(packet) = fields.sio {
+            check_sio(&packet)?;
+            kinds.push(Pattern::Sio(packet));
+        }
         if let Some(packets) = fields.packets {
             kinds.push(Pattern::Packets(packets));
         }
@@ -111,7 +123,7 @@ impl Shorthand for Pattern {
             0 => Err(format!("empty matcher; expected {}", Self::EXPECTING)),
             _ => Err(
                 "a matcher has exactly one of `text`, `regex`, `json`, `base64`, `hex`, \
-                      `packets`, `one_of`, `any`"
+                      `sio`, `packets`, `one_of`, `any`"
                     .to_owned(),
             ),
         }
@@ -119,6 +131,25 @@ impl Shorthand for Pattern {
 }
 
 deserialize_shorthand!(Pattern);
+
+/// The keys of a decoded Socket.IO packet.
+pub(crate) const SIO_KEYS: [&str; 5] = ["type", "attachments", "nsp", "id", "data"];
+
+/// Checks a `sio` matcher at load time: an object with the decoded packet's keys and a type.
+fn check_sio(packet: &serde_json::Value) -> Result<(), String> {
+    let Some(object) = packet.as_object() else {
+        return Err("`sio` is an object: {type, attachments, nsp, id, data}".to_owned());
+    };
+    if let Some(key) = object.keys().find(|key| !SIO_KEYS.contains(&key.as_str())) {
+        return Err(format!(
+            "`sio` has the keys type, attachments, nsp, id, data, not {key:?}"
+        ));
+    }
+    if !object.contains_key("type") {
+        return Err("`sio` needs the packet `type` (0 to 6)".to_owned());
+    }
+    Ok(())
+}
 
 /// Checks a regular expression at load time; variables are checked as if replaced by text.
 fn check_regex(source: &str) -> Result<(), String> {
@@ -163,6 +194,7 @@ impl fmt::Display for Pattern {
                 "binary {}",
                 base64::engine::general_purpose::STANDARD.encode(bytes)
             ),
+            Pattern::Sio(packet) => write!(f, "a Socket.IO packet like {packet}"),
             Pattern::Packets(packets) => {
                 let packets: Vec<String> = packets.iter().map(ToString::to_string).collect();
                 write!(f, "payload [{}]", packets.join(" \\x1e "))

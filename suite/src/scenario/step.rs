@@ -5,7 +5,8 @@
 //!
 //! - the abstract Engine.IO session (`open`, `send`, `receive`, `silence`, `closed`), which
 //!   the engine maps onto the case's transport (polling, WebSocket, or polling upgraded to
-//!   WebSocket), so that a behaviour above the transport is written once;
+//!   WebSocket), so that a behaviour above the transport is written once; and on it, the
+//!   Socket.IO `connect` to a namespace (a CONNECT packet and the server's CONNECT answer);
 //! - raw HTTP (`request`, `response`, `pending`), for cases about the polling wire itself,
 //!   including requests left running in the background to be awaited later, in a declared
 //!   order;
@@ -49,6 +50,10 @@ pub enum Action {
     /// Opens the actor's Engine.IO session over the case's transport (for `upgrade`: a polling
     /// handshake, then the probe and the upgrade). Captures `${<actor>.sid}`.
     Open(OpenStep),
+    /// Connects the actor to a Socket.IO namespace on its session (opened first if the actor
+    /// has none): sends a CONNECT packet and expects the server's CONNECT answer, whose `sid`
+    /// it captures.
+    Connect(ConnectStep),
     /// Sends packets on the session (over polling, in one POST).
     Send(Vec<Data>),
     /// Expects the next packets of the session.
@@ -84,6 +89,7 @@ impl Action {
     pub fn keyword(&self) -> &'static str {
         match self {
             Action::Open(_) => "open",
+            Action::Connect(_) => "connect",
             Action::Send(_) => "send",
             Action::Receive(_) => "receive",
             Action::Silence(_) => "silence",
@@ -106,6 +112,7 @@ impl Action {
         matches!(
             self,
             Action::Open(_)
+                | Action::Connect(_)
                 | Action::Send(_)
                 | Action::Receive(_)
                 | Action::Silence(_)
@@ -118,6 +125,7 @@ impl Action {
         matches!(
             self,
             Action::Receive(_)
+                | Action::Connect(_)
                 | Action::Closed
                 | Action::Response(_)
                 | Action::WsReceive(_)
@@ -220,6 +228,89 @@ pub struct OpenStep {
     /// with a string `sid` (and anything else).
     pub expect: Option<serde_json::Value>,
 }
+
+/// `connect`: a Socket.IO CONNECT to a namespace. Written short, a string is the namespace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectStep {
+    /// The namespace, `/` by default; written out (`40/admin,`) unless it is `/`.
+    pub namespace: String,
+    /// The CONNECT payload (the handshake's `auth`), sent as JSON after the namespace; none by
+    /// default.
+    pub auth: Option<serde_json::Value>,
+    /// The JSON of the CONNECT answer's payload, matched structurally; by default an object
+    /// with a string `sid` (and anything else), captured. A scenario that gives its own
+    /// captures what it names with `$capture`.
+    pub expect: Option<serde_json::Value>,
+    /// The variable the answer's `sid` goes to (without `expect`); by default
+    /// `<actor>.socket` for `/` and `<actor>.socket<namespace>` (`client.socket/custom`) for
+    /// the others.
+    pub name: Option<String>,
+}
+
+impl Default for ConnectStep {
+    fn default() -> Self {
+        ConnectStep {
+            namespace: "/".to_owned(),
+            auth: None,
+            expect: None,
+            name: None,
+        }
+    }
+}
+
+impl ConnectStep {
+    /// The variable that receives the Socket.IO sid, for `actor`.
+    pub fn variable(&self, actor: &str) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None if self.namespace == "/" => format!("{actor}.socket"),
+            None => format!("{actor}.socket{}", self.namespace),
+        }
+    }
+}
+
+/// The full form of [`ConnectStep`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConnectFields {
+    namespace: Option<String>,
+    auth: Option<serde_json::Value>,
+    expect: Option<serde_json::Value>,
+    #[serde(rename = "as")]
+    name: Option<String>,
+}
+
+impl Shorthand for ConnectStep {
+    type Full = ConnectFields;
+    const EXPECTING: &'static str =
+        "the namespace (such as \"/custom\"), or a map with `namespace`, `auth`, `expect`, `as`";
+
+    fn from_text(text: String) -> Result<ConnectStep, String> {
+        ConnectStep::from_full(ConnectFields {
+            namespace: Some(text),
+            auth: None,
+            expect: None,
+            name: None,
+        })
+    }
+
+    fn from_full(fields: ConnectFields) -> Result<ConnectStep, String> {
+        let namespace = fields.namespace.unwrap_or_else(|| "/".to_owned());
+        if !namespace.starts_with('/') || namespace.contains(',') {
+            return Err(format!(
+                "a namespace starts with `/` and has no `,`: {namespace:?}"
+            ));
+        }
+        Ok(ConnectStep {
+            namespace,
+            auth: fields.auth,
+            expect: fields.expect,
+            name: fields.name,
+        })
+    }
+}
+
+deserialize_shorthand!(ConnectStep);
 
 /// Whether a raw request opens its own TCP connection or reuses the actor's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -491,6 +582,8 @@ pub(crate) struct StepFields {
     any_order: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     open: Option<OpenStep>,
+    #[serde(default, deserialize_with = "present")]
+    connect: Option<ConnectStep>,
     send: Option<OneOrMany<Data>>,
     receive: Option<OneOrMany<Pattern>>,
     silence: Option<DurationExpr>,
@@ -525,7 +618,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
 }
 
 /// Every action key, for errors.
-const ACTION_KEYS: &str = "open, send, receive, silence, closed, wait, request, response, \
+const ACTION_KEYS: &str = "open, connect, send, receive, silence, closed, wait, request, response, \
                            pending, websocket, ws_send, ws_receive, ws_silence, ws_close, ws_closed";
 
 impl TryFrom<StepFields> for Step {
@@ -534,6 +627,7 @@ impl TryFrom<StepFields> for Step {
     fn try_from(fields: StepFields) -> Result<Step, String> {
         let candidates = [
             fields.open.map(Action::Open),
+            fields.connect.map(Action::Connect),
             fields.send.map(|data| Action::Send(data.0)),
             fields.receive.map(|patterns| Action::Receive(patterns.0)),
             fields.silence.map(Action::Silence),
