@@ -1,0 +1,440 @@
+//! The command line: `run`, `list`, `explain`, `vectors`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sio_suite::engine::{RunOptions, Verdict};
+use sio_suite::scenario::{self, Case, Feature, Transport};
+use sio_suite::{requirements, vectors};
+
+use crate::baseline::Baseline;
+use crate::explain;
+use crate::profile::{BaseUrl, TargetSpec};
+use crate::report::{self, Format, Report, ReportedCase};
+use crate::run;
+use crate::select::{
+    case_features, feature_name, parse_feature, parse_transport, IdPattern, Selection,
+};
+
+/// The exit codes, as `--help` prints them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  every verdict is as expected: PASS, INFORMATIONAL or UNSUPPORTED, or exactly the
+     verdict the baseline expects of the case
+  1  the run failed: an unexpected FAIL or NON-STRICT (a regression), or a case the
+     baseline expects not to pass that passed or got another verdict (an unexpected pass)
+  2  the run could not be judged: an ERROR verdict the baseline does not expect, a target
+     that cannot be reached, invalid scenario, profile or baseline files, no case
+     selected, or invalid arguments; 2 wins over 1 when both apply";
+
+/// The Engine.IO and Socket.IO conformance suite.
+#[derive(Debug, Parser)]
+#[command(name = "sio-conformance", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the suite against a server: with no --target or --profile, against the embedded
+    /// reference fixture server, started on 127.0.0.1.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// List the cases, with the same filters as `run`: id, level, features, title.
+    List(ListArgs),
+    /// Explain a case (or a scenario): its metadata, the requirement it checks and those it
+    /// covers, and its steps.
+    Explain(ExplainArgs),
+    /// Work with the protocol vectors.
+    Vectors {
+        /// The vectors folder (default: this repository's `vectors/`).
+        #[arg(long, global = true)]
+        dir: Option<PathBuf>,
+        /// What to do with them.
+        #[command(subcommand)]
+        action: VectorsAction,
+    },
+}
+
+/// What to do with the vectors.
+#[derive(Debug, Subcommand)]
+pub enum VectorsAction {
+    /// List every vector: id, kind and title.
+    List,
+    /// Regenerate the JSON mirror from the YAML files.
+    Mirror,
+    /// Load every vector file and check that the JSON mirror is up to date.
+    Check,
+}
+
+/// Which cases.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Only cases whose id matches: `*` and `?` match the whole id; a plain id selects that
+    /// case and those under it (`eio4/polling`). Repeatable: any of them.
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Vec<String>,
+    /// Only cases that need this feature. Repeatable: any of them.
+    #[arg(long, value_name = "FEATURE", value_parser = parse_feature)]
+    pub feature: Vec<Feature>,
+    /// Only cases over this transport (polling, websocket, upgrade). Repeatable.
+    #[arg(long, value_name = "TRANSPORT", value_parser = parse_transport)]
+    pub transport: Vec<Transport>,
+    /// The scenarios folder (default: this repository's `suite/scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+impl SelectArgs {
+    fn selection(&self) -> Selection {
+        Selection {
+            filters: self.filter.iter().map(IdPattern::new).collect(),
+            features: self.feature.clone(),
+            transports: self.transport.clone(),
+        }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.scenarios.clone().unwrap_or_else(scenario::default_dir)
+    }
+}
+
+/// When to colour the console report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `run`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The server under test: http://host:port, following the fixture contract's paths
+    /// (/engine.io/, /socket.io/) and options. With --profile, it replaces the profile's url.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// A target profile (YAML): url, paths, declared options, features, baseline.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Which cases.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// How many cases run at once [default: 16 per CPU].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: Option<u32>,
+    /// Multiplies every deadline and timing window's upper bound (2 for a slow machine).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = Format::Pretty)]
+    pub format: Format,
+    /// Write the report to this file instead of stdout (the console still shows progress
+    /// and the summary).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A baseline file of expected non-passes; replaces the profile's baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Colours in the console report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_time_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(scale) if scale.is_finite() && scale > 0.0 && scale <= 1000.0 => Ok(scale),
+        _ => Err(format!("{text:?} is not a number above 0 and at most 1000")),
+    }
+}
+
+/// `list`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Which cases.
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// `explain`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// A case id (`eio4/message/echo-text[polling]`) or a scenario id.
+    pub id: String,
+    /// The scenarios folder (default: this repository's `suite/scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => exit(run_command(&args)),
+        Command::List(args) => exit(list_command(&args)),
+        Command::Explain(args) => exit(explain_command(&args)),
+        Command::Vectors { dir, action } => {
+            let dir = dir.unwrap_or_else(vectors::default_dir);
+            let outcome = match action {
+                VectorsAction::List => crate::vectors::list(&dir),
+                VectorsAction::Mirror => crate::vectors::write_mirror(&dir),
+                VectorsAction::Check => crate::vectors::check(&dir),
+            };
+            outcome.unwrap_or_else(|error| {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            })
+        }
+    }
+}
+
+/// A command's outcome: an exit code, or why it could not run (exit 2).
+type Outcome = Result<u8, String>;
+
+fn exit(outcome: Outcome) -> ExitCode {
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("sio-conformance: error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_cases(select: &SelectArgs) -> Result<Vec<Case>, String> {
+    let scenarios = scenario::load_dir(&select.dir()).map_err(|error| error.to_string())?;
+    Ok(select.selection().apply(scenario::expand(scenarios)))
+}
+
+fn list_command(args: &ListArgs) -> Outcome {
+    let cases = load_cases(&args.select)?;
+    let mut stdout = std::io::stdout().lock();
+    for case in &cases {
+        let features: Vec<String> = case_features(case).into_iter().map(feature_name).collect();
+        let line = format!(
+            "{}\t{}\t{}\t{}",
+            case.id,
+            case.scenario.level.as_str(),
+            features.join(","),
+            case.scenario.title
+        );
+        if writeln!(stdout, "{line}").is_err() {
+            // A closed pipe (`| head`): nothing more to say.
+            return Ok(0);
+        }
+    }
+    if cases.is_empty() {
+        eprintln!("no case matches");
+    }
+    Ok(0)
+}
+
+fn explain_command(args: &ExplainArgs) -> Outcome {
+    let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
+    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
+    let cases = scenario::expand(scenarios);
+    let requirements_dir = dir
+        .parent()
+        .map(|parent| parent.join("requirements"))
+        .filter(|candidate| candidate.is_dir())
+        .unwrap_or_else(requirements::default_dir);
+    let catalogue = requirements::load_dir(&requirements_dir).map_err(|error| error.to_string())?;
+    match explain::explain(&args.id, &cases, &catalogue) {
+        Some(text) => {
+            print!("{text}");
+            Ok(0)
+        }
+        None => {
+            let mut message = format!("no case or scenario has the id {:?}", args.id);
+            let close = explain::suggestions(&args.id, &cases);
+            if !close.is_empty() {
+                message.push_str("; scenarios near it: ");
+                message.push_str(&close.join(", "));
+            }
+            Err(message)
+        }
+    }
+}
+
+fn run_command(args: &RunArgs) -> Outcome {
+    let mut spec = match &args.profile {
+        Some(path) => TargetSpec::load(path).map_err(|error| error.to_string())?,
+        None => TargetSpec::embedded(),
+    };
+    if let Some(url) = &args.target {
+        spec.url = Some(BaseUrl::parse(url)?);
+    }
+    let baseline = match &args.baseline {
+        Some(path) => Baseline::load(path).map_err(|error| error.to_string())?,
+        None => spec.baseline.clone().unwrap_or_default(),
+    };
+    let cases = load_cases(&args.select)?;
+    if cases.is_empty() {
+        return Err("no case matches the filters".to_owned());
+    }
+    let jobs = args
+        .jobs
+        .map(|jobs| jobs as usize)
+        .unwrap_or_else(run::default_jobs);
+    let options = RunOptions {
+        time_scale: args.time_scale,
+        ..RunOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the tokio runtime: {error}"))?;
+    let progress = progress_bar(args, cases.len());
+    let started = Instant::now();
+    let outcome = runtime.block_on(async {
+        let (address, description) = match &spec.url {
+            Some(url) => {
+                let address = url.resolve()?;
+                run::reachable(address, options.scaled(options.connect_timeout))
+                    .await
+                    .map_err(|why| format!("the target {url} cannot be reached: {why}"))?;
+                let description = match &spec.name {
+                    Some(name) => format!("{url} ({name})"),
+                    None => url.to_string(),
+                };
+                (address, description)
+            }
+            None => {
+                let address = run::start_fixture()
+                    .await
+                    .map_err(|error| format!("cannot start the reference fixture: {error}"))?;
+                (
+                    address,
+                    format!("the embedded reference fixture (http://{address})"),
+                )
+            }
+        };
+        let target = spec.target(address);
+        let bar = progress.clone();
+        let results = run::run_cases(&cases, &target, &options, jobs, move |result| {
+            if let Some(bar) = &bar {
+                if result.verdict != Verdict::Pass {
+                    bar.println(format!("{:<13} {}", result.verdict.as_str(), result.id));
+                }
+                bar.set_message(result.id.clone());
+                bar.inc(1);
+            }
+        })
+        .await;
+        Ok::<_, String>((results, description))
+    });
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let wall = started.elapsed();
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    let (results, description) = outcome?;
+
+    let ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
+    let unused_baseline = baseline.unused(&ids).into_iter().cloned().collect();
+    let report = Report {
+        target: description,
+        time_scale: args.time_scale,
+        jobs,
+        wall,
+        baseline: baseline
+            .source
+            .as_ref()
+            .map(|path| path.display().to_string()),
+        cases: cases
+            .iter()
+            .zip(results)
+            .map(|(case, result)| ReportedCase::new(case, result, &baseline))
+            .collect(),
+        unused_baseline,
+    };
+    write_report(args, &report)?;
+    Ok(report.status().code())
+}
+
+fn progress_bar(args: &RunArgs, cases: usize) -> Option<ProgressBar> {
+    if args.no_progress || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stderr())
+        .with_style(style);
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Some(bar)
+}
+
+fn colour(args: &RunArgs, to_terminal: bool) -> bool {
+    match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn write_report(args: &RunArgs, report: &Report) -> Result<(), String> {
+    match &args.output {
+        Some(path) => {
+            let text = report::render(
+                report,
+                args.format,
+                colour(args, false) && args.color == ColorChoice::Always,
+            );
+            write_file(path, &text)?;
+            let paint = colour(args, std::io::stdout().is_terminal());
+            let status = report.status_line();
+            let status = if paint {
+                let code = match report.status().code() {
+                    0 => "1;32",
+                    1 => "1;31",
+                    _ => "1;35",
+                };
+                format!("\x1b[{code}m{status}\x1b[0m")
+            } else {
+                status
+            };
+            println!("{}", report.summary_line());
+            println!("result: {status}");
+            println!("report: {}", path.display());
+            Ok(())
+        }
+        None => {
+            let text = report::render(
+                report,
+                args.format,
+                colour(args, std::io::stdout().is_terminal()),
+            );
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe is not the run's failure.
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+    }
+    std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))
+}

@@ -1,0 +1,24 @@
+//! # sio-runner
+//!
+//! The command-line runner of the Engine.IO and Socket.IO conformance suite, `sio-conformance`,
+//! as a library: the binary is [`cli::main`].
+//!
+//! - [`cli`]: the commands: `run`, `list`, `explain`, `vectors`.
+//! - [`profile`]: target profiles (URL, paths, declared options, features, baseline).
+//! - [`select`]: which cases run: id patterns, features, transports.
+//! - [`run`]: the scheduler: cases run concurrently, results in case order; the embedded
+//!   reference fixture.
+//! - [`baseline`]: expected non-passes, and how verdicts are judged against them.
+//! - [`report`]: the report formats: pretty, JSON Lines, JUnit XML, Markdown.
+//! - [`explain`]: a case with the requirement it checks.
+//!
+//! Exit codes: see [`cli::EXIT_CODES`].
+
+pub mod baseline;
+pub mod cli;
+pub mod explain;
+pub mod profile;
+pub mod report;
+pub mod run;
+pub mod select;
+pub mod vectors;

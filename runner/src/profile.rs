@@ -1,0 +1,330 @@
+//! Target profiles: a YAML file naming the server under test (its URL and paths), the options
+//! it declares, the features it has, and the baseline of its expected non-passes.
+//!
+//! ```yaml
+//! name: my server
+//! url: http://127.0.0.1:3000
+//! paths: { engine_io: /engine.io/, socket_io: /socket.io/ }    # the defaults
+//! options:                       # milliseconds and bytes; the defaults are the fixture contract's
+//!   pingInterval: 300
+//!   pingTimeout: 200
+//!   connectTimeout: 1000
+//!   upgradeTimeout: 10000
+//!   maxPayload: 1000000
+//! features: [polling, websocket, upgrade, binary, heartbeat, close]   # absent: all
+//! baseline:
+//!   file: my-server.baseline.yaml          # relative to the profile; or inline:
+//!   # expected: [{ case: …, verdict: NON-STRICT, reason: … }]
+//! ```
+//!
+//! The schema is `runner/profile.schema.json`.
+
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use sio_suite::engine::{DeclaredOptions, Target};
+use sio_suite::scenario::Feature;
+use sio_suite::yaml::{line_of, parse_yaml, read_text, LoadError};
+
+use crate::baseline::{Baseline, Expectation};
+
+/// A target profile, as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// A name for reports.
+    pub name: Option<String>,
+    /// The server's base URL: `http://host:port`.
+    pub url: String,
+    /// The server's paths.
+    #[serde(default)]
+    pub paths: Paths,
+    /// The options it declares (the fixture contract's by default).
+    #[serde(default)]
+    pub options: ProfileOptions,
+    /// The features it has; absent, all of them.
+    pub features: Option<Vec<Feature>>,
+    /// Its expected non-passes.
+    pub baseline: Option<BaselineRef>,
+}
+
+/// The server's paths.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    /// The Engine.IO-only endpoint; default `/engine.io/`.
+    #[serde(default = "default_engine_io_path")]
+    pub engine_io: String,
+    /// The Socket.IO endpoint; default `/socket.io/`.
+    #[serde(default = "default_socket_io_path")]
+    pub socket_io: String,
+}
+
+fn default_engine_io_path() -> String {
+    "/engine.io/".to_owned()
+}
+
+fn default_socket_io_path() -> String {
+    "/socket.io/".to_owned()
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            engine_io: default_engine_io_path(),
+            socket_io: default_socket_io_path(),
+        }
+    }
+}
+
+/// The options a target declares, in milliseconds (and bytes for `maxPayload`); each one
+/// absent is the fixture contract's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProfileOptions {
+    /// `pingInterval`.
+    pub ping_interval: Option<u64>,
+    /// `pingTimeout`.
+    pub ping_timeout: Option<u64>,
+    /// `connectTimeout`.
+    pub connect_timeout: Option<u64>,
+    /// `upgradeTimeout`.
+    pub upgrade_timeout: Option<u64>,
+    /// `maxPayload`.
+    pub max_payload: Option<u64>,
+}
+
+impl ProfileOptions {
+    /// The declared options.
+    pub fn declared(&self) -> DeclaredOptions {
+        let contract = DeclaredOptions::fixture_contract();
+        let millis = |value: Option<u64>, default: Duration| {
+            value.map(Duration::from_millis).unwrap_or(default)
+        };
+        DeclaredOptions {
+            ping_interval: millis(self.ping_interval, contract.ping_interval),
+            ping_timeout: millis(self.ping_timeout, contract.ping_timeout),
+            connect_timeout: millis(self.connect_timeout, contract.connect_timeout),
+            upgrade_timeout: millis(self.upgrade_timeout, contract.upgrade_timeout),
+            max_payload: self.max_payload.unwrap_or(contract.max_payload),
+        }
+    }
+}
+
+/// A profile's baseline: a file, or entries inline.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineRef {
+    /// A baseline file, relative to the profile.
+    pub file: Option<PathBuf>,
+    /// Entries inline.
+    pub expected: Option<Vec<Expectation>>,
+}
+
+/// What a run is pointed at, from a profile, a URL, or neither (the embedded fixture).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSpec {
+    /// A name for reports.
+    pub name: Option<String>,
+    /// The base URL; `None` for the embedded reference fixture.
+    pub url: Option<BaseUrl>,
+    /// The server's paths.
+    pub paths: Paths,
+    /// The declared options.
+    pub options: DeclaredOptions,
+    /// The declared features; `None` means all.
+    pub features: Option<BTreeSet<Feature>>,
+    /// The profile's baseline.
+    pub baseline: Option<Baseline>,
+}
+
+impl TargetSpec {
+    /// The embedded reference fixture, with the contract's options and every feature.
+    pub fn embedded() -> TargetSpec {
+        TargetSpec {
+            name: None,
+            url: None,
+            paths: Paths::default(),
+            options: DeclaredOptions::fixture_contract(),
+            features: None,
+            baseline: None,
+        }
+    }
+
+    /// A server at `url` that follows the fixture contract.
+    pub fn at_url(url: BaseUrl) -> TargetSpec {
+        TargetSpec {
+            url: Some(url),
+            ..TargetSpec::embedded()
+        }
+    }
+
+    /// Loads a profile file.
+    pub fn load(path: &Path) -> Result<TargetSpec, LoadError> {
+        let text = read_text(path)?;
+        let profile: Profile = parse_yaml(path, &text)?;
+        let url = BaseUrl::parse(&profile.url)
+            .map_err(|why| LoadError::at_line(path, line_of(&text, "url:"), why))?;
+        for (key, value) in [
+            ("engine_io:", &profile.paths.engine_io),
+            ("socket_io:", &profile.paths.socket_io),
+        ] {
+            if !value.starts_with('/') {
+                return Err(LoadError::at_line(
+                    path,
+                    line_of(&text, key),
+                    format!("the path {value:?} must start with `/`"),
+                ));
+            }
+        }
+        let baseline = match profile.baseline {
+            None => None,
+            Some(BaselineRef {
+                file: Some(file),
+                expected: None,
+            }) => {
+                let file = path.parent().unwrap_or(Path::new(".")).join(file);
+                Some(Baseline::load(&file)?)
+            }
+            Some(BaselineRef {
+                file: None,
+                expected: Some(entries),
+            }) => Some(Baseline::checked(entries, path, &text)?),
+            Some(_) => {
+                return Err(LoadError::at_line(
+                    path,
+                    line_of(&text, "baseline:"),
+                    "`baseline` has either `file` or `expected`, not both nor neither",
+                ))
+            }
+        };
+        Ok(TargetSpec {
+            name: profile.name,
+            url: Some(url),
+            paths: profile.paths,
+            options: profile.options.declared(),
+            features: profile
+                .features
+                .map(|features| features.into_iter().collect()),
+            baseline,
+        })
+    }
+
+    /// The engine's target, at `address`.
+    pub fn target(&self, address: SocketAddr) -> Target {
+        Target {
+            address,
+            engine_io_path: self.paths.engine_io.clone(),
+            socket_io_path: self.paths.socket_io.clone(),
+            options: self.options,
+            features: self.features.clone(),
+        }
+    }
+}
+
+/// A server's base URL: `http://host:port`, with no path beyond `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// The host name or address.
+    pub host: String,
+    /// The port (80 when the URL has none).
+    pub port: u16,
+}
+
+impl BaseUrl {
+    /// Parses `http://host[:port][/]`.
+    pub fn parse(url: &str) -> Result<BaseUrl, String> {
+        let bad = |why: &str| format!("the URL {url:?} {why}: write it as http://host:port");
+        let rest = if let Some(rest) = url.strip_prefix("http://") {
+            rest
+        } else if url.starts_with("https://") || url.starts_with("wss://") {
+            return Err(bad("uses TLS, which the runner does not support yet"));
+        } else {
+            return Err(bad("is not an http:// URL"));
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains(['/', '?', '#', '@']) {
+            return Err(bad(
+                "has a path or more; give the paths in a profile (`paths`)",
+            ));
+        }
+        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            // [::1]:3000
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| bad("has an unclosed `[`"))?;
+            (host, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad("has no host"));
+        }
+        let port = match port {
+            None => 80,
+            Some(port) => port
+                .parse::<u16>()
+                .map_err(|_| bad("has a port that is not a number from 0 to 65535"))?,
+        };
+        Ok(BaseUrl {
+            host: host.to_owned(),
+            port,
+        })
+    }
+
+    /// Resolves the host to an address.
+    pub fn resolve(&self) -> Result<SocketAddr, String> {
+        (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|error| format!("cannot resolve {}: {error}", self.host))?
+            .next()
+            .ok_or_else(|| format!("{} resolves to no address", self.host))
+    }
+}
+
+impl std::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "http://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "http://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() {
+        let url = BaseUrl::parse("http://127.0.0.1:3000").expect("parses");
+        assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 3000));
+        let url = BaseUrl::parse("http://localhost/").expect("parses");
+        assert_eq!((url.host.as_str(), url.port), ("localhost", 80));
+        let url = BaseUrl::parse("http://[::1]:4000").expect("parses");
+        assert_eq!((url.host.as_str(), url.port), ("::1", 4000));
+        assert_eq!(url.to_string(), "http://[::1]:4000");
+        assert!(BaseUrl::parse("https://x").is_err());
+        assert!(BaseUrl::parse("127.0.0.1:3000").is_err());
+        assert!(BaseUrl::parse("http://x:99999").is_err());
+        assert!(BaseUrl::parse("http://x:3000/socket.io/").is_err());
+    }
+
+    #[test]
+    fn options_default_to_the_contract() {
+        let options = ProfileOptions {
+            ping_interval: Some(25_000),
+            ..ProfileOptions::default()
+        };
+        let declared = options.declared();
+        assert_eq!(declared.ping_interval, Duration::from_millis(25_000));
+        assert_eq!(declared.ping_timeout, Duration::from_millis(200));
+    }
+}
