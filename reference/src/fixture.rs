@@ -147,6 +147,11 @@ impl Fixture {
     pub async fn serve(self, listener: TcpListener) -> io::Result<()> {
         loop {
             let (stream, _) = listener.accept().await?;
+            // Small packets go out at once: without this, a second WebSocket frame waits for
+            // the client's delayed ACK of the first (Nagle), some 40 ms.
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot disable Nagle's algorithm");
+            }
             let fixture = self.clone();
             tokio::spawn(async move {
                 let connection = hyper::server::conn::http1::Builder::new()
@@ -221,8 +226,12 @@ fn emit_auth(socket: &Socket) {
 }
 
 fn install_extended_handlers(socket: &Socket) {
-    socket.on("disconnect-me", |socket, _arguments, _ack| socket.disconnect());
-    socket.on("close-me", |socket, _arguments, _ack| socket.close_connection());
+    socket.on("disconnect-me", |socket, _arguments, _ack| {
+        socket.disconnect()
+    });
+    socket.on("close-me", |socket, _arguments, _ack| {
+        socket.close_connection()
+    });
     socket.on("join", |socket, arguments, ack| {
         if let Some(room) = arguments.first().and_then(Value::as_str) {
             socket.join(room);

@@ -16,7 +16,12 @@ use sio_suite::engine::{self, RunOptions, Target, Verdict};
 use sio_suite::scenario::{self, Case};
 
 fn main() -> ExitCode {
-    let arguments = Arguments::from_args();
+    let mut arguments = Arguments::from_args();
+    // The cases spend their time waiting on the network and on the target's timers, not on
+    // the CPU: run many at once unless told otherwise, as the runner does.
+    if arguments.test_threads.is_none() {
+        arguments.test_threads = Some(32);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
