@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sio_suite::engine::{RunOptions, Verdict};
+use sio_suite::requirements::{self, SourcedRequirement};
 use sio_suite::scenario::{self, Case, Feature, Transport};
-use sio_suite::{requirements, vectors};
+use sio_suite::vectors;
 
 use crate::baseline::Baseline;
 use crate::explain;
@@ -52,6 +53,9 @@ pub enum Command {
     /// Explain a case (or a scenario): its metadata, the requirement it checks and those it
     /// covers, and its steps.
     Explain(ExplainArgs),
+    /// Which requirements of suite/requirements/ the scenarios cover, per document and level,
+    /// and those no scenario covers.
+    Coverage(CoverageArgs),
     /// Work with the protocol vectors.
     Vectors {
         /// The vectors folder (default: this repository's `vectors/`).
@@ -179,6 +183,17 @@ pub struct ExplainArgs {
     pub scenarios: Option<PathBuf>,
 }
 
+/// `coverage`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub struct CoverageArgs {
+    /// List every requirement with the scenarios that cover it, not only the uncovered ones.
+    #[arg(long)]
+    pub all: bool,
+    /// The scenarios folder (default: this repository's `suite/scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -186,6 +201,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => exit(run_command(&args)),
         Command::List(args) => exit(list_command(&args)),
         Command::Explain(args) => exit(explain_command(&args)),
+        Command::Coverage(args) => exit(coverage_command(&args)),
         Command::Vectors { dir, action } => {
             let dir = dir.unwrap_or_else(vectors::default_dir);
             let outcome = match action {
@@ -242,16 +258,30 @@ fn list_command(args: &ListArgs) -> Outcome {
     Ok(0)
 }
 
-fn explain_command(args: &ExplainArgs) -> Outcome {
-    let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
-    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
-    let cases = scenario::expand(scenarios);
-    let requirements_dir = dir
+/// The requirements next to a scenarios folder, or this repository's.
+fn load_requirements(scenarios_dir: &Path) -> Result<Vec<SourcedRequirement>, String> {
+    let requirements_dir = scenarios_dir
         .parent()
         .map(|parent| parent.join("requirements"))
         .filter(|candidate| candidate.is_dir())
         .unwrap_or_else(requirements::default_dir);
-    let catalogue = requirements::load_dir(&requirements_dir).map_err(|error| error.to_string())?;
+    requirements::load_dir(&requirements_dir).map_err(|error| error.to_string())
+}
+
+fn coverage_command(args: &CoverageArgs) -> Outcome {
+    let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
+    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
+    let catalogue = load_requirements(&dir)?;
+    let coverage = crate::coverage::compute(&catalogue, &scenarios);
+    print!("{}", crate::coverage::render(&coverage, args.all));
+    Ok(0)
+}
+
+fn explain_command(args: &ExplainArgs) -> Outcome {
+    let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
+    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
+    let cases = scenario::expand(scenarios);
+    let catalogue = load_requirements(&dir)?;
     match explain::explain(&args.id, &cases, &catalogue) {
         Some(text) => {
             print!("{text}");

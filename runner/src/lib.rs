@@ -16,6 +16,7 @@
 
 pub mod baseline;
 pub mod cli;
+pub mod coverage;
 pub mod explain;
 pub mod profile;
 pub mod report;

@@ -1,0 +1,45 @@
+//! Coverage of the requirements catalogue by the scenarios.
+
+use sio_runner::coverage;
+use sio_suite::requirements::{self, RequirementLevel, Subject};
+use sio_suite::scenario;
+
+/// Every MUST, MUST NOT and SHOULD of the specs that binds a server is checked by at least one
+/// scenario: removing the last scenario of one fails here.
+#[test]
+fn every_server_requirement_of_the_specs_has_a_scenario() {
+    let catalogue = requirements::load_dir(&requirements::default_dir()).expect("requirements");
+    let scenarios = scenario::load_dir(&scenario::default_dir()).expect("scenarios");
+    let uncovered: Vec<&str> = coverage::compute(&catalogue, &scenarios)
+        .into_iter()
+        .filter(|entry| entry.scenarios.is_empty())
+        .map(|entry| &entry.requirement.requirement)
+        .filter(|requirement| requirement.subject == Subject::Server)
+        .filter(|requirement| {
+            matches!(
+                requirement.level,
+                RequirementLevel::Must | RequirementLevel::MustNot | RequirementLevel::Should
+            )
+        })
+        .map(|requirement| requirement.id.as_str())
+        .collect();
+    assert!(uncovered.is_empty(), "no scenario covers {uncovered:?}");
+}
+
+#[test]
+fn the_report_counts_covered_and_uncovered_requirements() {
+    let catalogue = requirements::load_dir(&requirements::default_dir()).expect("requirements");
+    let scenarios = scenario::load_dir(&scenario::default_dir()).expect("scenarios");
+    let entries = coverage::compute(&catalogue, &scenarios);
+    let covered = entries.iter().filter(|entry| !entry.scenarios.is_empty()).count();
+    let report = coverage::render(&entries, false);
+    let summary = format!(
+        "{covered} of {} requirements have a scenario; {} have none.",
+        entries.len(),
+        entries.len() - covered
+    );
+    assert!(report.contains(&summary), "{report}");
+    for entry in entries.iter().filter(|entry| entry.scenarios.is_empty()) {
+        assert!(report.contains(&entry.requirement.requirement.id), "{report}");
+    }
+}
