@@ -34,9 +34,7 @@ async fn pongs_keep_the_session_open() {
 
 #[tokio::test]
 async fn no_pong_within_ping_timeout_closes_the_session() {
-    let (address, mut sockets) = start_raw(fast()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (address, sid, mut socket) = polling_session(fast()).await;
     assert_eq!(payload(&poll(address, &sid).await), "2");
     let started = Instant::now();
     // The next GET is released with the close packet when the timeout strikes.
@@ -49,9 +47,7 @@ async fn no_pong_within_ping_timeout_closes_the_session() {
 
 #[tokio::test]
 async fn a_client_ping_over_polling_closes_the_session() {
-    let (address, mut sockets) = start_raw(fast()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (address, sid, mut socket) = polling_session(fast()).await;
     assert_ok(&send(address, &sid, "2").await);
     assert_eq!(recv(&mut socket).await, None);
     assert_eq!(socket.close_reason(), Some(CloseReason::TransportError));
@@ -72,9 +68,7 @@ async fn websocket_pings_and_pongs() {
 
 #[tokio::test]
 async fn websocket_without_pong_is_closed() {
-    let (address, mut sockets) = start_raw(fast()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (_, mut ws, mut socket) = ws_session(fast()).await;
     assert_eq!(next_text(&mut ws).await, "2");
     assert_closed(&mut ws).await;
     assert_eq!(recv(&mut socket).await, None);
@@ -86,9 +80,10 @@ async fn unsolicited_pongs_rearm_the_interval() {
     let address = start(fast()).await;
     let (mut ws, _) = ws_handshake(address).await;
     let started = Instant::now();
-    // A pong every 150 ms, for 600 ms: no ping can come in that time (HB-04).
+    // A pong every 150 ms, for 600 ms: with a 300 ms interval, no ping comes in that time
+    // (HB-04).
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_silent(&mut ws, Duration::from_millis(150)).await;
         ws_send(&mut ws, "3").await;
     }
     assert_eq!(next_text(&mut ws).await, "2");

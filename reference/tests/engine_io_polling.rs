@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use sio_reference::engine_io::Data;
 use sio_reference::server::engine_io::{CloseReason, Config};
 use support::*;
@@ -22,9 +20,7 @@ async fn post_is_answered_ok_and_the_message_echoed() {
 
 #[tokio::test]
 async fn a_post_delivers_every_packet_in_order() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (address, sid, mut socket) = polling_session(quiet()).await;
     assert_ok(&send(address, &sid, "4a\x1e4\x1ebAQID\x1e4é").await);
     assert_eq!(recv(&mut socket).await, Some(text("a")));
     assert_eq!(recv(&mut socket).await, Some(text("")));
@@ -37,9 +33,7 @@ async fn a_post_delivers_every_packet_in_order() {
 
 #[tokio::test]
 async fn a_get_returns_everything_queued_in_one_payload() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let socket = accept(&mut sockets).await;
+    let (address, sid, socket) = polling_session(quiet()).await;
     socket.send(text("a")).unwrap();
     socket.send(text("")).unwrap();
     socket.send(Data::Binary(vec![1, 2, 3].into())).unwrap();
@@ -48,14 +42,11 @@ async fn a_get_returns_everything_queued_in_one_payload() {
 
 #[tokio::test]
 async fn a_get_is_held_until_something_is_queued() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let socket = accept(&mut sockets).await;
-    let mut pending = poll_in_background(address, &sid);
+    let (address, sid, socket) = polling_session(quiet()).await;
+    // The server holds the GET, with nothing to send.
+    let pending = held_poll(address, &sid, &socket).await;
     assert!(
-        tokio::time::timeout(Duration::from_millis(200), &mut pending)
-            .await
-            .is_err(),
+        !pending.is_finished(),
         "the GET was answered with nothing queued"
     );
     socket.send(text("late")).unwrap();
@@ -64,12 +55,8 @@ async fn a_get_is_held_until_something_is_queued() {
 
 #[tokio::test]
 async fn a_second_get_is_refused_and_closes_the_session() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
-    let first = poll_in_background(address, &sid);
-    // Let the first GET reach the server.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (address, sid, mut socket) = polling_session(quiet()).await;
+    let first = held_poll(address, &sid, &socket).await;
     let second = poll(address, &sid).await;
     assert_eq!(second.status, 400);
     assert!(second.body.is_empty());
@@ -81,19 +68,9 @@ async fn a_second_get_is_refused_and_closes_the_session() {
 
 #[tokio::test]
 async fn a_second_post_is_refused_and_closes_the_session() {
-    let address = start(quiet()).await;
-    let sid = handshake(address).await;
+    let (address, sid, socket) = polling_session(quiet()).await;
     // A first POST whose body never completes.
-    let _first = send_head(
-        address,
-        "POST",
-        &format!("/engine.io/?{}", session_query(&sid)),
-        &[],
-        Some(100),
-        b"4a",
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let _first = stalled_post(address, &sid, &socket).await;
     let second = send(address, &sid, "4b").await;
     assert_eq!(second.status, 400);
     assert!(second.body.is_empty());
@@ -102,9 +79,7 @@ async fn a_second_post_is_refused_and_closes_the_session() {
 
 #[tokio::test]
 async fn an_invalid_packet_delivers_those_before_it_and_closes_the_session() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (address, sid, mut socket) = polling_session(quiet()).await;
     // SPEC-FAITHFUL: 400, where the official server answers 200 `ok` (PL-12).
     let response = send(address, &sid, "4a\x1e9zz\x1e4b").await;
     assert_eq!(response.status, 400);
@@ -148,7 +123,7 @@ async fn an_octet_stream_post_is_refused_and_closes_the_session() {
     let response = request(
         address,
         "POST",
-        &format!("/engine.io/?{}", session_query(&sid)),
+        &session_target(&sid),
         &[("Content-Type", "application/octet-stream")],
         b"4hello",
     )
@@ -161,14 +136,7 @@ async fn an_octet_stream_post_is_refused_and_closes_the_session() {
 async fn other_methods_on_a_session_get_500_as_on_the_official_server() {
     let address = start(quiet()).await;
     let sid = handshake(address).await;
-    let refused = request(
-        address,
-        "PUT",
-        &format!("/engine.io/?{}", session_query(&sid)),
-        &[],
-        b"",
-    )
-    .await;
+    let refused = request(address, "PUT", &session_target(&sid), &[], b"").await;
     // The spec is silent; the official server answers 500 with an empty body (PL-10).
     assert_eq!(refused.status, 500);
     assert!(refused.body.is_empty(), "{:?}", refused.body);
@@ -178,11 +146,8 @@ async fn other_methods_on_a_session_get_500_as_on_the_official_server() {
 
 #[tokio::test]
 async fn a_close_packet_releases_the_pending_get_with_a_noop() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
-    let pending = poll_in_background(address, &sid);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (address, sid, mut socket) = polling_session(quiet()).await;
+    let pending = held_poll(address, &sid, &socket).await;
     // Packets after the close are ignored (CL-03).
     assert_ok(&send(address, &sid, "1\x1e4ignored").await);
     assert_eq!(payload(&within(pending).await.unwrap()), "6");
@@ -203,11 +168,8 @@ async fn a_close_packet_without_a_pending_get_closes_the_session() {
 
 #[tokio::test]
 async fn a_server_close_writes_1_to_the_pending_get() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let socket = accept(&mut sockets).await;
-    let pending = poll_in_background(address, &sid);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (address, sid, socket) = polling_session(quiet()).await;
+    let pending = held_poll(address, &sid, &socket).await;
     socket.close();
     assert_eq!(payload(&within(pending).await.unwrap()), "1");
     assert!(socket.send(text("gone")).is_err());
@@ -216,9 +178,7 @@ async fn a_server_close_writes_1_to_the_pending_get() {
 
 #[tokio::test]
 async fn open_upgrade_and_noop_packets_are_ignored() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (address, sid, mut socket) = polling_session(quiet()).await;
     assert_ok(&send(address, &sid, "0\x1e5\x1e6\x1e4after").await);
     assert_eq!(recv(&mut socket).await, Some(text("after")));
 }

@@ -5,22 +5,13 @@
 
 mod support;
 
-use std::time::Duration;
-
 use sio_reference::server::engine_io::TransportKind;
 use support::*;
 
-fn upgrade_query(sid: &str) -> String {
-    format!("EIO=4&transport=websocket&sid={sid}")
-}
-
 #[tokio::test]
 async fn probe_then_upgrade_moves_the_session_to_websocket() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
-    let pending = poll_in_background(address, &sid);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (address, sid, mut socket) = polling_session(quiet()).await;
+    let pending = held_poll(address, &sid, &socket).await;
 
     let mut ws = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
     ws_send(&mut ws, "2probe").await;
@@ -47,9 +38,7 @@ async fn probe_then_upgrade_moves_the_session_to_websocket() {
 
 #[tokio::test]
 async fn packets_queued_during_the_upgrade_arrive_once_in_order_on_the_websocket() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let socket = accept(&mut sockets).await;
+    let (address, sid, socket) = polling_session(quiet()).await;
     let mut ws = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
     ws_send(&mut ws, "2probe").await;
     assert_eq!(next_text(&mut ws).await, "3probe");
@@ -150,18 +139,6 @@ async fn a_second_websocket_for_a_websocket_session_is_refused() {
     );
     ws_send(&mut ws, "4first").await;
     assert_eq!(next_text(&mut ws).await, "4first");
-}
-
-#[tokio::test]
-async fn the_session_closing_during_the_probe_closes_the_probe() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let sid = handshake(address).await;
-    let socket = accept(&mut sockets).await;
-    let mut ws = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
-    ws_send(&mut ws, "2probe").await;
-    assert_eq!(next_text(&mut ws).await, "3probe");
-    socket.close();
-    assert_closed(&mut ws).await;
 }
 
 #[tokio::test]

@@ -42,9 +42,7 @@ async fn binary_frames_are_raw_message_bytes() {
 
 #[tokio::test]
 async fn each_packet_has_its_own_frame() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let socket = accept(&mut sockets).await;
+    let (_, mut ws, socket) = ws_session(quiet()).await;
     socket.send(text("a")).unwrap();
     socket.send(text("b")).unwrap();
     assert_eq!(next_text(&mut ws).await, "4a");
@@ -53,9 +51,7 @@ async fn each_packet_has_its_own_frame() {
 
 #[tokio::test]
 async fn an_invalid_packet_closes_the_session() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (_, mut ws, mut socket) = ws_session(quiet()).await;
     ws_send(&mut ws, "4before").await;
     ws_send(&mut ws, "abc").await;
     assert_closed(&mut ws).await;
@@ -67,9 +63,7 @@ async fn an_invalid_packet_closes_the_session() {
 #[tokio::test]
 async fn a_close_packet_closes_the_session() {
     // SPEC-FAITHFUL: the official server ignores `1` over WebSocket (WS-06).
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (_, mut ws, mut socket) = ws_session(quiet()).await;
     ws_send(&mut ws, "1").await;
     assert_closed(&mut ws).await;
     assert_eq!(recv(&mut socket).await, None);
@@ -78,9 +72,7 @@ async fn a_close_packet_closes_the_session() {
 
 #[tokio::test]
 async fn a_server_close_sends_a_close_frame_without_status() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let socket = accept(&mut sockets).await;
+    let (_, mut ws, socket) = ws_session(quiet()).await;
     socket.close();
     assert_eq!(next_frame(&mut ws).await, Some(Message::Close(None)));
     assert!(socket.send(text("gone")).is_err());
@@ -88,9 +80,7 @@ async fn a_server_close_sends_a_close_frame_without_status() {
 
 #[tokio::test]
 async fn a_client_close_frame_closes_the_session() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (_, mut ws, mut socket) = ws_session(quiet()).await;
     within(ws.close(None)).await.unwrap();
     assert_eq!(recv(&mut socket).await, None);
     assert_eq!(socket.close_reason(), Some(CloseReason::TransportClose));
@@ -98,9 +88,7 @@ async fn a_client_close_frame_closes_the_session() {
 
 #[tokio::test]
 async fn a_client_ping_closes_the_session() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (_, mut ws, mut socket) = ws_session(quiet()).await;
     ws_send(&mut ws, "2").await;
     assert_closed(&mut ws).await;
     assert_eq!(recv(&mut socket).await, None);
@@ -109,13 +97,11 @@ async fn a_client_ping_closes_the_session() {
 
 #[tokio::test]
 async fn a_message_over_max_http_buffer_size_closes_the_session() {
-    let (address, mut sockets) = start_raw(Config {
+    let (_, mut ws, mut socket) = ws_session(Config {
         max_http_buffer_size: 100,
         ..quiet()
     })
     .await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
     ws_send(&mut ws, &format!("4{}", "x".repeat(200))).await;
     assert_eq!(recv(&mut socket).await, None);
     assert_eq!(socket.close_reason(), Some(CloseReason::TransportError));
@@ -123,9 +109,7 @@ async fn a_message_over_max_http_buffer_size_closes_the_session() {
 
 #[tokio::test]
 async fn the_application_receives_binary_data() {
-    let (address, mut sockets) = start_raw(quiet()).await;
-    let (mut ws, _) = ws_handshake(address).await;
-    let mut socket = accept(&mut sockets).await;
+    let (_, mut ws, mut socket) = ws_session(quiet()).await;
     within(ws.send(Message::binary(vec![9_u8]))).await.unwrap();
     assert_eq!(recv(&mut socket).await, Some(Data::Binary(vec![9].into())));
 }

@@ -12,6 +12,9 @@ use sio_reference::engine_io::Data;
 use sio_reference::server::engine_io::{Config, EngineIo, Socket, Sockets};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -57,17 +60,20 @@ pub async fn start_raw(config: Config) -> (SocketAddr, Sockets) {
 
 /// Starts an echo server: every message is sent back.
 pub async fn start(config: Config) -> SocketAddr {
-    let (address, mut sockets) = start_raw(config).await;
-    tokio::spawn(async move {
-        while let Some(mut socket) = sockets.accept().await {
-            tokio::spawn(async move {
-                while let Some(data) = socket.recv().await {
-                    let _ = socket.send(data);
-                }
-            });
-        }
-    });
+    let (address, sockets) = start_raw(config).await;
+    tokio::spawn(echo(sockets));
     address
+}
+
+/// Echoes every message of every session of `sockets`.
+pub async fn echo(mut sockets: Sockets) {
+    while let Some(mut socket) = sockets.accept().await {
+        tokio::spawn(async move {
+            while let Some(data) = socket.recv().await {
+                let _ = socket.send(data);
+            }
+        });
+    }
 }
 
 /// The next session of a [`start_raw`] server.
@@ -75,9 +81,64 @@ pub async fn accept(sockets: &mut Sockets) -> Socket {
     within(sockets.accept()).await.unwrap()
 }
 
+/// A server with one polling session open: its address, the sid, and the application's end.
+pub async fn polling_session(config: Config) -> (SocketAddr, String, Socket) {
+    let (address, mut sockets) = start_raw(config).await;
+    let sid = handshake(address).await;
+    let socket = accept(&mut sockets).await;
+    assert_eq!(socket.id(), sid);
+    (address, sid, socket)
+}
+
+/// A server with one WebSocket-only session open: its address, the client's WebSocket (its
+/// open packet read), and the application's end.
+pub async fn ws_session(config: Config) -> (SocketAddr, Ws, Socket) {
+    let (address, mut sockets) = start_raw(config).await;
+    let (ws, _) = ws_handshake(address).await;
+    let socket = accept(&mut sockets).await;
+    (address, ws, socket)
+}
+
+/// Starts a polling GET in the background and returns once the server holds it open, so that
+/// a request raced against it is certain to come second.
+pub async fn held_poll(
+    address: SocketAddr,
+    sid: &str,
+    socket: &Socket,
+) -> JoinHandle<HttpResponse> {
+    let mut activity = socket.activity();
+    let held = activity.borrow().held_gets;
+    let pending = poll_in_background(address, sid);
+    within(activity.wait_for(|activity| activity.held_gets > held))
+        .await
+        .unwrap();
+    pending
+}
+
+/// Starts a POST on the session whose body never completes, and returns once the server has
+/// started reading it.
+pub async fn stalled_post(address: SocketAddr, sid: &str, socket: &Socket) -> TcpStream {
+    let mut activity = socket.activity();
+    let posts = activity.borrow().posts;
+    let stream = send_head(address, "POST", &session_target(sid), &[], Some(100), b"4a").await;
+    within(activity.wait_for(|activity| activity.posts > posts))
+        .await
+        .unwrap();
+    stream
+}
+
+/// Waits until the server has forgotten the session.
+pub async fn released(socket: &Socket) {
+    within(socket.activity().wait_for(|activity| activity.released))
+        .await
+        .unwrap();
+}
+
 /// A response as read off the wire.
 #[derive(Debug)]
 pub struct HttpResponse {
+    /// `HTTP/1.1 200 OK`.
+    pub status_line: String,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -89,6 +150,23 @@ impl HttpResponse {
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of the header, in order.
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    /// The header names, lowercased, in the order they came.
+    pub fn header_names(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect()
     }
 
     pub fn text(&self) -> &str {
@@ -106,7 +184,8 @@ impl HttpResponse {
     }
 }
 
-/// Writes a raw request head (with `Connection: close`) and the given body bytes.
+/// Writes a raw request head (with `Connection: close`, or `Connection: Upgrade` when the
+/// headers ask for an upgrade) and the given body bytes.
 pub async fn send_head(
     address: SocketAddr,
     method: &str,
@@ -116,8 +195,12 @@ pub async fn send_head(
     body: &[u8],
 ) -> TcpStream {
     let mut stream = within(TcpStream::connect(address)).await.unwrap();
+    let upgrading = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("upgrade"));
+    let connection = if upgrading { "Upgrade" } else { "close" };
     let mut head =
-        format!("{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+        format!("{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: {connection}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -160,6 +243,7 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         body.truncate(length.parse().unwrap());
     }
     HttpResponse {
+        status_line: status_line.to_owned(),
         status,
         headers,
         body,
@@ -196,11 +280,21 @@ pub async fn post(address: SocketAddr, query: &str, body: &str) -> HttpResponse 
     .await
 }
 
+/// The query of a polling request on the session.
 pub fn session_query(sid: &str) -> String {
     format!("EIO=4&transport=polling&sid={sid}")
 }
 
-/// A polling GET on the session.
+/// The request target of a polling request on the session.
+pub fn session_target(sid: &str) -> String {
+    format!("/engine.io/?{}", session_query(sid))
+}
+
+/// The query of a WebSocket that upgrades the session.
+pub fn upgrade_query(sid: &str) -> String {
+    format!("EIO=4&transport=websocket&sid={sid}")
+}
+
 /// Asserts that the session is closed: a request with its sid gets `400 {"code":1,…}`.
 pub async fn assert_session_gone(address: SocketAddr, sid: &str) {
     poll(address, sid)
@@ -208,6 +302,7 @@ pub async fn assert_session_gone(address: SocketAddr, sid: &str) {
         .assert_error(1, "Session ID unknown");
 }
 
+/// A polling GET on the session.
 pub async fn poll(address: SocketAddr, sid: &str) -> HttpResponse {
     get(address, &session_query(sid)).await
 }
@@ -249,6 +344,12 @@ pub fn sid_of(open: &str) -> String {
     json["sid"].as_str().unwrap().to_owned()
 }
 
+/// A polling handshake request with extra headers; returns the response.
+pub async fn handshake_with(address: SocketAddr, headers: &[(&str, &str)]) -> HttpResponse {
+    let target = "/engine.io/?EIO=4&transport=polling";
+    request(address, "GET", target, headers, b"").await
+}
+
 /// A polling handshake; returns the sid.
 pub async fn handshake(address: SocketAddr) -> String {
     let response = get(address, "EIO=4&transport=polling").await;
@@ -257,14 +358,54 @@ pub async fn handshake(address: SocketAddr) -> String {
 
 /// Opens a WebSocket on `/engine.io/?<query>`; `Err(status)` when the server refuses it.
 pub async fn ws_connect(address: SocketAddr, query: &str) -> Result<Ws, u16> {
-    let url = format!("ws://{address}/engine.io/?{query}");
-    match within(tokio_tungstenite::connect_async(url)).await {
-        Ok((ws, _)) => Ok(ws),
+    ws_connect_with(address, &format!("/engine.io/?{query}"), &[])
+        .await
+        .map(|(ws, _)| ws)
+}
+
+/// The head of the server's answer to a WebSocket request.
+pub type WsResponse = tokio_tungstenite::tungstenite::handshake::client::Response;
+
+/// Opens a WebSocket on `target` with extra request headers; returns it with the `101`
+/// response, or `Err(status)` when the server refuses it.
+pub async fn ws_connect_with(
+    address: SocketAddr,
+    target: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<(Ws, WsResponse), u16> {
+    let mut request = format!("ws://{address}{target}")
+        .into_client_request()
+        .unwrap();
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, HeaderValue::from_str(value).unwrap());
+    }
+    match within(tokio_tungstenite::connect_async(request)).await {
+        Ok(connected) => Ok(connected),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             Err(response.status().as_u16())
         }
         Err(error) => panic!("websocket connect failed: {error}"),
     }
+}
+
+/// A WebSocket request written by hand, for the exact bytes of a refusal: the response up to
+/// the server's close.
+pub async fn raw_ws_request(
+    address: SocketAddr,
+    query: &str,
+    extra_headers: &[(&str, &str)],
+) -> HttpResponse {
+    let mut headers = vec![
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    headers.extend_from_slice(extra_headers);
+    let target = format!("/engine.io/?{query}");
+    let stream = send_head(address, "GET", &target, &headers, None, b"").await;
+    read_response(stream).await
 }
 
 /// A WebSocket-only session; returns it with its open packet.
@@ -292,6 +433,13 @@ pub async fn next_text(ws: &mut Ws) -> String {
     match next_frame(ws).await {
         Some(Message::Text(text)) => text.as_str().to_owned(),
         other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+/// Asserts that no data frame arrives on the WebSocket for `duration`.
+pub async fn assert_silent(ws: &mut Ws, duration: Duration) {
+    if let Ok(frame) = tokio::time::timeout(duration, next_frame(ws)).await {
+        panic!("expected silence for {duration:?}, got {frame:?}");
     }
 }
 

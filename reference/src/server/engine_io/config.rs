@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use super::allow::AllowRequest;
+use super::cookie::Cookie;
+use super::cors::Cors;
+
 /// The transports a server may enable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransportKind {
@@ -50,6 +54,17 @@ pub struct Config {
     pub transports: Vec<TransportKind>,
     /// Whether a polling session may upgrade to WebSocket. Default true.
     pub allow_upgrades: bool,
+    /// The application's check of each handshake; `None`, the default, allows every one.
+    pub allow_request: Option<AllowRequest>,
+    /// The cookie that carries the sid on the polling handshake response; `None`, the default,
+    /// sends none (HS-23).
+    pub cookie: Option<Cookie>,
+    /// The CORS policy; `None`, the default, sends no CORS headers (HS-27).
+    pub cors: Option<Cors>,
+    /// How long a polling session closed by the application waits for the client's next `GET`,
+    /// which receives the close packet, before it is dropped anyway (CL-05). Default 30 000 ms,
+    /// the official server's fixed value.
+    pub close_timeout: Duration,
 }
 
 impl Default for Config {
@@ -62,6 +77,10 @@ impl Default for Config {
             max_http_buffer_size: 1_000_000,
             transports: vec![TransportKind::Polling, TransportKind::WebSocket],
             allow_upgrades: true,
+            allow_request: None,
+            cookie: None,
+            cors: None,
+            close_timeout: Duration::from_millis(30_000),
         }
     }
 }

@@ -25,19 +25,38 @@
 //! # }
 //! ```
 //!
+//! The server listens on its own address ([`EngineIo::listen`], [`EngineIo::serve`]), answers
+//! requests handed to it ([`EngineIo::handle`], with any body type), or attaches to an existing
+//! tower or axum application with [`EngineIoLayer`], which passes every request outside its
+//! path on to the application.
+//!
+//! Options beyond the timers, all off by default as on the official server: an
+//! [`AllowRequest`] hook that may refuse handshakes, the sid [`Cookie`] for sticky sessions,
+//! and a [`Cors`] policy.
+//!
 //! [Engine.IO protocol]: https://github.com/socketio/engine.io-protocol
 
+mod allow;
 mod config;
+mod cookie;
+mod cors;
 mod handshake;
+mod layer;
 mod polling;
 mod response;
 mod service;
 mod session;
 mod websocket;
 
+pub use allow::{AllowRequest, BoxFuture, Refusal, RemoteAddr};
 pub use config::{Config, TransportKind};
-pub use response::{Body, ErrorCode};
+pub use cookie::{Cookie, SameSite};
+pub use cors::{Cors, CorsOrigin};
+pub use layer::{EngineIoFuture, EngineIoLayer, EngineIoService};
+pub use response::{Body, BoxError, ErrorCode};
 pub use service::{EngineIo, Sockets};
+#[doc(hidden)]
+pub use session::Activity;
 pub use session::{CloseReason, Socket, SocketClosed, SocketHandle};
 
 pub(crate) use handshake::generate_sid;

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Request, Response, StatusCode};
+use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use hyper::body::Incoming;
 
-use super::response::{self, Body, ErrorCode};
+use super::response::{self, Body, BoxError, ErrorCode};
 use super::session::{CloseReason, PollStart, Session, Wake};
 use crate::engine_io::payload::decode_v4;
 use crate::engine_io::{Packet, PacketType};
@@ -30,7 +31,11 @@ pub(crate) async fn get(session: Arc<Session>) -> Response<Body> {
 }
 
 /// A `POST`: the body is decoded and its packets handled in order.
-pub(crate) async fn post(session: Arc<Session>, request: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn post<B>(session: Arc<Session>, request: Request<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
     let _post = match session.begin_post() {
         Ok(guard) => guard,
         Err(refusal) => return refuse(refusal),
@@ -67,7 +72,7 @@ pub(crate) async fn post(session: Arc<Session>, request: Request<Incoming>) -> R
             return response::status(StatusCode::BAD_REQUEST);
         }
     };
-    if session.close_reason().is_some() {
+    if session.is_gone() {
         // Closed while the body was read (an overlapping POST, a ping timeout): nothing of it
         // is delivered.
         return response::error(ErrorCode::UnknownSid);

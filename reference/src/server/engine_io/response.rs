@@ -1,7 +1,7 @@
 //! The HTTP responses of the Engine.IO server: payloads, `ok`, and the JSON errors.
 
 use bytes::Bytes;
-use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{HeaderValue, CACHE_CONTROL, CONNECTION, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 
@@ -10,6 +10,9 @@ use crate::engine_io::Packet;
 
 /// The body of every response the server writes.
 pub type Body = Full<Bytes>;
+
+/// The error a request body may fail with, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The error codes of the official server, sent as `{"code":N,"message":"…"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,6 +25,8 @@ pub enum ErrorCode {
     BadHandshakeMethod = 2,
     /// `3`: a request that breaks the transport's rules.
     BadRequest = 3,
+    /// `4`: the application's [`AllowRequest`](super::AllowRequest) hook refused the handshake.
+    Forbidden = 4,
     /// `5`: `EIO` is missing or is not `4`.
     UnsupportedProtocolVersion = 5,
 }
@@ -34,6 +39,7 @@ impl ErrorCode {
             ErrorCode::UnknownSid => "Session ID unknown",
             ErrorCode::BadHandshakeMethod => "Bad handshake method",
             ErrorCode::BadRequest => "Bad request",
+            ErrorCode::Forbidden => "Forbidden",
             ErrorCode::UnsupportedProtocolVersion => "Unsupported protocol version",
         }
     }
@@ -42,16 +48,32 @@ impl ErrorCode {
 /// `400` with `Content-Type: application/json` and `{"code":N,"message":"…"}` (HS-26: no
 /// `cache-control` on errors).
 pub(crate) fn error(code: ErrorCode) -> Response<Body> {
-    let body = format!(
-        r#"{{"code":{},"message":"{}"}}"#,
-        code as u8,
-        code.message()
-    );
+    json_error(StatusCode::BAD_REQUEST, code, code.message())
+}
+
+/// `403 {"code":4,"message":"…"}`: a handshake the application refused (HS-16).
+pub(crate) fn forbidden(message: &str) -> Response<Body> {
+    json_error(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+}
+
+fn json_error(status: StatusCode, code: ErrorCode, message: &str) -> Response<Body> {
+    let body = serde_json::json!({ "code": code as u8, "message": message }).to_string();
     let mut response = Response::new(Full::from(body));
-    *response.status_mut() = StatusCode::BAD_REQUEST;
+    *response.status_mut() = status;
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The official server's refusal of a WebSocket request (HS-17, HS-18): `400 Bad Request`,
+/// `Connection: close`, `Content-Type: text/html` and the bare message as the body, not JSON.
+pub(crate) fn upgrade_refused(message: &str) -> Response<Body> {
+    let mut response = Response::new(Full::from(message.to_owned()));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
     response
 }
 

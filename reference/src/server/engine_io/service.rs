@@ -7,22 +7,31 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use bytes::Bytes;
+use http::header::{ORIGIN, SET_COOKIE};
+use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
+use http_body::Body as HttpBody;
 use hyper::body::Incoming;
+use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::allow::RemoteAddr;
 use super::config::{Config, TransportKind};
 use super::handshake::{generate_sid, open_packet};
-use super::response::{self, Body, ErrorCode};
+use super::layer::EngineIoLayer;
+use super::response::{self, Body, BoxError, ErrorCode};
 use super::session::{Registry, Session, Socket, WsOut};
 use super::{polling, websocket};
 
-/// An Engine.IO protocol 4 server: a cheap, cloneable hyper service. Each new session reaches
-/// the application through the [`Sockets`] returned with it by [`EngineIo::new`].
+/// An Engine.IO protocol 4 server: a cheap, cloneable hyper and tower service. Each new
+/// session reaches the application through the [`Sockets`] returned with it by
+/// [`EngineIo::new`], or the acceptor given to [`EngineIo::with_acceptor`].
 #[derive(Clone)]
 pub struct EngineIo {
     inner: Arc<Inner>,
@@ -123,61 +132,155 @@ impl EngineIo {
         request.uri().path().starts_with(&self.inner.config.path)
     }
 
-    /// Closes every open session.
+    /// A tower layer that mounts this server in front of another service, such as an axum
+    /// `Router`: see [`EngineIoLayer`].
+    pub fn layer(&self) -> EngineIoLayer {
+        EngineIoLayer::new(self.clone())
+    }
+
+    /// Closes every open session at once: a pending `GET` receives `1`, a WebSocket a close
+    /// frame, and what was queued is discarded (CL-06, server shutdown).
     pub fn close_all(&self) {
         self.inner.registry.close_all();
     }
 
     /// Answers one request; a request outside the path gets `404`.
-    pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+    ///
+    /// The body may be of any type (hyper's, axum's, a test's); a `POST` body is read up to
+    /// [`Config::max_http_buffer_size`]. A WebSocket upgrade needs hyper's `OnUpgrade` in the
+    /// request's extensions, as hyper puts it there when serving with upgrades.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
         if !self.handles(&request) {
             return response::status(StatusCode::NOT_FOUND);
         }
-        let config = &self.inner.config;
-        let query = Query::parse(request.uri().query().unwrap_or(""));
-        let Some(transport) = query
-            .transport
-            .and_then(TransportKind::from_name)
-            .filter(|transport| config.allows(*transport))
-        else {
-            return response::error(ErrorCode::UnknownTransport);
+        let Some(cors) = &self.inner.config.cors else {
+            return self.dispatch(request).await;
         };
-        let session = match query.sid {
-            Some(sid) => match self.inner.registry.get(sid) {
-                Some(session) => Some(session),
-                None => return response::error(ErrorCode::UnknownSid),
-            },
-            None => None,
-        };
-        if session.is_none() && request.method() != Method::GET {
-            return response::error(ErrorCode::BadHandshakeMethod);
+        if request.method() == Method::OPTIONS {
+            // The official server hands `cors` to the `cors` package, a middleware that
+            // answers every preflight before the engine looks at the request (HS-28).
+            return cors.preflight(request.headers());
         }
-        let wants_websocket = websocket::is_upgrade_request(request.headers());
-        if wants_websocket != (transport == TransportKind::WebSocket) {
-            // `transport=websocket` without an upgrade (HS-12, HS-13); or an upgrade for
-            // polling, which the official server accepts and then drops (WS-10), where a
-            // refusal before the 101 says the same plainly.
-            return response::error(ErrorCode::BadRequest);
+        let origin = request.headers().get(ORIGIN).cloned();
+        let upgrading = websocket::is_upgrade_request(request.headers());
+        let mut response = self.dispatch(request).await;
+        // On every engine response, errors and the 101 included (HS-29), except a refused
+        // WebSocket: the official server writes that refusal raw onto the socket, without the
+        // headers its middlewares set (HS-17, HS-18).
+        if !self.refused_upgrade(upgrading, &response) {
+            cors.decorate(origin.as_ref(), response.headers_mut());
+        }
+        response
+    }
+
+    /// Whether `response` is the official bare refusal of a WebSocket request.
+    fn refused_upgrade(&self, upgrading: bool, response: &Response<Body>) -> bool {
+        upgrading
+            && self.inner.config.allows(TransportKind::WebSocket)
+            && response.status() != StatusCode::SWITCHING_PROTOCOLS
+    }
+
+    /// Checks the request in the official order (HS-14) and hands it on.
+    async fn dispatch<B>(&self, request: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = request.into_parts();
+        let upgrading = websocket::is_upgrade_request(&parts.headers);
+        let (transport, session) = match self.verify(&parts, upgrading) {
+            Ok(verified) => verified,
+            Err(code) => return self.refuse(code, upgrading),
+        };
+        if session.is_none() {
+            // Only handshakes are put to the application, as on the official server.
+            if let Err(refused) = self.ask_application(&parts, upgrading).await {
+                return refused;
+            }
         }
         // The spec makes EIO mandatory on every request and this server speaks only 4, so
         // anything but exactly `4` is refused, before any WebSocket is accepted. SPEC-FAITHFUL,
         // unlike the official server (HS-19), which accepts such a WebSocket with 101 and then
         // drops it: the spec says the server MUST close it, and refusing the upgrade does that
         // without pretending to accept.
-        if query.eio != Some("4") {
-            return response::error(ErrorCode::UnsupportedProtocolVersion);
+        if Query::parse(parts.uri.query().unwrap_or("")).eio != Some("4") {
+            return self.refuse(ErrorCode::UnsupportedProtocolVersion, upgrading);
         }
-        match (transport, session) {
-            (TransportKind::Polling, None) => self.polling_handshake(),
-            (TransportKind::Polling, Some(session)) => match *request.method() {
+        let request = Request::from_parts(parts, body);
+        let routed = match (transport, session) {
+            (TransportKind::Polling, None) => Ok(self.polling_handshake()),
+            (TransportKind::Polling, Some(session)) => Ok(match *request.method() {
                 Method::GET => polling::get(session).await,
                 Method::POST => polling::post(session, request).await,
                 // The spec knows only GET and POST and is silent on other methods, so this
                 // follows the official server: 500 with an empty body, the session kept (PL-10).
                 _ => response::status(StatusCode::INTERNAL_SERVER_ERROR),
-            },
+            }),
             (TransportKind::WebSocket, None) => self.websocket_handshake(request),
             (TransportKind::WebSocket, Some(session)) => self.upgrade(session, request),
+        };
+        routed.unwrap_or_else(|code| self.refuse(code, upgrading))
+    }
+
+    /// Puts a handshake to the application's [`AllowRequest`](super::AllowRequest) hook, if
+    /// there is one: a refusal is `403` JSON over HTTP (HS-16) and the official bare `400` to a
+    /// WebSocket (HS-17).
+    async fn ask_application(&self, parts: &Parts, upgrading: bool) -> Result<(), Response<Body>> {
+        let Some(hook) = &self.inner.config.allow_request else {
+            return Ok(());
+        };
+        hook.check(parts).await.map_err(|refusal| {
+            if upgrading {
+                response::upgrade_refused(refusal.message())
+            } else {
+                response::forbidden(refusal.message())
+            }
+        })
+    }
+
+    /// The server's own checks, before the application's: transport, sid, method, upgrade.
+    fn verify(
+        &self,
+        parts: &Parts,
+        upgrading: bool,
+    ) -> Result<(TransportKind, Option<Arc<Session>>), ErrorCode> {
+        let config = &self.inner.config;
+        let query = Query::parse(parts.uri.query().unwrap_or(""));
+        let transport = query
+            .transport
+            .and_then(TransportKind::from_name)
+            .filter(|transport| config.allows(*transport))
+            .ok_or(ErrorCode::UnknownTransport)?;
+        // The Origin check that comes next on the official server (HS-15) has nothing to find
+        // here: `http` refuses control characters in header values before a request exists.
+        let session = match query.sid {
+            Some(sid) => Some(self.inner.registry.get(sid).ok_or(ErrorCode::UnknownSid)?),
+            None => None,
+        };
+        if session.is_none() && parts.method != Method::GET {
+            return Err(ErrorCode::BadHandshakeMethod);
+        }
+        if upgrading != (transport == TransportKind::WebSocket) {
+            // `transport=websocket` without an upgrade (HS-12, HS-13); or an upgrade for
+            // polling, which the official server accepts and then drops (WS-10), where a
+            // refusal before the 101 says the same plainly.
+            return Err(ErrorCode::BadRequest);
+        }
+        Ok((transport, session))
+    }
+
+    /// An error answer: JSON over HTTP; the official server's bare `400 Bad Request` to a
+    /// WebSocket request (HS-18), which it answers that way whenever WebSocket is enabled
+    /// (without it, an upgrade request is an ordinary request, HS-32).
+    fn refuse(&self, code: ErrorCode, upgrading: bool) -> Response<Body> {
+        if upgrading && self.inner.config.allows(TransportKind::WebSocket) {
+            response::upgrade_refused(code.message())
+        } else {
+            response::error(code)
         }
     }
 
@@ -187,7 +290,7 @@ impl EngineIo {
         };
         let open = open_packet(&sid, &self.inner.config, TransportKind::Polling);
         let (session, socket) = Session::open(
-            sid,
+            sid.clone(),
             Arc::clone(&self.inner.config),
             Arc::clone(&self.inner.registry),
             TransportKind::Polling,
@@ -195,16 +298,24 @@ impl EngineIo {
         );
         session.start_heartbeat();
         (self.inner.accept)(socket);
-        response::payload(&[open])
+        let mut response = response::payload(&[open]);
+        // The cookie goes on the polling handshake only, never on a WebSocket's (HS-23).
+        if let Some(cookie) = self
+            .inner
+            .config
+            .cookie
+            .as_ref()
+            .and_then(|c| c.header(&sid))
+        {
+            response.headers_mut().insert(SET_COOKIE, cookie);
+        }
+        response
     }
 
-    fn websocket_handshake(&self, mut request: Request<Incoming>) -> Response<Body> {
-        let Some(switching) = websocket::switching_protocols(request.headers()) else {
-            return response::error(ErrorCode::BadRequest);
-        };
-        let Some(sid) = generate_sid() else {
-            return response::error(ErrorCode::BadRequest);
-        };
+    fn websocket_handshake<B>(&self, mut request: Request<B>) -> Result<Response<Body>, ErrorCode> {
+        let switching =
+            websocket::switching_protocols(request.headers()).ok_or(ErrorCode::BadRequest)?;
+        let sid = generate_sid().ok_or(ErrorCode::BadRequest)?;
         let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
         let open = open_packet(&sid, &self.inner.config, TransportKind::WebSocket);
         // The open packet goes first, before anything the application sends.
@@ -224,18 +335,21 @@ impl EngineIo {
         ));
         session.start_heartbeat();
         (self.inner.accept)(socket);
-        switching
+        Ok(switching)
     }
 
-    fn upgrade(&self, session: Arc<Session>, mut request: Request<Incoming>) -> Response<Body> {
+    fn upgrade<B>(
+        &self,
+        session: Arc<Session>,
+        mut request: Request<B>,
+    ) -> Result<Response<Body>, ErrorCode> {
         // SPEC-FAITHFUL, unlike the official server (UP-12): with allow_upgrades off, no
         // WebSocket may take over a polling session.
         if !self.inner.config.allow_upgrades {
-            return response::error(ErrorCode::BadRequest);
+            return Err(ErrorCode::BadRequest);
         }
-        let Some(switching) = websocket::switching_protocols(request.headers()) else {
-            return response::error(ErrorCode::BadRequest);
-        };
+        let switching =
+            websocket::switching_protocols(request.headers()).ok_or(ErrorCode::BadRequest)?;
         let deadline = Instant::now() + self.inner.config.upgrade_timeout;
         let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
         if !session.reserve_upgrade(outgoing) {
@@ -245,7 +359,7 @@ impl EngineIo {
             // already on WebSocket (upgraded or born there) or already upgrading is refused
             // before the 101, rather than accepted (and, for a WebSocket-only session, allowed
             // to take the session over) and then closed.
-            return response::error(ErrorCode::BadRequest);
+            return Err(ErrorCode::BadRequest);
         }
         let on_upgrade = hyper::upgrade::on(&mut request);
         tokio::spawn(websocket::run_probe(
@@ -254,14 +368,15 @@ impl EngineIo {
             outgoing_rx,
             deadline,
         ));
-        switching
+        Ok(switching)
     }
 
     /// Serves HTTP/1.1 connections from `listener`, with upgrades, until accepting fails for
-    /// good.
+    /// good. Requests outside the path get `404`. Each request carries its peer's
+    /// [`RemoteAddr`] in its extensions.
     pub async fn serve(self, listener: TcpListener) -> io::Result<()> {
         loop {
-            let (stream, _) = match listener.accept().await {
+            let (stream, peer) = match listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(error) if is_transient(&error) => {
                     tracing::warn!(%error, "accept failed");
@@ -270,7 +385,12 @@ impl EngineIo {
                 }
                 Err(error) => return Err(error),
             };
-            let service = self.clone();
+            let server = self.clone();
+            let service = service_fn(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(RemoteAddr(peer));
+                let server = server.clone();
+                async move { Ok::<_, Infallible>(server.handle(request).await) }
+            });
             tokio::spawn(async move {
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
@@ -307,6 +427,27 @@ impl hyper::service::Service<Request<Incoming>> for EngineIo {
     type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let server = self.clone();
+        Box::pin(async move { Ok(server.handle(request).await) })
+    }
+}
+
+/// The server as a tower service, for any request body: requests outside the path get `404`.
+/// To fall through to another service instead, use [`EngineIo::layer`].
+impl<B> tower_service::Service<Request<B>> for EngineIo
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
         let server = self.clone();
         Box::pin(async move { Ok(server.handle(request).await) })
     }

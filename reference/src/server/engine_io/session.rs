@@ -85,6 +85,9 @@ struct Upgrade {
 struct State {
     transport: TransportKind,
     closed: Option<CloseReason>,
+    /// Closed by the application over polling with no GET pending: the session stays
+    /// registered until a GET takes the close packet or `close_timeout` passes (CL-05).
+    lingering: bool,
     buffer: Vec<Packet>,
     poll: Option<oneshot::Sender<Wake>>,
     posting: bool,
@@ -129,6 +132,20 @@ pub(crate) struct Session {
     state: Mutex<State>,
     pong: Notify,
     closed: watch::Sender<bool>,
+    activity: watch::Sender<Activity>,
+}
+
+/// What the session's polling transport has seen, for tests that must know a request reached
+/// the server (or the session ended) before they go on, rather than sleep and hope.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// `GET`s that found nothing to send and were held open.
+    pub held_gets: u64,
+    /// `POST`s whose body started to be read.
+    pub posts: u64,
+    /// The session is closed and forgotten: later requests get `400` code 1.
+    pub released: bool,
 }
 
 /// A mutex lock that survives poisoning: the state stays consistent at every unlock, since no
@@ -158,6 +175,7 @@ impl Session {
             state: Mutex::new(State {
                 transport,
                 closed: None,
+                lingering: false,
                 buffer: Vec::new(),
                 poll: None,
                 posting: false,
@@ -167,6 +185,7 @@ impl Session {
             }),
             pong: Notify::new(),
             closed,
+            activity: watch::Sender::new(Activity::default()),
         });
         registry.insert(Arc::clone(&session));
         let socket = Socket {
@@ -225,7 +244,9 @@ impl Session {
             PacketType::Message => {
                 let state = lock(&self.state);
                 if state.closed.is_some() {
-                    return false;
+                    // While a close is deferred, messages are dropped but the rest of the
+                    // payload is still read, for a close packet in it.
+                    return state.lingering;
                 }
                 if let Some(incoming) = &state.incoming {
                     let _ = incoming.send(packet.data);
@@ -268,6 +289,14 @@ impl Session {
         {
             let mut state = lock(&self.state);
             if state.closed.is_some() {
+                if !std::mem::take(&mut state.lingering) {
+                    return;
+                }
+                // A deferred close ends here, before any GET took the close packet: the client
+                // closed, broke a rule, timed out, or the close timeout passed.
+                state.buffer.clear();
+                drop(state);
+                self.release(reason);
                 return;
             }
             state.closed = Some(reason);
@@ -283,9 +312,89 @@ impl Session {
                 let _ = upgrade.probe.send(WsOut::Close);
             }
         }
+        self.release(reason);
+    }
+
+    /// Forgets the closed session: later requests get `400` code 1 and its tasks stop.
+    fn release(&self, reason: CloseReason) {
         tracing::debug!(sid = %self.sid, reason = reason.as_str(), "engine.io session closed");
         self.registry.remove(&self.sid);
         self.closed.send_replace(true);
+        self.activity
+            .send_modify(|activity| activity.released = true);
+    }
+
+    /// Closes the session at the application's request (reason "forced close").
+    ///
+    /// On WebSocket, or over polling with a GET pending, that is at once: a close frame, or `1`
+    /// for the GET (CL-04). Over polling with no GET pending the close packet has nowhere to
+    /// go, so, as on the official server, the close is deferred (CL-05): the application sees
+    /// the session closed now, while the client's next GET receives what was queued before the
+    /// close (CL-06) and the GET after that `6\x1e1`, a noop then the close, which ends the
+    /// session. If no GET comes within `close_timeout`, the session is dropped anyway.
+    pub(crate) fn close_gracefully(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to run the close timeout on: close at once rather than never.
+            self.close(CloseReason::ForcedClose);
+            return;
+        };
+        let mut state = lock(&self.state);
+        if state.closed.is_some() {
+            return;
+        }
+        let get_pending = state.poll.as_ref().is_some_and(|poll| !poll.is_closed());
+        if state.transport != TransportKind::Polling || get_pending {
+            drop(state);
+            self.close(CloseReason::ForcedClose);
+            return;
+        }
+        state.closed = Some(CloseReason::ForcedClose);
+        state.lingering = true;
+        state.incoming = None;
+        state.poll = None;
+        if let Some(upgrade) = state.upgrade.take() {
+            let _ = upgrade.probe.send(WsOut::Close);
+        }
+        drop(state);
+        tracing::debug!(sid = %self.sid, "engine.io session closing, waiting for a GET");
+        let session = Arc::clone(self);
+        runtime.spawn(async move {
+            let mut closed = session.closed_signal();
+            tokio::select! {
+                _ = closed.wait_for(|closed| *closed) => {}
+                _ = tokio::time::sleep(session.config.close_timeout) => {
+                    session.close(CloseReason::ForcedClose);
+                }
+            }
+        });
+    }
+
+    /// What a GET receives while the close is deferred: the packets queued before the close;
+    /// once there are none, a noop and the close packet, which end the session.
+    fn deferred_close_answer(&self, mut state: MutexGuard<'_, State>) -> Vec<Packet> {
+        if !state.buffer.is_empty() {
+            return std::mem::take(&mut state.buffer);
+        }
+        state.lingering = false;
+        drop(state);
+        self.release(CloseReason::ForcedClose);
+        // The noop first, as on the official server, which writes the close packet by appending
+        // it to an empty send.
+        vec![
+            Packet::empty(PacketType::Noop),
+            Packet::empty(PacketType::Close),
+        ]
+    }
+
+    /// Whether the session is closed and forgotten (not merely closing).
+    pub(crate) fn is_gone(&self) -> bool {
+        let state = lock(&self.state);
+        state.closed.is_some() && !state.lingering
+    }
+
+    /// What the polling transport has seen so far, and whether the session is released.
+    pub(crate) fn activity(&self) -> watch::Receiver<Activity> {
+        self.activity.subscribe()
     }
 
     /// The reason the session closed, if it did.
@@ -328,6 +437,9 @@ impl Session {
     pub(crate) fn poll(&self) -> PollStart {
         let mut state = lock(&self.state);
         if state.closed.is_some() {
+            if state.lingering {
+                return PollStart::Now(self.deferred_close_answer(state));
+            }
             return PollStart::Closed;
         }
         if state.transport != TransportKind::Polling {
@@ -349,6 +461,8 @@ impl Session {
         }
         let (wake, woken) = oneshot::channel();
         state.poll = Some(wake);
+        self.activity
+            .send_modify(|activity| activity.held_gets += 1);
         PollStart::Wait(woken)
     }
 
@@ -356,6 +470,9 @@ impl Session {
     pub(crate) fn drain(&self) -> Vec<Packet> {
         let mut state = lock(&self.state);
         if state.closed.is_some() {
+            if state.lingering {
+                return self.deferred_close_answer(state);
+            }
             return vec![Packet::empty(PacketType::Close)];
         }
         if state.buffer.is_empty() {
@@ -367,7 +484,8 @@ impl Session {
     /// Starts a polling POST: `Ok` with a guard that ends it, or why not.
     pub(crate) fn begin_post(self: &Arc<Self>) -> Result<PostGuard, PollStart> {
         let mut state = lock(&self.state);
-        if state.closed.is_some() {
+        // A POST while the close is deferred is read, for a close packet in it (CL-05).
+        if state.closed.is_some() && !state.lingering {
             return Err(PollStart::Closed);
         }
         if state.transport != TransportKind::Polling {
@@ -380,6 +498,7 @@ impl Session {
             return Err(PollStart::Overlap);
         }
         state.posting = true;
+        self.activity.send_modify(|activity| activity.posts += 1);
         Ok(PostGuard {
             session: Arc::clone(self),
         })
@@ -515,14 +634,24 @@ impl Socket {
         self.incoming.recv().await
     }
 
-    /// Closes the session.
+    /// Closes the session, with the reason "forced close". The application sees it closed at
+    /// once; the client gets a WebSocket close frame, or the close packet on its pending or
+    /// next polling `GET` (after what was queued before the close), within
+    /// [`Config::close_timeout`](super::Config::close_timeout).
     pub fn close(&self) {
-        self.session.close(CloseReason::ForcedClose);
+        self.session.close_gracefully();
     }
 
     /// Why the session closed, once it has.
     pub fn close_reason(&self) -> Option<CloseReason> {
         self.session.close_reason()
+    }
+
+    /// What the session's polling transport has seen: test support, to await a request
+    /// reaching the server, or the session's end, instead of sleeping.
+    #[doc(hidden)]
+    pub fn activity(&self) -> watch::Receiver<Activity> {
+        self.session.activity()
     }
 
     /// A cloneable handle that sends on and closes this session, for tasks other than the
@@ -570,9 +699,12 @@ impl SocketHandle {
         }
     }
 
-    /// Closes the session.
+    /// Closes the session, with the reason "forced close". The application sees it closed at
+    /// once; the client gets a WebSocket close frame, or the close packet on its pending or
+    /// next polling `GET` (after what was queued before the close), within
+    /// [`Config::close_timeout`](super::Config::close_timeout).
     pub fn close(&self) {
-        self.session.close(CloseReason::ForcedClose);
+        self.session.close_gracefully();
     }
 
     /// Why the session closed, once it has.
