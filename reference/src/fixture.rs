@@ -37,7 +37,6 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::server::engine_io::{self, Body, EngineIo};
@@ -83,6 +82,8 @@ impl Options {
             ping_timeout: self.ping_timeout,
             upgrade_timeout: self.upgrade_timeout,
             max_http_buffer_size: self.max_payload,
+            // The official test suite's server allows any origin.
+            cors: Some(engine_io::Cors::default()),
             ..engine_io::Config::default()
         }
     }
@@ -145,24 +146,11 @@ impl Fixture {
 
     /// Serves HTTP/1.1 connections from `listener`, with upgrades.
     pub async fn serve(self, listener: TcpListener) -> io::Result<()> {
-        loop {
-            let (stream, _) = listener.accept().await?;
-            // Small packets go out at once: without this, a second WebSocket frame waits for
-            // the client's delayed ACK of the first (Nagle), some 40 ms.
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "cannot disable Nagle's algorithm");
-            }
+        crate::server::http::serve(listener, move |request| {
             let fixture = self.clone();
-            tokio::spawn(async move {
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .serve_connection(TokioIo::new(stream), fixture)
-                    .with_upgrades();
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "connection ended with an error");
-                }
-            });
-        }
+            async move { fixture.handle(request).await }
+        })
+        .await
     }
 
     /// Binds `address` and serves it; returns the bound address and the serving future.

@@ -2,4 +2,5 @@
 //! server ([`engine_io`]) and the Socket.IO protocol 5 server on top of it ([`socket_io`]).
 
 pub mod engine_io;
+pub(crate) mod http;
 pub mod socket_io;

@@ -15,13 +15,10 @@ use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body as HttpBody;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::allow::RemoteAddr;
 use super::config::{Config, TransportKind};
 use super::handshake::{generate_sid, open_packet};
 use super::layer::EngineIoLayer;
@@ -375,32 +372,11 @@ impl EngineIo {
     /// good. Requests outside the path get `404`. Each request carries its peer's
     /// [`RemoteAddr`] in its extensions.
     pub async fn serve(self, listener: TcpListener) -> io::Result<()> {
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(error) if is_transient(&error) => {
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    continue;
-                }
-                Err(error) => return Err(error),
-            };
+        crate::server::http::serve(listener, move |request| {
             let server = self.clone();
-            let service = service_fn(move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(RemoteAddr(peer));
-                let server = server.clone();
-                async move { Ok::<_, Infallible>(server.handle(request).await) }
-            });
-            tokio::spawn(async move {
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades();
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "connection ended with an error");
-                }
-            });
-        }
+            async move { server.handle(request).await }
+        })
+        .await
     }
 
     /// Binds `address` and serves it; returns the bound address and the serving future.
@@ -412,13 +388,6 @@ impl EngineIo {
         let bound = listener.local_addr()?;
         Ok((bound, self.serve(listener)))
     }
-}
-
-fn is_transient(error: &io::Error) -> bool {
-    !matches!(
-        error.kind(),
-        io::ErrorKind::InvalidInput | io::ErrorKind::NotConnected | io::ErrorKind::Unsupported
-    )
 }
 
 impl hyper::service::Service<Request<Incoming>> for EngineIo {

@@ -15,7 +15,7 @@ use super::error::EmitError;
 use super::namespace::{DynamicNamespace, Namespace, SharedHandlers};
 use super::socket::Socket;
 use super::{client, read, write};
-use crate::server::engine_io::EngineIo;
+use crate::server::engine_io::{EngineIo, EngineIoLayer};
 use crate::socket_io::Value;
 
 /// What every connection of a server shares.
@@ -69,8 +69,9 @@ impl Namespaces {
 ///
 /// The main namespace `/` always exists; others are made with [`of`](SocketIo::of) or
 /// [`of_dynamic`](SocketIo::of_dynamic). It answers requests under its path (`/socket.io/` by
-/// default) and serves on its own with [`listen`](SocketIo::listen), or inside another hyper
-/// application through [`engine`](SocketIo::engine).
+/// default) and serves on its own with [`listen`](SocketIo::listen), or inside another
+/// application through [`layer`](SocketIo::layer) (tower, axum) or [`engine`](SocketIo::engine)
+/// (a hyper service).
 ///
 /// ```no_run
 /// use sio_reference::server::socket_io::{Config, SocketIo};
@@ -168,6 +169,31 @@ impl SocketIo {
     /// The Engine.IO server underneath: a hyper service, to mount in another application.
     pub fn engine(&self) -> &EngineIo {
         &self.engine
+    }
+
+    /// A tower layer that answers the server's path and passes every other request,
+    /// unchanged, to the service it wraps: the way socket.io attaches to a Node
+    /// `http.Server`. An axum `Router` mounts it with `.layer(...)`:
+    ///
+    /// ```no_run
+    /// use axum::routing::get;
+    /// use axum::Router;
+    /// use sio_reference::server::socket_io::{Config, SocketIo};
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let io = SocketIo::new(Config::default());
+    /// io.on_connection(|socket| {
+    ///     let _ = socket.emit("hello", vec![]);
+    /// });
+    /// let app = Router::new()
+    ///     .route("/", get(|| async { "the application" }))
+    ///     .layer(io.layer());
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// axum::serve(listener, app).await
+    /// # }
+    /// ```
+    pub fn layer(&self) -> EngineIoLayer {
+        self.engine.layer()
     }
 
     /// Shuts down: every connection closes without DISCONNECT packets, and every socket
