@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::engine_io::Data;
 use crate::server::engine_io::{self, SocketHandle};
-use crate::socket_io::{Decoder, Packet, PacketType, ProtocolVersion, Value};
+use crate::socket_io::{Decoder, Encoded, Packet, PacketType, ProtocolVersion, Value};
 
 use super::error::EmitError;
 use super::lock;
@@ -19,12 +19,22 @@ use super::socket::{Handshake, Socket};
 pub(crate) struct Client {
     engine: SocketHandle,
     joined: Mutex<HashMap<String, Socket>>,
+    /// Held while a packet is queued, and while a new socket is registered and its CONNECT
+    /// answered, so that no packet for the socket can come before its answer, while the socket
+    /// is reachable as soon as the client has the answer (see [`join`]).
+    sending: Mutex<()>,
 }
 
 impl Client {
     /// Encodes and sends a packet, its attachments right after it.
     pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
         let encoded = packet.encode();
+        let _sending = lock(&self.sending);
+        self.send_encoded(encoded)
+    }
+
+    /// Sends an encoded packet; the caller holds `sending`.
+    fn send_encoded(&self, encoded: Encoded) -> Result<(), EmitError> {
         let messages = std::iter::once(Data::Text(encoded.text))
             .chain(encoded.attachments.into_iter().map(Data::Binary));
         self.engine
@@ -71,6 +81,7 @@ pub(crate) async fn run(mut engine: engine_io::Socket, shared: Arc<Shared>) {
     let client = Arc::new(Client {
         engine: engine.handle(),
         joined: Mutex::default(),
+        sending: Mutex::default(),
     });
     let mut decoder =
         Decoder::with_max_attachments(ProtocolVersion::V5, shared.config.max_attachments);
@@ -238,6 +249,13 @@ fn refuse(client: &Client, namespace: &str, payload: Value) {
 
 /// Creates the socket, answers the CONNECT with its id, then runs the connection handlers, so
 /// that the answer precedes anything they emit (behaviors NS-01, NS-16).
+///
+/// The socket joins the client, its namespace and the room of its id before the answer is
+/// queued, under the client's send lock: as on the official server, which adds the socket and
+/// joins its room before it writes the answer in the same tick, a client that has its answer
+/// can be reached by any broadcast made afterwards, and a broadcast that finds the socket
+/// waits for the lock, so it cannot come before the answer. (Answering first and registering
+/// after left a window in which a broadcast made after the client had its answer missed it.)
 fn join(client: &Arc<Client>, namespace: &Namespace, handshake: Handshake) -> Option<Socket> {
     let id = engine_io::generate_sid()?;
     let answer = Packet {
@@ -247,12 +265,21 @@ fn join(client: &Arc<Client>, namespace: &Namespace, handshake: Handshake) -> Op
             Value::from(id.as_str()),
         )])),
         ..Packet::new(PacketType::Connect)
-    };
-    client.send(&answer).ok()?;
+    }
+    .encode();
     let socket = Socket::new(id, namespace.clone(), handshake, Arc::clone(client));
-    lock(&client.joined).insert(namespace.name().to_owned(), socket.clone());
-    namespace.add_socket(&socket);
-    socket.join(socket.id().to_owned());
+    {
+        let _sending = lock(&client.sending);
+        lock(&client.joined).insert(namespace.name().to_owned(), socket.clone());
+        namespace.add_socket(&socket);
+        socket.join(socket.id().to_owned());
+        if client.send_encoded(answer).is_err() {
+            // The connection closed meanwhile: the socket never joined.
+            lock(&client.joined).remove(namespace.name());
+            socket.left(DisconnectReason::TransportClose);
+            return None;
+        }
+    }
     for handler in namespace.connection_handlers() {
         handler(socket.clone());
     }

@@ -223,8 +223,14 @@ impl Socket {
 
     /// Closes the whole connection, as socket.io's `disconnect(true)`: every namespace the
     /// client joined gets a DISCONNECT packet, then the Engine.IO session closes (behaviors
-    /// DC-04).
+    /// DC-04). A socket that has already left does nothing, as on the official server, whose
+    /// `disconnect(true)` returns at once when the socket is not connected: a stale handle
+    /// must not close a connection the client may still use for other namespaces (or for
+    /// this one, joined again).
     pub fn close_connection(&self) {
+        if !self.connected() {
+            return;
+        }
         self.inner.client.disconnect_all();
     }
 
