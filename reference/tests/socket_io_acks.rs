@@ -237,7 +237,10 @@ async fn an_unanswered_emit_times_out(transport: Transport) {
     client.expect(r#"420["question","q",1]"#).await;
     assert_eq!(next(&mut replies_rx).await, Err(AckError::Timeout));
     let waited = asked.elapsed();
-    assert!(waited >= Duration::from_millis(190), "timed out after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(190),
+        "timed out after {waited:?}"
+    );
     client.send(r#"430["late"]"#).await;
     client.send(r#"421["message-with-ack","open"]"#).await;
     client.expect(r#"431["open"]"#).await;

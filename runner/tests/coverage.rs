@@ -31,7 +31,10 @@ fn the_report_counts_covered_and_uncovered_requirements() {
     let catalogue = requirements::load_dir(&requirements::default_dir()).expect("requirements");
     let scenarios = scenario::load_dir(&scenario::default_dir()).expect("scenarios");
     let entries = coverage::compute(&catalogue, &scenarios);
-    let covered = entries.iter().filter(|entry| !entry.scenarios.is_empty()).count();
+    let covered = entries
+        .iter()
+        .filter(|entry| !entry.scenarios.is_empty())
+        .count();
     let report = coverage::render(&entries, false);
     let summary = format!(
         "{covered} of {} requirements have a scenario; {} have none.",
@@ -40,6 +43,9 @@ fn the_report_counts_covered_and_uncovered_requirements() {
     );
     assert!(report.contains(&summary), "{report}");
     for entry in entries.iter().filter(|entry| entry.scenarios.is_empty()) {
-        assert!(report.contains(&entry.requirement.requirement.id), "{report}");
+        assert!(
+            report.contains(&entry.requirement.requirement.id),
+            "{report}"
+        );
     }
 }
