@@ -28,11 +28,9 @@
 //! Its options default to the contract's: `pingInterval` 300 ms, `pingTimeout` 200 ms,
 //! `maxPayload` 1 000 000, `connectTimeout` 1000 ms, CORS for any origin.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::time::Duration;
 
 use http::{Request, Response};
@@ -158,20 +156,11 @@ impl Fixture {
         self,
         address: impl ToSocketAddrs,
     ) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>>)> {
-        let listener = TcpListener::bind(address).await?;
-        let bound = listener.local_addr()?;
-        Ok((bound, self.serve(listener)))
-    }
-}
-
-impl hyper::service::Service<Request<Incoming>> for Fixture {
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
-
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
-        let fixture = self.clone();
-        Box::pin(async move { Ok(fixture.handle(request).await) })
+        crate::server::http::listen(address, move |request| {
+            let fixture = self.clone();
+            async move { fixture.handle(request).await }
+        })
+        .await
     }
 }
 

@@ -106,9 +106,7 @@ async fn the_upgrade_works_through_the_layer() {
     let address = start_app(quiet()).await;
     let sid = handshake(address).await;
     let mut ws = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
-    ws_send(&mut ws, "2probe").await;
-    assert_eq!(next_text(&mut ws).await, "3probe");
-    ws_send(&mut ws, "5").await;
+    probe_and_upgrade(&mut ws).await;
     ws_send(&mut ws, "4upgraded").await;
     assert_eq!(next_text(&mut ws).await, "4upgraded");
     poll(address, &sid).await.assert_error(3, "Bad request");

@@ -101,9 +101,7 @@ async fn a_second_websocket_during_the_upgrade_is_refused() {
         Some(400)
     );
     // The first one still upgrades.
-    ws_send(&mut ws, "2probe").await;
-    assert_eq!(next_text(&mut ws).await, "3probe");
-    ws_send(&mut ws, "5").await;
+    probe_and_upgrade(&mut ws).await;
     ws_send(&mut ws, "4done").await;
     assert_eq!(next_text(&mut ws).await, "4done");
 }
@@ -114,9 +112,7 @@ async fn a_second_websocket_after_the_upgrade_is_refused() {
     let address = start(quiet()).await;
     let sid = handshake(address).await;
     let mut ws = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
-    ws_send(&mut ws, "2probe").await;
-    assert_eq!(next_text(&mut ws).await, "3probe");
-    ws_send(&mut ws, "5").await;
+    probe_and_upgrade(&mut ws).await;
     ws_send(&mut ws, "4upgraded").await;
     assert_eq!(next_text(&mut ws).await, "4upgraded");
     assert_eq!(

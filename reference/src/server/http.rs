@@ -7,13 +7,14 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, ToSocketAddrs};
 
 use super::engine_io::{Body, RemoteAddr};
 
@@ -56,6 +57,20 @@ where
             }
         });
     }
+}
+
+/// Binds `address`; returns the bound address and the future that serves it with `handle`.
+pub(crate) async fn listen<H, F>(
+    address: impl ToSocketAddrs,
+    handle: H,
+) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>>)>
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    let listener = TcpListener::bind(address).await?;
+    let bound = listener.local_addr()?;
+    Ok((bound, serve(listener, handle)))
 }
 
 fn is_transient(error: &io::Error) -> bool {

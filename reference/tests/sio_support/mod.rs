@@ -6,7 +6,6 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,24 +17,17 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use sio_reference::server::engine_io;
 use sio_reference::server::socket_io::{Config, SocketIo};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// The longest any single wait in a test may take.
-pub const WAIT: Duration = Duration::from_secs(5);
+#[path = "../support/http.rs"]
+mod http;
+pub use http::*;
 
 /// The Engine.IO record separator of a polling payload.
 pub const SEPARATOR: char = '\u{1e}';
-
-/// Awaits `future`, failing the test after [`WAIT`].
-pub async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .expect("timed out waiting")
-}
 
 /// The next value a server-side handler reported on a test channel.
 pub async fn next<T>(receiver: &mut mpsc::UnboundedReceiver<T>) -> T {
@@ -94,104 +86,6 @@ pub async fn start(io: &SocketIo) -> SocketAddr {
 /// An unbounded test channel, for handlers to report what the application saw.
 pub fn channel<T>() -> (mpsc::UnboundedSender<T>, mpsc::UnboundedReceiver<T>) {
     mpsc::unbounded_channel()
-}
-
-// ---- raw HTTP --------------------------------------------------------------------------------
-
-/// A response as read off the wire.
-#[derive(Debug)]
-pub struct HttpResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl HttpResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).unwrap()
-    }
-}
-
-/// One request with `Connection: close`, one response; the read is bounded by `limit`.
-pub async fn request_within(
-    address: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    limit: Duration,
-) -> HttpResponse {
-    let mut stream = within(TcpStream::connect(address)).await.unwrap();
-    let mut head =
-        format!("{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if method != "GET" {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(limit, stream.read_to_end(&mut raw))
-        .await
-        .expect("timed out waiting for an HTTP response")
-        .unwrap();
-    parse_response(&raw)
-}
-
-/// One request, one response, within [`WAIT`].
-pub async fn request(
-    address: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> HttpResponse {
-    request_within(address, method, target, headers, body, WAIT).await
-}
-
-fn parse_response(raw: &[u8]) -> HttpResponse {
-    let end = raw
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
-    let head = std::str::from_utf8(&raw[..end]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').unwrap();
-            (name.trim().to_owned(), value.trim().to_owned())
-        })
-        .collect();
-    let mut body = raw[end + 4..].to_vec();
-    if let Some((_, length)) = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-    {
-        body.truncate(length.parse().unwrap());
-    }
-    HttpResponse {
-        status,
-        headers,
-        body,
-    }
 }
 
 // ---- the raw client ----------------------------------------------------------------------------

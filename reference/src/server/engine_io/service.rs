@@ -384,9 +384,11 @@ impl EngineIo {
         self,
         address: impl ToSocketAddrs,
     ) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>>)> {
-        let listener = TcpListener::bind(address).await?;
-        let bound = listener.local_addr()?;
-        Ok((bound, self.serve(listener)))
+        crate::server::http::listen(address, move |request| {
+            let server = self.clone();
+            async move { server.handle(request).await }
+        })
+        .await
     }
 }
 
