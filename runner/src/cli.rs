@@ -305,7 +305,9 @@ fn run_command(args: &RunArgs) -> Outcome {
         None => TargetSpec::embedded(),
     };
     if let Some(url) = &args.target {
+        // A server the user runs: the profile's `start` is not needed.
         spec.url = Some(BaseUrl::parse(url)?);
+        spec.start = None;
     }
     let baseline = match &args.baseline {
         Some(path) => Baseline::load(path).map_err(|error| error.to_string())?,
@@ -315,70 +317,108 @@ fn run_command(args: &RunArgs) -> Outcome {
     if cases.is_empty() {
         return Err("no case matches the filters".to_owned());
     }
-    let jobs = args
-        .jobs
-        .map(|jobs| jobs as usize)
-        .unwrap_or_else(run::default_jobs);
-    let options = RunOptions {
-        time_scale: args.time_scale,
-        ..RunOptions::default()
+    let settings = RunSettings {
+        jobs: args
+            .jobs
+            .map(|jobs| jobs as usize)
+            .unwrap_or_else(run::default_jobs),
+        options: RunOptions {
+            time_scale: args.time_scale,
+            ..RunOptions::default()
+        },
+        progress: !args.no_progress,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = runtime()?;
+    let report = runtime.block_on(run_target(&spec, &cases, &baseline, &settings));
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    let report = report?;
+    write_report(args, &report)?;
+    Ok(report.status().code())
+}
+
+/// How a run goes: how many cases at once, the engine's options, a progress bar or not.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSettings {
+    /// How many cases run at once.
+    pub jobs: usize,
+    /// The engine's options.
+    pub options: RunOptions,
+    /// Whether a progress bar may be shown (it is only on a terminal).
+    pub progress: bool,
+}
+
+/// A multi-threaded tokio runtime for a run.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|error| format!("cannot start the tokio runtime: {error}"))?;
-    let progress = progress_bar(args, cases.len());
+        .map_err(|error| format!("cannot start the tokio runtime: {error}"))
+}
+
+/// Runs `cases` against the target `spec` describes (started first when it has a `start`
+/// command, and stopped after), and judges the results against `baseline`.
+pub async fn run_target(
+    spec: &TargetSpec,
+    cases: &[Case],
+    baseline: &Baseline,
+    settings: &RunSettings,
+) -> Result<Report, String> {
+    let options = settings.options;
+    let mut launched = None;
+    let (address, description) = match (&spec.url, &spec.start) {
+        (Some(url), _) => {
+            let address = url.resolve()?;
+            run::reachable(address, options.scaled(options.connect_timeout))
+                .await
+                .map_err(|why| format!("the target {url} cannot be reached: {why}"))?;
+            (address, describe(url, spec))
+        }
+        (None, Some(start)) => {
+            let started = start.launch().await?;
+            let address = started.url.resolve()?;
+            let description = describe(&started.url, spec);
+            launched = Some(started);
+            (address, description)
+        }
+        (None, None) => {
+            let address = run::start_fixture()
+                .await
+                .map_err(|error| format!("cannot start the reference fixture: {error}"))?;
+            (
+                address,
+                format!("the embedded reference fixture (http://{address})"),
+            )
+        }
+    };
+    let target = spec.target(address);
+    let progress = progress_bar(settings.progress, cases.len());
+    let bar = progress.clone();
     let started = Instant::now();
-    let outcome = runtime.block_on(async {
-        let (address, description) = match &spec.url {
-            Some(url) => {
-                let address = url.resolve()?;
-                run::reachable(address, options.scaled(options.connect_timeout))
-                    .await
-                    .map_err(|why| format!("the target {url} cannot be reached: {why}"))?;
-                let description = match &spec.name {
-                    Some(name) => format!("{url} ({name})"),
-                    None => url.to_string(),
-                };
-                (address, description)
+    let results = run::run_cases(cases, &target, &options, settings.jobs, move |result| {
+        if let Some(bar) = &bar {
+            if result.verdict != Verdict::Pass {
+                bar.println(format!("{:<13} {}", result.verdict.as_str(), result.id));
             }
-            None => {
-                let address = run::start_fixture()
-                    .await
-                    .map_err(|error| format!("cannot start the reference fixture: {error}"))?;
-                (
-                    address,
-                    format!("the embedded reference fixture (http://{address})"),
-                )
-            }
-        };
-        let target = spec.target(address);
-        let bar = progress.clone();
-        let results = run::run_cases(&cases, &target, &options, jobs, move |result| {
-            if let Some(bar) = &bar {
-                if result.verdict != Verdict::Pass {
-                    bar.println(format!("{:<13} {}", result.verdict.as_str(), result.id));
-                }
-                bar.set_message(result.id.clone());
-                bar.inc(1);
-            }
-        })
-        .await;
-        Ok::<_, String>((results, description))
-    });
+            bar.set_message(result.id.clone());
+            bar.inc(1);
+        }
+    })
+    .await;
+    let wall = started.elapsed();
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-    let wall = started.elapsed();
-    runtime.shutdown_timeout(Duration::from_millis(500));
-    let (results, description) = outcome?;
-
+    if let Some(launched) = launched {
+        if let Err(why) = launched.stop().await {
+            eprintln!("sio-conformance: {why}");
+        }
+    }
     let ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
     let unused_baseline = baseline.unused(&ids).into_iter().cloned().collect();
-    let report = Report {
+    Ok(Report {
         target: description,
-        time_scale: args.time_scale,
-        jobs,
+        time_scale: options.time_scale,
+        jobs: settings.jobs,
         wall,
         baseline: baseline
             .source
@@ -387,16 +427,21 @@ fn run_command(args: &RunArgs) -> Outcome {
         cases: cases
             .iter()
             .zip(results)
-            .map(|(case, result)| ReportedCase::new(case, result, &baseline))
+            .map(|(case, result)| ReportedCase::new(case, result, baseline))
             .collect(),
         unused_baseline,
-    };
-    write_report(args, &report)?;
-    Ok(report.status().code())
+    })
 }
 
-fn progress_bar(args: &RunArgs, cases: usize) -> Option<ProgressBar> {
-    if args.no_progress || !std::io::stderr().is_terminal() {
+fn describe(url: &BaseUrl, spec: &TargetSpec) -> String {
+    match &spec.name {
+        Some(name) => format!("{url} ({name})"),
+        None => url.to_string(),
+    }
+}
+
+fn progress_bar(wanted: bool, cases: usize) -> Option<ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() {
         return None;
     }
     let style = ProgressStyle::with_template(

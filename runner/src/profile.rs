@@ -3,7 +3,10 @@
 //!
 //! ```yaml
 //! name: my server
-//! url: http://127.0.0.1:3000
+//! url: http://127.0.0.1:3000     # or, to have the runner start the server itself:
+//! # start:
+//! #   command: [node, fixture.mjs]   # prints `listening on http://127.0.0.1:<port>`
+//! #   cwd: ../adapters/my-server     # relative to the profile
 //! paths: { engine_io: /engine.io/, socket_io: /socket.io/ }    # the defaults
 //! options:                       # milliseconds and bytes; the defaults are the fixture contract's
 //!   pingInterval: 300
@@ -19,7 +22,7 @@
 //!
 //! The schema is `runner/profile.schema.json`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,6 +33,7 @@ use sio_suite::scenario::Feature;
 use sio_suite::yaml::{line_of, parse_yaml, read_text, LoadError};
 
 use crate::baseline::{Baseline, Expectation};
+use crate::launch::{relative_to_profile, StartCommand};
 
 /// A target profile, as written.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -37,8 +41,10 @@ use crate::baseline::{Baseline, Expectation};
 pub struct Profile {
     /// A name for reports.
     pub name: Option<String>,
-    /// The server's base URL: `http://host:port`.
-    pub url: String,
+    /// The server's base URL: `http://host:port`; absent when `start` gives it.
+    pub url: Option<String>,
+    /// The program that serves the target, which the runner starts and stops.
+    pub start: Option<StartSpec>,
     /// The server's paths.
     #[serde(default)]
     pub paths: Paths,
@@ -114,6 +120,21 @@ impl ProfileOptions {
     }
 }
 
+/// A profile's `start`, as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartSpec {
+    /// The program and its arguments; a program written with a `/` is relative to `cwd`.
+    pub command: Vec<String>,
+    /// The directory it runs in, relative to the profile; default the profile's.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Seconds it may take to print its URL; default 60.
+    pub ready_timeout: Option<u64>,
+}
+
 /// A profile's baseline: a file, or entries inline.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,8 +150,10 @@ pub struct BaselineRef {
 pub struct TargetSpec {
     /// A name for reports.
     pub name: Option<String>,
-    /// The base URL; `None` for the embedded reference fixture.
+    /// The base URL; `None` for the embedded reference fixture or a started target.
     pub url: Option<BaseUrl>,
+    /// The program the runner starts to serve the target; it prints the URL.
+    pub start: Option<StartCommand>,
     /// The server's paths.
     pub paths: Paths,
     /// The declared options.
@@ -147,6 +170,7 @@ impl TargetSpec {
         TargetSpec {
             name: None,
             url: None,
+            start: None,
             paths: Paths::default(),
             options: DeclaredOptions::fixture_contract(),
             features: None,
@@ -166,8 +190,24 @@ impl TargetSpec {
     pub fn load(path: &Path) -> Result<TargetSpec, LoadError> {
         let text = read_text(path)?;
         let profile: Profile = parse_yaml(path, &text)?;
-        let url = BaseUrl::parse(&profile.url)
-            .map_err(|why| LoadError::at_line(path, line_of(&text, "url:"), why))?;
+        let url = match &profile.url {
+            Some(url) => Some(
+                BaseUrl::parse(url)
+                    .map_err(|why| LoadError::at_line(path, line_of(&text, "url:"), why))?,
+            ),
+            None => None,
+        };
+        let start = match profile.start {
+            Some(start) => Some(start_command(start, path, &text)?),
+            None => None,
+        };
+        if url.is_some() == start.is_some() {
+            return Err(LoadError::at_line(
+                path,
+                line_of(&text, "start:").max(line_of(&text, "url:")),
+                "a profile has either `url` (a running server) or `start` (a program the runner starts), not both nor neither",
+            ));
+        }
         for (key, value) in [
             ("engine_io:", &profile.paths.engine_io),
             ("socket_io:", &profile.paths.socket_io),
@@ -203,7 +243,8 @@ impl TargetSpec {
         };
         Ok(TargetSpec {
             name: profile.name,
-            url: Some(url),
+            url,
+            start,
             paths: profile.paths,
             options: profile.options.declared(),
             features: profile
@@ -223,6 +264,30 @@ impl TargetSpec {
             features: self.features.clone(),
         }
     }
+}
+
+fn start_command(start: StartSpec, profile: &Path, text: &str) -> Result<StartCommand, LoadError> {
+    if start
+        .command
+        .first()
+        .is_none_or(|program| program.is_empty())
+    {
+        return Err(LoadError::at_line(
+            profile,
+            line_of(text, "command:"),
+            "`start.command` names no program",
+        ));
+    }
+    let cwd = match &start.cwd {
+        Some(cwd) => relative_to_profile(profile, cwd),
+        None => profile.parent().unwrap_or(Path::new(".")).to_owned(),
+    };
+    Ok(StartCommand {
+        command: start.command,
+        cwd,
+        env: start.env.into_iter().collect(),
+        ready_timeout: Duration::from_secs(start.ready_timeout.unwrap_or(60)),
+    })
 }
 
 /// A server's base URL: `http://host:port`, with no path beyond `/`.

@@ -147,10 +147,8 @@ pub fn feature_name(feature: Feature) -> String {
 /// Parses a feature name (`--feature`).
 pub fn parse_feature(name: &str) -> Result<Feature, String> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        format!(
-            "unknown feature {name:?}: one of polling, websocket, upgrade, binary, heartbeat, \
-             close, eio3, namespaces, acks, recovery, msgpack, cors"
-        )
+        let known: Vec<String> = Feature::ALL.into_iter().map(feature_name).collect();
+        format!("unknown feature {name:?}: one of {}", known.join(", "))
     })
 }
 

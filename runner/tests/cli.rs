@@ -283,6 +283,95 @@ fn an_unreachable_target_is_exit_2() {
 }
 
 #[test]
+fn a_profile_start_command_is_started_and_its_printed_url_used() {
+    // The "adapter" prints the URL of a fixture this test serves, then waits to be killed.
+    let (_server, url) = server(Options::default());
+    let dir = scratch("start");
+    let profile = write(
+        &dir,
+        "started.yaml",
+        &format!(
+            "name: started\nstart:\n  command: [sh, -c, 'echo starting; echo \"listening on {url}\"; exec sleep 120']\n"
+        ),
+    );
+    let output = sio(&[
+        "run",
+        "--profile",
+        profile.to_str().expect("UTF-8"),
+        "--filter",
+        QUICK,
+    ]);
+    assert_code(&output, 0);
+    assert!(
+        output.stdout.contains(&format!("{url} (started)")),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "a clean stop says nothing: {}",
+        output.stderr
+    );
+}
+
+#[test]
+fn a_start_command_that_fails_or_dies_is_explained() {
+    let dir = scratch("start-fails");
+    let profile = write(
+        &dir,
+        "fails.yaml",
+        "start:\n  command: [sh, -c, 'echo booting; echo \"cannot bind\" >&2; exit 3']\n",
+    );
+    let output = sio(&["run", "--profile", profile.to_str().expect("UTF-8")]);
+    assert_code(&output, 2);
+    for expected in [
+        "did not start",
+        "exit status: 3",
+        "| booting",
+        "| cannot bind",
+    ] {
+        assert!(
+            output.stderr.contains(expected),
+            "{expected}: {}",
+            output.stderr
+        );
+    }
+
+    let profile = write(
+        &dir,
+        "silent.yaml",
+        "start:\n  command: [sh, -c, 'exec sleep 120']\n  ready_timeout: 1\n",
+    );
+    let output = sio(&["run", "--profile", profile.to_str().expect("UTF-8")]);
+    assert_code(&output, 2);
+    assert!(output.stderr.contains("within 1 s"), "{}", output.stderr);
+
+    // A target that prints its URL and then dies: the cases cannot reach it, and the runner
+    // says that it ended.
+    let (server_runtime, url) = server(Options::default());
+    let profile = write(
+        &dir,
+        "dies.yaml",
+        &format!("start:\n  command: [sh, -c, 'echo \"listening on {url}\"; echo bye >&2']\n"),
+    );
+    drop(server_runtime);
+    let output = sio(&[
+        "run",
+        "--profile",
+        profile.to_str().expect("UTF-8"),
+        "--filter",
+        QUICK,
+    ]);
+    assert_ne!(output.code, 0);
+    assert!(
+        output.stderr.contains("ended during the run"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("| bye"), "{}", output.stderr);
+}
+
+#[test]
 fn a_broken_profile_is_exit_2_with_its_location() {
     let dir = scratch("broken-profile");
     let profile = write(
@@ -427,34 +516,70 @@ fn the_vectors_commands_still_work() {
 }
 
 #[test]
-fn the_example_profile_is_valid_against_the_schema() {
+fn the_profiles_and_baselines_are_valid_against_the_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("profile.schema.json")).expect("schema"),
     )
     .expect("JSON");
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let mut checked = 0;
+    let profile_validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let mut baseline_schema = schema["$defs"]["baselineFile"].clone();
+    baseline_schema["$defs"] = schema["$defs"].clone();
+    let baseline_validator =
+        jsonschema::validator_for(&baseline_schema).expect("the baseline schema compiles");
+    let (mut profiles, mut baselines) = (0, 0);
     for entry in std::fs::read_dir(root.join("profiles")).expect("profiles") {
         let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            let text = std::fs::read_to_string(&path).expect("profile");
-            let value: serde_json::Value = yaml_serde::from_str(&text).expect("YAML");
-            let errors: Vec<String> = validator
-                .iter_errors(&value)
-                .map(|e| format!("{e} at {}", e.instance_path()))
-                .collect();
-            assert!(
-                errors.is_empty(),
-                "{}: {}",
-                path.display(),
-                errors.join("\n")
-            );
+        let name = path.to_string_lossy().into_owned();
+        if !name.ends_with(".yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("profile");
+        let value: serde_json::Value = yaml_serde::from_str(&text).expect("YAML");
+        let is_baseline = name.ends_with(".baseline.yaml");
+        let validator = if is_baseline {
+            &baseline_validator
+        } else {
+            &profile_validator
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {}", errors.join("\n"));
+        if is_baseline {
+            sio_runner::baseline::Baseline::load(&path).expect("the runner loads it");
+            baselines += 1;
+        } else {
             sio_runner::profile::TargetSpec::load(&path).expect("the runner loads it");
-            checked += 1;
+            profiles += 1;
         }
     }
-    assert!(checked > 0);
-    let broken: serde_json::Value = serde_json::json!({"url": "http://x:1", "baseline": {"expected": [{"case": "a", "verdict": "FAIL"}]}});
-    assert!(!validator.is_valid(&broken), "a reason is required");
+    assert!(profiles > 0);
+    let broken = serde_json::json!({"url": "http://x:1", "baseline": {"expected": [{"case": "a", "verdict": "FAIL"}]}});
+    assert!(!profile_validator.is_valid(&broken), "a reason is required");
+    let both = serde_json::json!({"url": "http://x:1", "start": {"command": ["x"]}});
+    assert!(!profile_validator.is_valid(&both), "url or start, not both");
+    assert!(!baseline_validator.is_valid(&serde_json::json!({"expected": [{"case": "a"}]})));
+    let _ = baselines;
+}
+
+#[test]
+fn the_schema_names_every_feature() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("profile.schema.json")).expect("schema"),
+    )
+    .expect("JSON");
+    let in_schema: Vec<String> = schema["$defs"]["feature"]["enum"]
+        .as_array()
+        .expect("an enum")
+        .iter()
+        .map(|name| name.as_str().expect("a name").to_owned())
+        .collect();
+    let in_code: Vec<String> = sio_suite::scenario::Feature::ALL
+        .into_iter()
+        .map(sio_runner::select::feature_name)
+        .collect();
+    assert_eq!(in_schema, in_code);
 }

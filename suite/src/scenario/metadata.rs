@@ -84,6 +84,29 @@ pub enum Feature {
     Cors,
 }
 
+impl Feature {
+    /// Every feature, in declaration order.
+    pub const ALL: [Feature; 17] = [
+        Feature::Polling,
+        Feature::Websocket,
+        Feature::Upgrade,
+        Feature::Binary,
+        Feature::Heartbeat,
+        Feature::Close,
+        Feature::Eio3,
+        Feature::Namespaces,
+        Feature::Acks,
+        Feature::ServerAcks,
+        Feature::ServerDisconnect,
+        Feature::Rooms,
+        Feature::Middleware,
+        Feature::DynamicNamespaces,
+        Feature::Recovery,
+        Feature::Msgpack,
+        Feature::Cors,
+    ];
+}
+
 /// The written spec a scenario quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 pub enum SpecDocument {

@@ -1,0 +1,235 @@
+//! Starting a target the runner runs itself: a profile's `start` command (an adapter program
+//! that serves a library under test), its URL read from the line it prints once listening,
+//! and its end when the run is over.
+//!
+//! The adapter contract: listen on 127.0.0.1 on a port the OS picks (or the one in `PORT`),
+//! then print `listening on http://127.0.0.1:<port>` on standard output. Everything the program
+//! writes on standard error is kept (the last [`KEPT_LINES`] lines) to explain a failed start or
+//! a target that died during the run.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::profile::BaseUrl;
+
+/// How many of the target's last standard-error lines are kept.
+pub const KEPT_LINES: usize = 40;
+
+/// The words that precede the URL on the line a started target prints once listening.
+pub const READY_PREFIX: &str = "listening on ";
+
+/// A profile's `start`: the program that serves the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartCommand {
+    /// The program and its arguments. A program written with a `/` is relative to `cwd`.
+    pub command: Vec<String>,
+    /// The directory it runs in.
+    pub cwd: PathBuf,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// How long it may take to print its URL.
+    pub ready_timeout: Duration,
+}
+
+/// A started target: its URL, and the process, killed when this is dropped.
+#[derive(Debug)]
+pub struct Launched {
+    /// The URL it printed.
+    pub url: BaseUrl,
+    child: Child,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl StartCommand {
+    /// The program's path: as written when it is a bare name (looked up in `PATH`), else
+    /// joined to `cwd`.
+    fn program(&self) -> Option<PathBuf> {
+        let program = self.command.first()?;
+        Some(if program.contains('/') {
+            self.cwd.join(program)
+        } else {
+            PathBuf::from(program)
+        })
+    }
+
+    /// Starts the program and waits for the line that gives its URL.
+    pub async fn launch(&self) -> Result<Launched, String> {
+        let program = self
+            .program()
+            .ok_or_else(|| "the start command is empty".to_owned())?;
+        let described = self.command.join(" ");
+        let mut child = Command::new(&program)
+            .args(&self.command[1..])
+            .current_dir(&self.cwd)
+            .envs(self.env.iter().map(|(key, value)| (key, value)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|error| {
+                format!(
+                    "cannot start `{described}` in {}: {error}",
+                    self.cwd.display()
+                )
+            })?;
+        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        let stderr_reader = child
+            .stderr
+            .take()
+            .map(|pipe| tokio::spawn(keep_last_lines(pipe, Arc::clone(&stderr))));
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| "the start command's standard output is not piped".to_owned())?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        let waited = tokio::time::timeout(self.ready_timeout, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = ready_url(&line) {
+                    return Some(url);
+                }
+                seen.push(line);
+            }
+            None
+        })
+        .await;
+        let failure = match waited {
+            Ok(Some(Ok(url))) => {
+                // Drain what it prints afterwards, so that a full pipe never blocks it.
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                return Ok(Launched { url, child, stderr });
+            }
+            Ok(Some(Err(why))) => why,
+            Ok(None) => {
+                let status = child.wait().await.ok();
+                format!(
+                    "it ended ({}) before printing `{READY_PREFIX}http://…`",
+                    describe_status(status)
+                )
+            }
+            Err(_) => format!(
+                "it printed no `{READY_PREFIX}http://…` line within {} s",
+                self.ready_timeout.as_secs()
+            ),
+        };
+        let _ = child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+        if let Some(reader) = stderr_reader {
+            // The pipe closes when the program ends, unless a child of its own holds it.
+            let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
+        }
+        Err(format!(
+            "the target `{described}` (in {}) did not start: {failure}{}{}",
+            self.cwd.display(),
+            quoted("its standard output", &seen),
+            quoted("its standard error", &last_lines(&stderr)),
+        ))
+    }
+}
+
+impl Launched {
+    /// Stops the target: a no-op when it has ended; otherwise it is killed. Returns an error
+    /// when it had ended on its own, since a target that dies during a run explains the
+    /// run's errors.
+    pub async fn stop(mut self) -> Result<(), String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Err(format!(
+                "the target ended during the run ({}){}",
+                describe_status(Some(status)),
+                quoted("its standard error", &last_lines(&self.stderr))
+            )),
+            _ => {
+                let _ = self.child.start_kill();
+                let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The URL on a `listening on http://…` line.
+fn ready_url(line: &str) -> Option<Result<BaseUrl, String>> {
+    let (_, after) = line.split_once(READY_PREFIX)?;
+    let url = after.split_whitespace().next()?;
+    Some(
+        BaseUrl::parse(url)
+            .map_err(|why| format!("it printed {line:?}, but {why}"))
+            .and_then(|url| match url.port {
+                0 => Err(format!("it printed {line:?}, whose port is 0")),
+                _ => Ok(url),
+            }),
+    )
+}
+
+async fn keep_last_lines(pipe: impl AsyncRead + Unpin, kept: Arc<Mutex<VecDeque<String>>>) {
+    let mut lines = BufReader::new(pipe).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Ok(mut kept) = kept.lock() {
+            if kept.len() == KEPT_LINES {
+                kept.pop_front();
+            }
+            kept.push_back(line);
+        }
+    }
+}
+
+fn last_lines(kept: &Mutex<VecDeque<String>>) -> Vec<String> {
+    kept.lock()
+        .map(|kept| kept.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn describe_status(status: Option<ExitStatus>) -> String {
+    match status {
+        Some(status) => status.to_string(),
+        None => "exit status unknown".to_owned(),
+    }
+}
+
+fn quoted(what: &str, lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut text = format!("\n{what} (last lines):");
+    for line in lines.iter().rev().take(KEPT_LINES).rev() {
+        text.push_str("\n  | ");
+        text.push_str(line);
+    }
+    text
+}
+
+/// `path` relative to the directory of `profile`, unless absolute.
+pub fn relative_to_profile(profile: &Path, path: &Path) -> PathBuf {
+    profile.parent().unwrap_or(Path::new(".")).join(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_line_gives_the_url() {
+        let url = ready_url("listening on http://127.0.0.1:41234")
+            .expect("a ready line")
+            .expect("a URL");
+        assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 41234));
+        let url = ready_url("[fixture] listening on http://[::1]:5000/ (pid 7)")
+            .expect("a ready line")
+            .expect("a URL");
+        assert_eq!(url.port, 5000);
+        assert!(ready_url("starting").is_none());
+        assert!(ready_url("listening on http://127.0.0.1:0")
+            .expect("a ready line")
+            .is_err());
+        assert!(ready_url("listening on 127.0.0.1:3000")
+            .expect("a ready line")
+            .is_err());
+    }
+}
