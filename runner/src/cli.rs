@@ -14,6 +14,7 @@ use sio_suite::vectors;
 
 use crate::baseline::Baseline;
 use crate::explain;
+use crate::matrix;
 use crate::profile::{BaseUrl, TargetSpec};
 use crate::report::{self, Format, Report, ReportedCase};
 use crate::run;
@@ -56,6 +57,10 @@ pub enum Command {
     /// Which requirements of suite/requirements/ the scenarios cover, per document and level,
     /// and those no scenario covers.
     Coverage(CoverageArgs),
+    /// Run several targets, each against its baseline, and write the compatibility matrix:
+    /// implementations × areas, with every non-pass linked to its reason
+    #[command(after_help = EXIT_CODES)]
+    Matrix(MatrixArgs),
     /// Work with the protocol vectors.
     Vectors {
         /// The vectors folder (default: this repository's `vectors/`).
@@ -173,6 +178,38 @@ pub struct ListArgs {
     pub select: SelectArgs,
 }
 
+/// `matrix`'s arguments.
+#[derive(Debug, Clone, Args)]
+pub struct MatrixArgs {
+    /// A target profile, one per column, in order; repeatable. Each runs in turn, started and
+    /// stopped by the runner when the profile has a `start` command. Default: every profile in
+    /// `runner/profiles/`, the reference first.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Vec<PathBuf>,
+    /// The Markdown file to write (default: `docs/compatibility.md` in this repository).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the matrix the profiles' features and baselines predict, without running
+    /// anything: what a run writes when every target meets its baseline.
+    #[arg(long)]
+    pub expected: bool,
+    /// Only cases whose id matches, as `run --filter` takes; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Vec<String>,
+    /// The scenarios folder (default: this repository's `suite/scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// How many cases run at once [default: 16 per CPU].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: Option<u32>,
+    /// Multiplies every deadline and timing window's upper bound.
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
 /// `explain`'s arguments.
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
@@ -202,6 +239,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => exit(list_command(&args)),
         Command::Explain(args) => exit(explain_command(&args)),
         Command::Coverage(args) => exit(coverage_command(&args)),
+        Command::Matrix(args) => exit(matrix_command(&args)),
         Command::Vectors { dir, action } => {
             let dir = dir.unwrap_or_else(vectors::default_dir);
             let outcome = match action {
@@ -437,6 +475,99 @@ fn describe(url: &BaseUrl, spec: &TargetSpec) -> String {
     match &spec.name {
         Some(name) => format!("{url} ({name})"),
         None => url.to_string(),
+    }
+}
+
+fn matrix_command(args: &MatrixArgs) -> Outcome {
+    let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
+    let selection = Selection {
+        filters: args.filter.iter().map(IdPattern::new).collect(),
+        ..Selection::default()
+    };
+    let cases = selection.apply(scenario::expand(
+        scenario::load_dir(&dir).map_err(|error| error.to_string())?,
+    ));
+    if cases.is_empty() {
+        return Err("no case matches the filters".to_owned());
+    }
+    let profiles = match args.profile.as_slice() {
+        [] => matrix::default_profiles()?,
+        given => given.to_vec(),
+    };
+    let output = args.output.clone().unwrap_or_else(matrix::default_output);
+    let specs = profiles
+        .iter()
+        .map(|path| TargetSpec::load(path).map(|spec| (path, spec)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| error.to_string())?;
+    let mut columns = Vec::new();
+    if args.expected {
+        for (path, spec) in &specs {
+            columns.push(matrix::expected_column(path, spec, &cases));
+        }
+    } else {
+        let settings = RunSettings {
+            jobs: args
+                .jobs
+                .map(|jobs| jobs as usize)
+                .unwrap_or_else(run::default_jobs),
+            options: RunOptions {
+                time_scale: args.time_scale,
+                ..RunOptions::default()
+            },
+            progress: !args.no_progress,
+        };
+        let runtime = runtime()?;
+        for (path, spec) in &specs {
+            println!(
+                "== {}",
+                spec.name.as_deref().unwrap_or(&path.display().to_string())
+            );
+            let baseline = spec.baseline.clone().unwrap_or_default();
+            let report = runtime.block_on(run_target(spec, &cases, &baseline, &settings));
+            let column = matrix::column(path, spec, report);
+            print_column_outcome(&column);
+            columns.push(column);
+        }
+        runtime.shutdown_timeout(Duration::from_millis(500));
+    }
+    write_file(&output, &matrix::render(&columns, &cases, &output))?;
+    println!("matrix: {}", output.display());
+    let worst = columns
+        .iter()
+        .map(|column| column.status().code())
+        .max()
+        .unwrap_or(0);
+    Ok(worst)
+}
+
+/// A column's summary and every case whose verdict is not what its baseline expects.
+fn print_column_outcome(column: &matrix::Column) {
+    match &column.report {
+        Err(why) => println!("could not run: {why}"),
+        Ok(report) => {
+            println!("{}", report.summary_line());
+            for case in report
+                .cases
+                .iter()
+                .filter(|case| case.outcome != crate::baseline::Outcome::AsExpected)
+            {
+                println!(
+                    "  {}: {} {}",
+                    case.outcome.as_str(),
+                    case.verdict(),
+                    case.result.id
+                );
+                if let Some(failure) = &case.result.failure {
+                    println!("    expected: {}", failure.expected);
+                    println!("    actual:   {}", failure.actual);
+                }
+                if let Some(entry) = &case.expected {
+                    println!("    baseline: {} ({})", entry.verdict, entry.reason);
+                }
+            }
+            println!("result: {}", report.status_line());
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`cli`]: the commands: `run`, `list`, `explain`, `vectors`.
 //! - [`profile`]: target profiles (URL, paths, declared options, features, baseline).
 //! - [`launch`]: starting a profile's `start` program and reading its URL.
+//! - [`matrix`]: the compatibility matrix of several targets.
 //! - [`select`]: which cases run: id patterns, features, transports.
 //! - [`run`]: the scheduler: cases run concurrently, results in case order; the embedded
 //!   reference fixture.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod coverage;
 pub mod explain;
 pub mod launch;
+pub mod matrix;
 pub mod profile;
 pub mod report;
 pub mod run;

@@ -583,3 +583,117 @@ fn the_schema_names_every_feature() {
         .collect();
     assert_eq!(in_schema, in_code);
 }
+
+#[test]
+fn matrix_runs_each_profile_and_writes_what_the_baselines_predict() {
+    let (_server, url) = server(Options::default());
+    let dir = scratch("matrix");
+    let start =
+        format!("start:\n  command: [sh, -c, 'echo \"listening on {url}\"; exec sleep 120']\n");
+    let good = write(&dir, "good.yaml", &format!("name: good\n{start}"));
+    let partial = write(
+        &dir,
+        "partial.yaml",
+        &format!(
+            "name: partial\n{start}features: [polling, websocket]\nbaseline:\n  expected:\n    \
+             - case: eio4/message/echo-text[websocket]\n      verdict: FAIL\n      \
+             reason: 'pretends to fail'\n"
+        ),
+    );
+    let (good, partial) = (
+        good.to_str().expect("UTF-8"),
+        partial.to_str().expect("UTF-8"),
+    );
+    let measured = dir.join("measured.md");
+    let output = sio(&[
+        "matrix",
+        "--profile",
+        good,
+        "--profile",
+        partial,
+        "--filter",
+        QUICK,
+        "--output",
+        measured.to_str().expect("UTF-8"),
+        "--no-progress",
+    ]);
+    // The partial target's websocket case passes though its baseline expects FAIL.
+    assert_code(&output, 1);
+    assert!(
+        output
+            .stdout
+            .contains("unexpected-pass: PASS eio4/message/echo-text[websocket]"),
+        "{}",
+        output.stdout
+    );
+    let text = std::fs::read_to_string(&measured).expect("the matrix is written");
+    assert!(
+        text.contains(
+            "| `eio4/message` | 3 | 3 pass | 2 pass · [1 UNSUPPORTED](#partial--eio4-message) |"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("NOT AS THE BASELINE EXPECTS (FAIL pretends to fail)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("needs `upgrade`, which the profile does not declare"),
+        "{text}"
+    );
+
+    // What the baselines predict, without running: the websocket case as a FAIL.
+    let predicted = dir.join("predicted.md");
+    let output = sio(&[
+        "matrix",
+        "--expected",
+        "--profile",
+        good,
+        "--profile",
+        partial,
+        "--filter",
+        QUICK,
+        "--output",
+        predicted.to_str().expect("UTF-8"),
+    ]);
+    assert_code(&output, 0);
+    let text = std::fs::read_to_string(&predicted).expect("the matrix is written");
+    assert!(text.contains("| `eio4/message` | 3 | 3 pass | 1 pass · [1 FAIL](#partial--eio4-message) · [1 UNSUPPORTED](#partial--eio4-message) |"), "{text}");
+
+    // With a baseline the run meets, the run writes exactly the prediction.
+    std::fs::write(
+        dir.join("partial.yaml"),
+        format!("name: partial\n{start}features: [polling, websocket]\n"),
+    )
+    .expect("rewrite");
+    let output = sio(&[
+        "matrix",
+        "--profile",
+        good,
+        "--profile",
+        partial,
+        "--filter",
+        QUICK,
+        "--output",
+        measured.to_str().expect("UTF-8"),
+        "--no-progress",
+    ]);
+    assert_code(&output, 0);
+    let output = sio(&[
+        "matrix",
+        "--expected",
+        "--profile",
+        good,
+        "--profile",
+        partial,
+        "--filter",
+        QUICK,
+        "--output",
+        predicted.to_str().expect("UTF-8"),
+    ]);
+    assert_code(&output, 0);
+    assert_eq!(
+        std::fs::read_to_string(&measured).expect("measured"),
+        std::fs::read_to_string(&predicted).expect("predicted")
+    );
+}

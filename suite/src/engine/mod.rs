@@ -106,7 +106,8 @@ async fn judge(
     (verdict, Some(failure(case, index, expected, actual)))
 }
 
-fn missing_feature(case: &Case, target: &Target) -> Option<Feature> {
+/// The first feature `case` needs that `target` does not declare: the case is UNSUPPORTED.
+pub fn missing_feature(case: &Case, target: &Target) -> Option<Feature> {
     let declared = target.features.as_ref()?;
     case.scenario
         .features

@@ -1,0 +1,462 @@
+//! The compatibility matrix: several targets, each run against its baseline, as one Markdown
+//! document of implementations × areas with a link from every non-pass to its reason.
+//!
+//! The document holds no timing and no transcript, only verdicts and the baselines' reasons,
+//! so that it is the same from one run to the next as long as every target meets its
+//! baseline. That makes it checkable without a network: [`expected_column`] predicts a
+//! target's verdicts from its declared features and its baseline alone, and a test compares
+//! the committed document with the prediction, while CI's real runs fail on any verdict the
+//! baseline does not expect.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use sio_suite::engine::{self, CaseResult, Failure, Transcript, Verdict};
+use sio_suite::scenario::{Case, Feature};
+
+use crate::baseline::{Baseline, Outcome, VERDICTS};
+use crate::profile::TargetSpec;
+use crate::report::{area_of, Report, ReportedCase, RunStatus};
+use crate::select::{case_features, feature_name};
+
+/// The profiles of the committed matrix: every profile in `runner/profiles/` (not the
+/// `*.baseline.yaml` files), the reference first, then by file name.
+pub fn default_profiles() -> Result<Vec<PathBuf>, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|error| format!("cannot list {}: {error}", dir.display()))?;
+    let mut profiles: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            let name = path.to_string_lossy();
+            name.ends_with(".yaml") && !name.ends_with(".baseline.yaml")
+        })
+        .collect();
+    profiles.sort_by_key(|path| (path.file_stem() != Some("reference".as_ref()), path.clone()));
+    Ok(profiles)
+}
+
+/// Where the committed matrix lives: `docs/compatibility.md` at the repository's root.
+pub fn default_output() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/compatibility.md")
+}
+
+/// One implementation's column: where it comes from and what it did.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The profile's file stem: `node-socket.io`.
+    pub key: String,
+    /// The profile's name, or the key.
+    pub name: String,
+    /// The profile file.
+    pub profile: PathBuf,
+    /// The baseline file, when the profile has one in a file.
+    pub baseline: Option<PathBuf>,
+    /// The features the profile declares; `None`, all.
+    pub features: Option<BTreeSet<Feature>>,
+    /// The run's report, or why the target could not run.
+    pub report: Result<Report, String>,
+}
+
+impl Column {
+    /// How the column's run ended: a target that could not run cannot be judged.
+    pub fn status(&self) -> RunStatus {
+        match &self.report {
+            Ok(report) => report.status(),
+            Err(_) => RunStatus::Unjudged,
+        }
+    }
+}
+
+/// The column a profile's target would get if every case met its baseline: UNSUPPORTED where
+/// a feature is not declared, the baseline's verdict where it has an entry, PASS elsewhere.
+pub fn expected_column(profile: &Path, spec: &TargetSpec, cases: &[Case]) -> Column {
+    let baseline = spec.baseline.clone().unwrap_or_default();
+    let target = spec.target(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+    let reported = cases
+        .iter()
+        .map(|case| {
+            let verdict = if engine::missing_feature(case, &target).is_some() {
+                Verdict::Unsupported
+            } else {
+                baseline
+                    .expectation(&case.id)
+                    .map_or(Verdict::Pass, |entry| entry.verdict)
+            };
+            let result = CaseResult {
+                id: case.id.clone(),
+                verdict,
+                failure: None,
+                transcript: Transcript::default(),
+                elapsed: Duration::ZERO,
+            };
+            ReportedCase::new(case, result, &baseline)
+        })
+        .collect();
+    column(profile, spec, Ok(report_of(spec, reported, &baseline)))
+}
+
+/// A column from a profile and its run.
+pub fn column(profile: &Path, spec: &TargetSpec, report: Result<Report, String>) -> Column {
+    let key = profile
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| profile.display().to_string());
+    Column {
+        name: spec.name.clone().unwrap_or_else(|| key.clone()),
+        key,
+        profile: profile.to_owned(),
+        baseline: spec.baseline.as_ref().and_then(|b| b.source.clone()),
+        features: spec.features.clone(),
+        report,
+    }
+}
+
+fn report_of(spec: &TargetSpec, cases: Vec<ReportedCase>, baseline: &Baseline) -> Report {
+    let ids: Vec<&str> = cases.iter().map(|case| case.result.id.as_str()).collect();
+    let unused_baseline = baseline.unused(&ids).into_iter().cloned().collect();
+    Report {
+        target: spec.name.clone().unwrap_or_default(),
+        time_scale: 1.0,
+        jobs: 1,
+        wall: Duration::ZERO,
+        baseline: None,
+        cases,
+        unused_baseline,
+    }
+}
+
+/// Renders the document, written to `output` (links are relative to its folder).
+pub fn render(columns: &[Column], cases: &[Case], output: &Path) -> String {
+    let base = output.parent().unwrap_or(Path::new("."));
+    let mut out = String::new();
+    let scenarios: BTreeSet<&str> = cases.iter().map(|case| case.scenario.id.as_str()).collect();
+    let _ = writeln!(out, "# Compatibility matrix\n");
+    let _ = writeln!(
+        out,
+        "<!-- Generated by `sio-conformance matrix` (scripts/compatibility.sh); do not edit.\n     \
+         A test fails when this file no longer matches the profiles, baselines and scenarios. -->\n"
+    );
+    let _ = writeln!(
+        out,
+        "The suite's {} cases ({} scenarios) against each implementation, served by its adapter \
+         under `runner/adapters/` and described by its profile under `runner/profiles/`. Every \
+         case that does not pass is expected by the implementation's baseline, with the reason; \
+         a run whose verdicts differ from its baseline fails CI, so this page is what CI last \
+         measured.\n",
+        cases.len(),
+        scenarios.len()
+    );
+    summary_table(&mut out, columns, base);
+    area_table(&mut out, columns, cases);
+    for column in columns {
+        deviations(&mut out, column, cases, base);
+    }
+    out
+}
+
+fn summary_table(out: &mut String, columns: &[Column], base: &Path) {
+    let _ = writeln!(out, "## Implementations\n");
+    let _ = write!(out, "| implementation | profile |");
+    for verdict in VERDICTS {
+        let _ = write!(out, " {verdict} |");
+    }
+    let _ = write!(out, "\n|---|---|");
+    for _ in VERDICTS {
+        out.push_str("--:|");
+    }
+    out.push('\n');
+    for column in columns {
+        let profile = relative_link(base, &column.profile);
+        let _ = write!(
+            out,
+            "| [{}](#{}) | [`{}`]({profile}) |",
+            column.name,
+            column.key,
+            file_name(&column.profile)
+        );
+        match &column.report {
+            Ok(report) => {
+                for (_, count) in report.counts() {
+                    let _ = write!(out, " {count} |");
+                }
+            }
+            Err(_) => {
+                let _ = write!(out, " could not run |");
+                for _ in 1..VERDICTS.len() {
+                    out.push_str(" |");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+fn area_table(out: &mut String, columns: &[Column], cases: &[Case]) {
+    let _ = writeln!(out, "## By area\n");
+    let _ = writeln!(
+        out,
+        "Each cell counts the cases that pass, then the others by verdict, each linked to its \
+         reasons.\n"
+    );
+    let _ = write!(out, "| area | cases |");
+    for column in columns {
+        let _ = write!(out, " {} |", column.name);
+    }
+    let _ = write!(out, "\n|---|--:|");
+    for _ in columns {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for area in areas(cases) {
+        let total = cases
+            .iter()
+            .filter(|case| area_of(&case.id) == area)
+            .count();
+        let _ = write!(out, "| `{area}` | {total} |");
+        for column in columns {
+            let _ = write!(out, " {} |", area_cell(column, area));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+fn area_cell(column: &Column, area: &str) -> String {
+    let Ok(report) = &column.report else {
+        return "could not run".to_owned();
+    };
+    let in_area: Vec<&ReportedCase> = report
+        .cases
+        .iter()
+        .filter(|case| case.area() == area)
+        .collect();
+    let mut parts = Vec::new();
+    for verdict in VERDICTS {
+        let count = in_area
+            .iter()
+            .filter(|case| case.verdict() == verdict)
+            .count();
+        if count == 0 {
+            continue;
+        }
+        parts.push(match verdict {
+            Verdict::Pass => format!("{count} pass"),
+            _ => format!("[{count} {verdict}](#{})", anchor(&column.key, area)),
+        });
+    }
+    if parts.is_empty() {
+        "–".to_owned()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+fn deviations(out: &mut String, column: &Column, cases: &[Case], base: &Path) {
+    let _ = writeln!(out, "<a id=\"{}\"></a>\n", column.key);
+    let _ = writeln!(out, "## {}\n", column.name);
+    let _ = write!(
+        out,
+        "Profile [`{}`]({})",
+        file_name(&column.profile),
+        relative_link(base, &column.profile)
+    );
+    if let Some(baseline) = column.baseline.as_ref().filter(|b| **b != column.profile) {
+        let _ = write!(
+            out,
+            ", baseline [`{}`]({})",
+            file_name(baseline),
+            relative_link(base, baseline)
+        );
+    }
+    out.push_str(".\n\n");
+    let report = match &column.report {
+        Ok(report) => report,
+        Err(why) => {
+            let _ = writeln!(out, "The target could not run: {why}\n");
+            return;
+        }
+    };
+    let non_passes: Vec<&ReportedCase> = report
+        .cases
+        .iter()
+        .filter(|case| case.verdict() != Verdict::Pass || case.outcome != Outcome::AsExpected)
+        .collect();
+    if non_passes.is_empty() {
+        let _ = writeln!(out, "Every case passes.\n");
+        return;
+    }
+    let mut areas: Vec<&str> = Vec::new();
+    for case in &non_passes {
+        if !areas.contains(&case.area()) {
+            areas.push(case.area());
+        }
+    }
+    for area in areas {
+        let _ = writeln!(out, "<a id=\"{}\"></a>\n", anchor(&column.key, area));
+        let _ = writeln!(out, "### {} · `{area}`\n", column.name);
+        for (verdict, reason, ids) in groups(column, &non_passes, cases, area) {
+            let ids: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+            let _ = writeln!(out, "- **{verdict}** {}", ids.join(", "));
+            let _ = writeln!(out, "  — {}", one_line(&reason));
+        }
+        out.push('\n');
+    }
+}
+
+/// The non-passes of `area`, grouped by verdict and reason, in case order.
+fn groups(
+    column: &Column,
+    non_passes: &[&ReportedCase],
+    cases: &[Case],
+    area: &str,
+) -> Vec<(Verdict, String, Vec<String>)> {
+    let mut groups: Vec<(Verdict, String, Vec<String>)> = Vec::new();
+    for case in non_passes.iter().filter(|case| case.area() == area) {
+        let reason = reason(column, case, cases);
+        let id = case.result.id.clone();
+        match groups
+            .iter_mut()
+            .find(|(verdict, why, _)| *verdict == case.verdict() && *why == reason)
+        {
+            Some((_, _, ids)) => ids.push(id),
+            None => groups.push((case.verdict(), reason, vec![id])),
+        }
+    }
+    groups
+}
+
+fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
+    let failure = case.result.failure.as_ref();
+    match (case.outcome, &case.expected) {
+        (Outcome::AsExpected, Some(entry)) => entry.reason.clone(),
+        (Outcome::AsExpected, None) if case.verdict() == Verdict::Unsupported => {
+            let needed = cases
+                .iter()
+                .find(|candidate| candidate.id == case.result.id)
+                .map(case_features)
+                .unwrap_or_default();
+            let missing: Vec<String> = needed
+                .into_iter()
+                .filter(|feature| {
+                    column
+                        .features
+                        .as_ref()
+                        .is_some_and(|declared| !declared.contains(feature))
+                })
+                .map(|feature| format!("`{}`", feature_name(feature)))
+                .collect();
+            format!(
+                "needs {}, which the profile does not declare",
+                missing.join(" and ")
+            )
+        }
+        (Outcome::AsExpected, None) => failure.map(describe_failure).unwrap_or_default(),
+        (_, Some(entry)) => format!(
+            "NOT AS THE BASELINE EXPECTS ({} {}){}",
+            entry.verdict,
+            entry.reason,
+            failure
+                .map(|failure| format!(": {}", describe_failure(failure)))
+                .unwrap_or_default()
+        ),
+        (_, None) => format!(
+            "NOT IN THE BASELINE: {}",
+            failure.map(describe_failure).unwrap_or_default()
+        ),
+    }
+}
+
+fn describe_failure(failure: &Failure) -> String {
+    format!("expected {}; got {}", failure.expected, failure.actual)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn areas(cases: &[Case]) -> Vec<&str> {
+    let mut areas: Vec<&str> = Vec::new();
+    for case in cases {
+        let area = area_of(&case.id);
+        if !areas.contains(&area) {
+            areas.push(area);
+        }
+    }
+    areas
+}
+
+fn anchor(key: &str, area: &str) -> String {
+    format!("{key}--{}", area.replace('/', "-"))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// `target` as a link from the folder `base`, both taken from the current directory.
+fn relative_link(base: &Path, target: &Path) -> String {
+    let absolute = |path: &Path| {
+        let joined = std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_owned());
+        normalise(&joined)
+    };
+    let (base, target) = (absolute(base), absolute(target));
+    let base: Vec<Component> = base.components().collect();
+    let target: Vec<Component> = target.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_owned(); base.len() - common];
+    parts.extend(
+        target[common..]
+            .iter()
+            .map(|part| part.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_relative_to_the_document() {
+        assert_eq!(
+            relative_link(
+                Path::new("/r/docs"),
+                Path::new("/r/runner/profiles/../profiles/x.yaml")
+            ),
+            "../runner/profiles/x.yaml"
+        );
+        assert_eq!(relative_link(Path::new("/r"), Path::new("/r/a.md")), "a.md");
+    }
+
+    #[test]
+    fn anchors_are_stable() {
+        assert_eq!(
+            anchor("node-socket.io", "eio4/close"),
+            "node-socket.io--eio4-close"
+        );
+    }
+}
