@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The compatibility matrix: installs every third-party target from the package registries, at
+# the versions its lock file pins, then runs the whole suite against each one and against the
+# reference, each against its baseline, and writes docs/compatibility.md.
+#
+#   scripts/compatibility.sh                 # everything
+#   scripts/compatibility.sh --filter sio5   # extra arguments go to `sio-conformance matrix`
+#
+# Exit code: 0 when every target meets its baseline; 1 on a regression or an unexpected pass;
+# 2 when a target could not be run or judged. Needs: the Rust toolchain, Node.js 20 with npm,
+# Python 3 with venv; the registries npm, PyPI and crates.io.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+adapters=runner/adapters
+target_dir="$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-target}" && pwd)"
+
+echo "== node socket.io: npm ci"
+(cd "$adapters/node-socket.io" && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== python-socketio: a virtualenv, pip install --require-hashes"
+(
+  cd "$adapters/python-socketio"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    --require-hashes -r requirements.txt
+)
+
+echo "== socketioxide: cargo build --release --locked (its own workspace and target folder)"
+# Its own target folder even when CARGO_TARGET_DIR is set: its profile runs the binary there.
+cargo build --quiet --release --locked --manifest-path "$adapters/socketioxide/Cargo.toml" \
+  --target-dir "$adapters/socketioxide/target"
+
+echo "== the runner and the reference fixture server"
+cargo build --quiet --locked -p sio-runner -p sio-reference --bins
+
+echo "== every target against its baseline"
+"$target_dir/debug/sio-conformance" matrix --no-progress "$@"
