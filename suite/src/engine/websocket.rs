@@ -23,7 +23,9 @@ use super::wire::{AbortOnDrop, Wire};
 use crate::scenario::Data;
 
 type Stream = WebSocketStream<TcpStream>;
-type Sink = Arc<Mutex<SplitSink<Stream, Message>>>;
+/// The writing half; `None` once the connection has ended, so that the TCP connection is
+/// closed (both halves dropped) as RFC 6455 §5.5.1 asks after the close handshake.
+type Sink = Arc<Mutex<Option<SplitSink<Stream, Message>>>>;
 
 /// An open WebSocket: its writer, and the reader task feeding an inbox.
 pub(crate) struct WsConnection {
@@ -134,7 +136,7 @@ fn start(
     inbox: mpsc::UnboundedSender<Incoming>,
 ) -> WsConnection {
     let (sink, stream) = stream.split();
-    let sink: Sink = Arc::new(Mutex::new(sink));
+    let sink: Sink = Arc::new(Mutex::new(Some(sink)));
     let reader = Reader {
         wire: wire.clone(),
         actor: request.actor.to_owned(),
@@ -179,6 +181,7 @@ impl Reader {
                 Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
                 Err(error) => {
                     self.end(&mut closed, format!("connection error: {error}"));
+                    self.drop_connection(stream).await;
                     return;
                 }
             }
@@ -187,6 +190,16 @@ impl Reader {
             &mut closed,
             "the connection ended without a close frame".to_owned(),
         );
+        self.drop_connection(stream).await;
+    }
+
+    /// Drops both halves, which closes the TCP connection: "After both sending and receiving
+    /// a Close message, an endpoint considers the WebSocket connection closed and MUST close
+    /// the underlying TCP connection" (RFC 6455 §5.5.1). A server may wait for that before it
+    /// ends the session.
+    async fn drop_connection(&self, stream: SplitStream<Stream>) {
+        let sink = self.sink.lock().await.take();
+        drop((sink, stream));
     }
 
     fn end(&self, closed: &mut bool, detail: String) {
@@ -205,7 +218,11 @@ impl Reader {
         });
         if self.auto_pong && data == Data::Text("2".to_owned()) {
             let pong = Message::text("3");
-            if self.sink.lock().await.send(pong).await.is_ok() {
+            let sent = match self.sink.lock().await.as_mut() {
+                Some(sink) => sink.send(pong).await.is_ok(),
+                None => false,
+            };
+            if sent {
                 self.record(EventKind::FrameSent {
                     frame: WireData::Text("3".to_owned()),
                 });
@@ -262,7 +279,10 @@ impl WsConnection {
 
     async fn write(&self, message: Message, deadline: Instant) -> Result<(), StepError> {
         let written = tokio::time::timeout_at(deadline, async {
-            self.sink.lock().await.send(message).await
+            match self.sink.lock().await.as_mut() {
+                Some(sink) => sink.send(message).await,
+                None => Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed),
+            }
         })
         .await;
         match written {
