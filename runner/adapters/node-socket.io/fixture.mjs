@@ -1,0 +1,191 @@
+// The conformance suite's fixture server, on the official Node.js implementation:
+// `socket.io` 4.8.x and the `engine.io` it depends on (package.json pins both exactly; the
+// lock file shows a single, shared copy of engine.io).
+//
+//   npm ci && PORT=0 node fixture.mjs
+//
+// What it serves on one HTTP server bound to 127.0.0.1 (the fixture contract):
+//
+// - /socket.io/   a Socket.IO server with the contract's options (pingInterval 300 ms,
+//                 pingTimeout 200 ms, maxHttpBufferSize 1e6, connectTimeout 1000 ms,
+//                 upgradeTimeout 10000 ms, CORS for any origin) and these handlers:
+//     `/` and `/custom`: on connection, emit `auth` with the CONNECT payload;
+//     `/` only: `message` -> `message-back` with the same arguments; `message-with-ack`
+//       -> acknowledged with its arguments; `emit-with-ack` -> re-emitted with an ack request
+//       (1000 ms), then the ack's arguments come back as another `emit-with-ack`;
+//       `disconnect-me`, `close-me`, `join`, `to-room` (the extended handlers);
+//     `/refused`: a middleware refuses every CONNECT (message "refused", data {reason});
+//     `/dynamic-<anything>`: created on first CONNECT, like `/custom`;
+//     any other namespace: refused by socket.io itself ("Invalid namespace").
+// - /engine.io/   a raw Engine.IO server (same options) echoing every message, text or binary.
+// - any other path: 404 (plain HTTP requests and WebSocket upgrades alike).
+//
+// Once listening it prints one line on stdout, `listening on http://127.0.0.1:<port>`; anything
+// else goes to stderr, and nothing is logged in normal operation.
+
+import { createServer } from "node:http";
+import { Server as EngineServer } from "engine.io";
+import { Server } from "socket.io";
+
+// Options shared by both endpoints, by their Node names. upgradeTimeout is spelled out
+// although it is the official default, since the suite's profile declares it.
+const ENGINE_OPTIONS = {
+  pingInterval: 300,
+  pingTimeout: 200,
+  upgradeTimeout: 10000,
+  maxHttpBufferSize: 1e6, // announced as "maxPayload" in the handshake
+  cors: { origin: "*" },
+};
+
+// How each engine attaches to the HTTP server. `destroyUpgrade: false`: an engine would
+// otherwise end, after 1 s, every WebSocket upgrade request for a path that is not its own,
+// the other engine's included. Upgrades for neither path get a 404 below instead.
+const ATTACH_OPTIONS = { destroyUpgrade: false };
+
+const ACK_TIMEOUT_MS = 1000;
+
+/** Paths each endpoint serves: engine.io matches a request whose URL starts with its path. */
+const SOCKET_IO_PATH = "/socket.io/";
+const ENGINE_IO_PATH = "/engine.io/";
+
+// The HTTP server's own handler only sees the requests neither engine takes (each engine's
+// `attach` wraps the handlers already registered and calls them for paths not its own).
+const httpServer = createServer((req, res) => {
+  res.writeHead(404, { "Content-Type": "text/plain" });
+  res.end("Not Found");
+});
+
+// A WebSocket upgrade for another path: the same 404, then the connection ends.
+httpServer.on("upgrade", (req, socket) => {
+  if (req.url.startsWith(SOCKET_IO_PATH) || req.url.startsWith(ENGINE_IO_PATH)) {
+    return; // one of the engines answers it
+  }
+  socket.on("error", () => {});
+  socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+});
+
+// ---------------------------------------------------------------------------------------
+// Socket.IO at /socket.io/
+// ---------------------------------------------------------------------------------------
+
+const io = new Server(httpServer, {
+  ...ENGINE_OPTIONS,
+  ...ATTACH_OPTIONS,
+  path: SOCKET_IO_PATH,
+  connectTimeout: 1000,
+  // The client bundle (/socket.io/socket.io.js) is not part of the protocol: every request
+  // under the path goes to the engine.
+  serveClient: false,
+});
+
+/** Emits `auth` with the handshake's auth: the CONNECT payload, `{}` when there was none. */
+function emitAuth(socket) {
+  socket.emit("auth", socket.handshake.auth);
+}
+
+/**
+ * Runs a handler; an exception (such as a reserved event name given to `to-room`) is logged
+ * instead of taking the whole fixture down with it.
+ */
+function guarded(name, handler) {
+  return (...args) => {
+    try {
+      handler(...args);
+    } catch (err) {
+      console.error(`handler "${name}" threw:`, err);
+    }
+  };
+}
+
+/** Splits an event's arguments into the data and the ack callback, if the client asked one. */
+function splitAck(args) {
+  if (args.length > 0 && typeof args[args.length - 1] === "function") {
+    return { data: args.slice(0, -1), ack: args[args.length - 1] };
+  }
+  return { data: args, ack: undefined };
+}
+
+io.on("connection", (socket) => {
+  emitAuth(socket);
+
+  // `message`: echo every argument back (binary ones stay binary).
+  socket.on("message", guarded("message", (...args) => {
+    socket.emit("message-back", ...args);
+  }));
+
+  // `message-with-ack`: acknowledge with the same arguments.
+  socket.on("message-with-ack", guarded("message-with-ack", (...args) => {
+    const { data, ack } = splitAck(args);
+    if (ack) ack(...data);
+  }));
+
+  // `emit-with-ack`: ask the client for an ack, then send its arguments back. The callback
+  // form keeps every ack argument; an un-awaited emitWithAck() would reject on timeout and
+  // crash the process.
+  socket.on("emit-with-ack", guarded("emit-with-ack", (...args) => {
+    const { data } = splitAck(args);
+    socket.timeout(ACK_TIMEOUT_MS).emit("emit-with-ack", ...data, (err, ...reply) => {
+      if (!err) socket.emit("emit-with-ack", ...reply);
+    });
+  }));
+
+  // `disconnect-me`: leave this namespace only (the server sends a DISCONNECT packet).
+  socket.on("disconnect-me", guarded("disconnect-me", () => {
+    socket.disconnect();
+  }));
+
+  // `close-me`: close the whole underlying Engine.IO connection.
+  socket.on("close-me", guarded("close-me", () => {
+    socket.disconnect(true);
+  }));
+
+  // `join`: join the room, and acknowledge with no arguments if asked.
+  socket.on("join", guarded("join", (...args) => {
+    const { data, ack } = splitAck(args);
+    socket.join(data[0]);
+    if (ack) ack();
+  }));
+
+  // `to-room`: (room, event, ...args) goes to the room's other sockets, not the sender.
+  socket.on("to-room", guarded("to-room", (...args) => {
+    const { data } = splitAck(args);
+    const [room, event, ...rest] = data;
+    socket.to(room).emit(event, ...rest);
+  }));
+});
+
+io.of("/custom").on("connection", emitAuth);
+
+// `/refused`: every CONNECT refused with a message and data (a CONNECT_ERROR packet).
+io.of("/refused").use((_socket, next) => {
+  const err = new Error("refused");
+  err.data = { reason: "testing" };
+  next(err);
+});
+
+// `/dynamic-<anything>`: created on the first CONNECT to a matching name.
+io.of(/^\/dynamic-.*$/).on("connection", emitAuth);
+
+// ---------------------------------------------------------------------------------------
+// Engine.IO echo at /engine.io/
+// ---------------------------------------------------------------------------------------
+
+const engine = new EngineServer(ENGINE_OPTIONS);
+engine.attach(httpServer, { ...ATTACH_OPTIONS, path: ENGINE_IO_PATH });
+engine.on("connection", (socket) => {
+  socket.on("message", (data) => socket.send(data));
+});
+
+// ---------------------------------------------------------------------------------------
+// Listen
+// ---------------------------------------------------------------------------------------
+
+// A bug a scenario triggers in a handler must not end the run for every later case: log it.
+process.on("uncaughtException", (err) => {
+  console.error("uncaught exception:", err);
+});
+
+const port = Number(process.env.PORT || 0);
+httpServer.listen(port, "127.0.0.1", () => {
+  process.stdout.write(`listening on http://127.0.0.1:${httpServer.address().port}\n`);
+});
