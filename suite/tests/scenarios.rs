@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use sio_suite::requirements::{self, RequirementLevel};
+use sio_suite::requirements::{self, RequirementLevel, Subject};
 use sio_suite::scenario::{self, Level};
 use sio_suite::yaml;
 
@@ -52,9 +52,12 @@ fn scenarios_load_with_unique_ids_equal_to_their_paths() {
 fn every_covered_requirement_exists_and_fits_the_level() {
     let requirements = requirements::load_dir(&requirements::default_dir())
         .unwrap_or_else(|error| panic!("{error}"));
-    let levels: HashMap<&str, RequirementLevel> = requirements
+    let levels: HashMap<&str, (RequirementLevel, Subject)> = requirements
         .iter()
-        .map(|sourced| (sourced.requirement.id.as_str(), sourced.requirement.level))
+        .map(|sourced| {
+            let requirement = &sourced.requirement;
+            (requirement.id.as_str(), (requirement.level, requirement.subject))
+        })
         .collect();
     let scenarios = scenario::load_dir(&scenario::default_dir()).unwrap_or_else(|e| panic!("{e}"));
     let mut problems = Vec::new();
@@ -73,10 +76,23 @@ fn every_covered_requirement_exists_and_fits_the_level() {
                 RequirementLevel::Definition,
             ],
             Level::Should => &[RequirementLevel::Should],
-            Level::May => &[RequirementLevel::May],
+            // What the spec permits: a MAY, what a definition allows (the close packet
+            // "indicate[s] that a transport can be closed"), or the server's answer to a
+            // client that breaks one of the client's MUSTs.
+            Level::May => &[
+                RequirementLevel::May,
+                RequirementLevel::Definition,
+                RequirementLevel::Must,
+                RequirementLevel::MustNot,
+            ],
             Level::Implementation => &[RequirementLevel::Implementation],
         };
-        if !covered.iter().any(|level| fitting.contains(level)) {
+        let fits = |(level, subject): &(RequirementLevel, Subject)| {
+            let peer_must = matches!(level, RequirementLevel::Must | RequirementLevel::MustNot);
+            fitting.contains(level)
+                && (scenario.level != Level::May || !peer_must || *subject == Subject::Client)
+        };
+        if !covered.iter().any(fits) {
             problems.push(format!(
                 "{}: a {} scenario covers no requirement of a fitting level ({fitting:?})",
                 scenario.id,
