@@ -242,3 +242,50 @@ fn a_case_run_can_be_spawned() {
     let options = RunOptions::default();
     assert_send(&engine::run(&case, &target, &options));
 }
+
+/// A WebSocket-only Engine.IO server that sends a noop `6` before each echo, and answers a
+/// close packet `1` with one (then keeps the connection open).
+async fn serve_noisy_websocket() -> SocketAddr {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let open = r#"0{"sid":"s1","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#;
+                let _ = ws.send(Message::text(open)).await;
+                while let Some(Ok(Message::Text(text))) = ws.next().await {
+                    if text.as_str() == "1" {
+                        let _ = ws.send(Message::text("1")).await;
+                    } else if text.as_str().starts_with('4') {
+                        let _ = ws.send(Message::text("6")).await;
+                        let _ = ws.send(Message::text(text.as_str())).await;
+                    }
+                }
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn a_session_over_websocket_lets_noops_pass_and_ends_on_a_close_packet() {
+    let address = serve_noisy_websocket().await;
+    let case = cases("eio4/message/echo-text")
+        .into_iter()
+        .find(|case| case.id.ends_with("[websocket]"))
+        .expect("the websocket case");
+    let result = engine::run(&case, &Target::fixture(address), &quick()).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{result}");
+    // The server's `1` over WebSocket is the session's end, as over polling.
+    let case = cases("eio4/close/close-packet")
+        .into_iter()
+        .find(|case| case.id.ends_with("[websocket]"))
+        .expect("the websocket case");
+    let result = engine::run(&case, &Target::fixture(address), &quick()).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{result}");
+}

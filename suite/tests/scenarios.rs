@@ -56,7 +56,10 @@ fn every_covered_requirement_exists_and_fits_the_level() {
         .iter()
         .map(|sourced| {
             let requirement = &sourced.requirement;
-            (requirement.id.as_str(), (requirement.level, requirement.subject))
+            (
+                requirement.id.as_str(),
+                (requirement.level, requirement.subject),
+            )
         })
         .collect();
     let scenarios = scenario::load_dir(&scenario::default_dir()).unwrap_or_else(|e| panic!("{e}"));

@@ -125,6 +125,9 @@ impl<'a> Execution<'a> {
                 let mut vars = std::mem::take(&mut self.vars);
                 let result = match self.sockets.get_mut(&name) {
                     Some(socket) => {
+                        if receive.skip_noops {
+                            skip_noops(&mut socket.inbox, clock.deadline).await;
+                        }
                         expect_data(
                             &mut socket.inbox,
                             &receive.frame,
@@ -454,6 +457,7 @@ impl<'a> Execution<'a> {
             target,
             headers,
             auto_pong: self.case.scenario.heartbeat == Heartbeat::Auto,
+            session: false,
         };
         let (sender, inbox) = Inbox::new();
         let opened = websocket::open(&self.wire, request, sender, clock.deadline).await?;
@@ -845,4 +849,19 @@ fn describe_status(status: Option<u16>) -> String {
         || "(no HTTP status)".to_owned(),
         |status| status.to_string(),
     )
+}
+
+/// Lets the noop packets `6` at the front of `inbox` pass, waiting until `deadline` for the
+/// first other item, which stays in the inbox.
+async fn skip_noops(inbox: &mut Inbox, deadline: Instant) {
+    loop {
+        match inbox.next(deadline).await {
+            Next::Item(Incoming::Data(Data::Text(text))) if text == "6" => continue,
+            Next::Item(other) => {
+                inbox.put_back(vec![other]);
+                return;
+            }
+            Next::Timeout => return,
+        }
+    }
 }

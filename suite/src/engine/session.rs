@@ -4,7 +4,8 @@
 //!
 //! Whatever the transport, received packets land in one [`Inbox`]; pings are answered there
 //! when the heartbeat is automatic; noop packets `6` are transport mechanics and are left out
-//! (they stay in the transcript).
+//! on either transport (they stay in the transcript), and a close packet `1` ends the session
+//! on either.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -127,6 +128,7 @@ impl Session {
             ),
             headers: Vec::new(),
             auto_pong: setup.auto_pong,
+            session: true,
         };
         let opened = websocket::open(wire, request, self.sender.clone(), setup.deadline).await?;
         let connection = match opened {
@@ -273,6 +275,7 @@ async fn open_websocket(
         target,
         headers: Vec::new(),
         auto_pong: setup.auto_pong,
+        session: true,
     };
     let (sender, mut inbox) = Inbox::new();
     let connection = match websocket::open(wire, request, sender.clone(), setup.deadline).await? {

@@ -54,6 +54,9 @@ pub(crate) struct WsRequest<'a> {
     pub(crate) headers: Vec<(String, String)>,
     /// Answer pings `2` with `3` and keep them out of the inbox.
     pub(crate) auto_pong: bool,
+    /// The WebSocket carries a session (not raw frames): a noop `6` is transport mechanics and
+    /// stays out of the inbox, and a close packet `1` ends the session, as over polling.
+    pub(crate) session: bool,
 }
 
 /// Requests a WebSocket; frames go to `inbox`.
@@ -143,6 +146,7 @@ fn start(
         channel: request.channel.clone(),
         sink: Arc::clone(&sink),
         auto_pong: request.auto_pong,
+        session: request.session,
         inbox,
     };
     WsConnection {
@@ -160,6 +164,7 @@ struct Reader {
     channel: String,
     sink: Sink,
     auto_pong: bool,
+    session: bool,
     inbox: mpsc::UnboundedSender<Incoming>,
 }
 
@@ -168,6 +173,17 @@ impl Reader {
         let mut closed = false;
         while let Some(message) = stream.next().await {
             match message {
+                Ok(Message::Text(text)) if self.session && text.as_str() == "1" => {
+                    self.record(EventKind::FrameReceived {
+                        frame: WireData::Text("1".to_owned()),
+                    });
+                    if !closed {
+                        let _ = self
+                            .inbox
+                            .send(Incoming::Closed("a close packet 1".to_owned()));
+                    }
+                    closed = true;
+                }
                 Ok(Message::Text(text)) => self.on_data(Data::Text(text.as_str().to_owned())).await,
                 Ok(Message::Binary(bytes)) => self.on_data(Data::Binary(bytes.to_vec())).await,
                 Ok(Message::Close(frame)) => {
@@ -227,6 +243,9 @@ impl Reader {
                     frame: WireData::Text("3".to_owned()),
                 });
             }
+            return;
+        }
+        if self.session && data == Data::Text("6".to_owned()) {
             return;
         }
         let _ = self.inbox.send(Incoming::Data(data));

@@ -517,6 +517,8 @@ deserialize_shorthand!(WsSendStep);
 pub(crate) struct WsReceiveFields {
     on: Option<String>,
     frame: Pattern,
+    #[serde(default)]
+    skip_noops: bool,
 }
 
 /// `ws_receive`.
@@ -526,6 +528,9 @@ pub struct WsReceiveStep {
     pub on: Option<String>,
     /// The frame expected (binary patterns expect a binary frame).
     pub frame: Pattern,
+    /// Noop packets `6` before the frame are let pass: for a case whose requirement is not
+    /// about noops, since the spec forbids no noop on a WebSocket.
+    pub skip_noops: bool,
 }
 
 impl Shorthand for WsReceiveStep {
@@ -537,6 +542,7 @@ impl Shorthand for WsReceiveStep {
         Ok(WsReceiveStep {
             on: None,
             frame: Pattern::Text(text),
+            skip_noops: false,
         })
     }
 
@@ -544,6 +550,7 @@ impl Shorthand for WsReceiveStep {
         Ok(WsReceiveStep {
             on: fields.on,
             frame: fields.frame,
+            skip_noops: fields.skip_noops,
         })
     }
 }
