@@ -52,6 +52,15 @@ fn deserialize_verdict<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ver
     }
 }
 
+fn deserialize_verdicts<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Verdict>, D::Error> {
+    #[derive(Deserialize)]
+    struct One(#[serde(deserialize_with = "deserialize_verdict")] Verdict);
+    let verdicts: Vec<One> = Vec::deserialize(deserializer)?;
+    Ok(verdicts.into_iter().map(|One(verdict)| verdict).collect())
+}
+
 /// One expected non-pass.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +70,11 @@ pub struct Expectation {
     /// The verdict expected.
     #[serde(deserialize_with = "deserialize_verdict")]
     pub verdict: Verdict,
+    /// Other verdicts expected as well, for a case whose verdict depends on timing (the
+    /// reason says how): any of them meets the entry. Reports that count verdicts by what is
+    /// expected (the compatibility matrix) count `verdict`.
+    #[serde(default, deserialize_with = "deserialize_verdicts")]
+    pub also: Vec<Verdict>,
     /// Why (mandatory): an issue, the deviation, the missing feature.
     pub reason: String,
 }
@@ -174,9 +188,16 @@ impl Outcome {
     }
 }
 
+impl Expectation {
+    /// Whether `verdict` meets this entry.
+    pub fn accepts(&self, verdict: Verdict) -> bool {
+        self.verdict == verdict || self.also.contains(&verdict)
+    }
+}
+
 /// Judges one verdict against its expectation.
 pub fn judge(verdict: Verdict, expected: Option<&Expectation>) -> Outcome {
-    if expected.is_some_and(|entry| entry.verdict == verdict) {
+    if expected.is_some_and(|entry| entry.accepts(verdict)) {
         return Outcome::AsExpected;
     }
     match verdict {
@@ -203,8 +224,24 @@ mod tests {
         Expectation {
             case: case.to_owned(),
             verdict,
+            also: Vec::new(),
             reason: "because".to_owned(),
         }
+    }
+
+    #[test]
+    fn an_entry_with_also_accepts_each_verdict_it_names() {
+        let entry = Expectation {
+            also: vec![Verdict::Informational],
+            ..entry("a", Verdict::NonStrict)
+        };
+        assert_eq!(judge(Verdict::NonStrict, Some(&entry)), Outcome::AsExpected);
+        assert_eq!(
+            judge(Verdict::Informational, Some(&entry)),
+            Outcome::AsExpected
+        );
+        assert_eq!(judge(Verdict::Pass, Some(&entry)), Outcome::UnexpectedPass);
+        assert_eq!(judge(Verdict::Fail, Some(&entry)), Outcome::Regression);
     }
 
     #[test]

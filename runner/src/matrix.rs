@@ -22,6 +22,29 @@ use crate::profile::TargetSpec;
 use crate::report::{area_of, Report, ReportedCase, RunStatus};
 use crate::select::{case_features, feature_name};
 
+/// The verdict the page shows for a case: the baseline's `verdict` when the case met its
+/// entry (an entry may also accept other verdicts, for timing), else the measured one.
+fn shown(case: &ReportedCase) -> Verdict {
+    match (&case.expected, case.outcome) {
+        (Some(entry), Outcome::AsExpected) => entry.verdict,
+        _ => case.verdict(),
+    }
+}
+
+fn counts(report: &Report) -> Vec<(Verdict, usize)> {
+    VERDICTS
+        .into_iter()
+        .map(|verdict| {
+            let count = report
+                .cases
+                .iter()
+                .filter(|case| shown(case) == verdict)
+                .count();
+            (verdict, count)
+        })
+        .collect()
+}
+
 /// The profiles of the committed matrix: every profile in `runner/profiles/` (not the
 /// `*.baseline.yaml` files), the reference first, then by file name.
 pub fn default_profiles() -> Result<Vec<PathBuf>, String> {
@@ -180,7 +203,7 @@ fn summary_table(out: &mut String, columns: &[Column], base: &Path) {
         );
         match &column.report {
             Ok(report) => {
-                for (_, count) in report.counts() {
+                for (_, count) in counts(report) {
                     let _ = write!(out, " {count} |");
                 }
             }
@@ -237,10 +260,7 @@ fn area_cell(column: &Column, area: &str) -> String {
         .collect();
     let mut parts = Vec::new();
     for verdict in VERDICTS {
-        let count = in_area
-            .iter()
-            .filter(|case| case.verdict() == verdict)
-            .count();
+        let count = in_area.iter().filter(|case| shown(case) == verdict).count();
         if count == 0 {
             continue;
         }
@@ -284,7 +304,7 @@ fn deviations(out: &mut String, column: &Column, cases: &[Case], base: &Path) {
     let non_passes: Vec<&ReportedCase> = report
         .cases
         .iter()
-        .filter(|case| case.verdict() != Verdict::Pass || case.outcome != Outcome::AsExpected)
+        .filter(|case| shown(case) != Verdict::Pass || case.outcome != Outcome::AsExpected)
         .collect();
     if non_passes.is_empty() {
         let _ = writeln!(out, "Every case passes.\n");
@@ -319,12 +339,13 @@ fn groups(
     for case in non_passes.iter().filter(|case| case.area() == area) {
         let reason = reason(column, case, cases);
         let id = case.result.id.clone();
+        let verdict = shown(case);
         match groups
             .iter_mut()
-            .find(|(verdict, why, _)| *verdict == case.verdict() && *why == reason)
+            .find(|(shown, why, _)| *shown == verdict && *why == reason)
         {
             Some((_, _, ids)) => ids.push(id),
-            None => groups.push((case.verdict(), reason, vec![id])),
+            None => groups.push((verdict, reason, vec![id])),
         }
     }
     groups
@@ -333,8 +354,12 @@ fn groups(
 fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
     let failure = case.result.failure.as_ref();
     match (case.outcome, &case.expected) {
-        (Outcome::AsExpected, Some(entry)) => entry.reason.clone(),
-        (Outcome::AsExpected, None) if case.verdict() == Verdict::Unsupported => {
+        (Outcome::AsExpected, Some(entry)) if entry.also.is_empty() => entry.reason.clone(),
+        (Outcome::AsExpected, Some(entry)) => {
+            let also: Vec<&str> = entry.also.iter().map(|verdict| verdict.as_str()).collect();
+            format!("(or {}, by timing) {}", also.join(" or "), entry.reason)
+        }
+        (Outcome::AsExpected, None) if shown(case) == Verdict::Unsupported => {
             let needed = cases
                 .iter()
                 .find(|candidate| candidate.id == case.result.id)

@@ -101,6 +101,7 @@ fn expectation(case: &str, verdict: Verdict, reason: &str) -> Expectation {
     Expectation {
         case: case.to_owned(),
         verdict,
+        also: Vec::new(),
         reason: reason.to_owned(),
     }
 }
