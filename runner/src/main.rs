@@ -4,8 +4,10 @@
 //!
 //! - `sio-conformance run`: the suite against the embedded reference fixture server, or
 //!   against a server (`--target URL`, `--profile FILE`), with filters, parallel jobs, a
-//!   baseline, and reports in four formats;
-//! - `sio-conformance list` and `sio-conformance explain <id>`: the cases;
+//!   baseline, and reports in five formats (pretty, JSON Lines, JUnit, Markdown, HTML);
+//! - `sio-conformance matrix`: several targets against their baselines, as the compatibility
+//!   matrix;
+//! - `sio-conformance list`, `explain <id>` and `coverage`: the cases and requirements;
 //! - `sio-conformance vectors list|mirror|check`: the protocol vectors.
 //!
 //! See `runner/README.md`. Exit codes: 0 as expected, 1 failures, 2 the run could not be

@@ -342,6 +342,123 @@ fn markdown() {
 }
 
 #[test]
+fn html() {
+    let text = report::render(&fixed_report(), Format::Html, false);
+    assert_only_our_markup(&text);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn html_escapes_ids_and_wire_bytes() {
+    let mut report = fixed_report();
+    let id = "eio4/polling/<script>alert(\"x\")</script>";
+    let body = "6\u{1e}4a & b\u{1e}<i>";
+    let case = result(
+        id,
+        Verdict::Fail,
+        Some(failure(Some(1), Some("request"), "status 400", body)),
+        vec![step(1, 1, "request"), response(2, "http#1", 200, body)],
+        5,
+    );
+    report
+        .cases
+        .push(reported(case, "<b>bold</b> & co", Level::Must, None));
+    let text = report::render(&report, Format::Html, false);
+    assert_only_our_markup(&text);
+    assert!(!text.contains("<script"), "{text}");
+    assert!(!text.contains("<i>") && !text.contains("<b>bold"));
+    assert!(text
+        .contains("<code>eio4/polling/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</code>"));
+    assert!(text.contains("&lt;b&gt;bold&lt;/b&gt; &amp; co"));
+    assert!(text.contains(
+        "<pre>6<span class=\"c\">\\u{1e}</span>4a &amp; b<span class=\"c\">\\u{1e}</span>&lt;i&gt;</pre>"
+    ));
+    assert!(
+        !text.contains('\u{1e}'),
+        "the record separator is shown, not written"
+    );
+    assert!(
+        text.contains("id=\"case-eio4/polling/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;\"")
+    );
+    assert!(text.contains(
+        "href=\"#case-eio4/polling/%3Cscript%3Ealert%28%22x%22%29%3C/script%3E:step-1\""
+    ));
+}
+
+/// Every `<` of the page opens or closes an element the HTML format writes, every link goes to
+/// an `id` of the page, and no control character but newline and tab is written: nothing from
+/// the run reaches the page as markup, and nothing is fetched.
+fn assert_only_our_markup(text: &str) {
+    let elements = "!DOCTYPE html head meta title style body h1 h2 table tr th td p span code a \
+                    section details summary strong div pre blockquote ul li";
+    let elements: Vec<&str> = elements.split_whitespace().collect();
+    for (index, _) in text.match_indices('<') {
+        let rest = &text[index + 1..];
+        let name: String = rest
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+            .collect();
+        let context: String = rest.chars().take(40).collect();
+        assert!(
+            elements.contains(&name.as_str()),
+            "unexpected markup: <{context}"
+        );
+    }
+    let ids: Vec<String> = attributes(text, "id").into_iter().map(unescape).collect();
+    for link in attributes(text, "href") {
+        let target = link.strip_prefix('#').expect("links stay in the page");
+        assert!(
+            ids.contains(&percent_decode(target)),
+            "no id for the link {link}"
+        );
+    }
+    assert!(!text.contains(" src="), "nothing is fetched");
+    assert!(
+        text.chars()
+            .all(|c| c == '\n' || c == '\t' || !c.is_control()),
+        "a control character is written"
+    );
+}
+
+/// The values of an attribute, as written (`name="…"`).
+fn attributes<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    let start = format!(" {name}=\"");
+    text.match_indices(&start)
+        .map(|(index, _)| {
+            let value = &text[index + start.len()..];
+            &value[..value.find('"').expect("attributes are closed")]
+        })
+        .collect()
+}
+
+/// The text of an attribute value with the character references the HTML format writes.
+fn unescape(value: &str) -> String {
+    value
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn percent_decode(text: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' && tail.len() >= 2 {
+            let hex = std::str::from_utf8(&tail[..2]).expect("ASCII");
+            bytes.push(u8::from_str_radix(hex, 16).expect("a percent escape"));
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).expect("UTF-8")
+}
+
+#[test]
 fn a_clean_run_is_as_expected() {
     let mut report = fixed_report();
     report

@@ -1,9 +1,10 @@
-//! Reports of a run: the results with what was expected of each, and the four formats they
-//! are written in ([`pretty`], [`json`], [`junit`], [`markdown`]).
+//! Reports of a run: the results with what was expected of each, and the five formats they
+//! are written in ([`pretty`], [`json`], [`junit`], [`markdown`], [`html`]).
 //!
 //! A [`Report`] holds everything a format prints, wall time and target included, so that the
 //! same report always renders the same text.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -27,6 +28,9 @@ pub enum Format {
     Junit,
     /// Markdown: a table of areas by verdict, then the non-passes.
     Markdown,
+    /// HTML: one self-contained page, every case with its whole wire transcript (requests,
+    /// responses, frames, timings) and the quoted requirement beside the failing step.
+    Html,
 }
 
 /// One case's result, with what the report needs to say about it.
@@ -151,6 +155,17 @@ impl Report {
             .count()
     }
 
+    /// The areas of the cases (`eio4/polling`), in the order they first appear.
+    pub fn areas(&self) -> Vec<&str> {
+        let mut areas: Vec<&str> = Vec::new();
+        for case in &self.cases {
+            if !areas.contains(&case.area()) {
+                areas.push(case.area());
+            }
+        }
+        areas
+    }
+
     /// How the run ended.
     pub fn status(&self) -> RunStatus {
         if self.count_outcome(Outcome::Unjudged) > 0 {
@@ -231,6 +246,7 @@ pub fn render(report: &Report, format: Format, colour: bool) -> String {
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
     }
 }
 
