@@ -60,6 +60,17 @@ impl StartCommand {
 
     /// Starts the program and waits for the line that gives its URL.
     pub async fn launch(&self) -> Result<Launched, String> {
+        // Absolute, so that a program relative to `cwd` is not resolved against it twice.
+        let cwd = std::path::absolute(&self.cwd)
+            .map_err(|error| format!("cannot resolve {}: {error}", self.cwd.display()))?;
+        let absolute = StartCommand {
+            cwd,
+            ..self.clone()
+        };
+        absolute.spawn_and_wait().await
+    }
+
+    async fn spawn_and_wait(&self) -> Result<Launched, String> {
         let program = self
             .program()
             .ok_or_else(|| "the start command is empty".to_owned())?;

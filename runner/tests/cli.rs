@@ -312,6 +312,35 @@ fn a_profile_start_command_is_started_and_its_printed_url_used() {
         "a clean stop says nothing: {}",
         output.stderr
     );
+
+    // A program written with a `/` is relative to `cwd`, itself relative to the profile, even
+    // when the profile is given by a relative path.
+    std::fs::create_dir_all(dir.join("adapter/bin")).expect("folder");
+    let script = dir.join("adapter/bin/serve");
+    let body = format!("#!/bin/sh\necho \"listening on {url}\"\nexec sleep 120\n");
+    std::fs::write(&script, body).expect("script");
+    let mut permissions = std::fs::metadata(&script).expect("metadata").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).expect("chmod");
+    let profile = "name: relative\nstart:\n  command: [bin/serve]\n  cwd: adapter\n";
+    write(&dir, "relative.yaml", profile);
+    let output = Command::new(env!("CARGO_BIN_EXE_sio-conformance"))
+        .args([
+            "run",
+            "--profile",
+            "relative.yaml",
+            "--filter",
+            QUICK,
+            "--no-progress",
+        ])
+        .current_dir(&dir)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
