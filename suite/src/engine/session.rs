@@ -394,7 +394,9 @@ async fn poll_loop(
     paused: Arc<AtomicBool>,
     poll_timeout: Duration,
 ) {
+    let mut backoff = NoopBackoff::default();
     while !paused.load(Ordering::SeqCst) {
+        backoff.wait().await;
         let request = link.request("GET", "");
         let deadline = Instant::now() + poll_timeout;
         let response = match http::send_fresh(&link.wire, &link.actor, &request, deadline).await {
@@ -415,6 +417,7 @@ async fn poll_loop(
             return;
         }
         let text = String::from_utf8_lossy(&response.body).into_owned();
+        backoff.after(text.split('\u{1e}').all(|packet| packet == "6"));
         for packet in text.split('\u{1e}').map(polling_packet) {
             match &packet {
                 Data::Text(text) if text == "6" => {}
@@ -431,5 +434,55 @@ async fn poll_loop(
                 }
             }
         }
+    }
+}
+
+/// The pause before the next GET when GETs bring nothing but noops: a server that answers
+/// every GET with `6` at once (some do as soon as a WebSocket is opened for the session) would
+/// otherwise get thousands of requests a second. It starts at 5 ms, doubles up to 80 ms, and
+/// is gone as soon as a GET brings anything else.
+#[derive(Debug, Default)]
+struct NoopBackoff {
+    next: Option<Duration>,
+}
+
+impl NoopBackoff {
+    const FIRST: Duration = Duration::from_millis(5);
+    const MOST: Duration = Duration::from_millis(80);
+
+    async fn wait(&self) {
+        if let Some(pause) = self.next {
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    fn after(&mut self, only_noops: bool) {
+        self.next = if only_noops {
+            Some(self.next.map_or(Self::FIRST, |pause| (pause * 2).min(Self::MOST)))
+        } else {
+            None
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_noop_backoff_grows_and_resets() {
+        let mut backoff = NoopBackoff::default();
+        assert_eq!(backoff.next, None);
+        let mut pauses = Vec::new();
+        for _ in 0..6 {
+            backoff.after(true);
+            pauses.push(backoff.next.map(|pause| pause.as_millis()));
+        }
+        assert_eq!(
+            pauses,
+            [Some(5), Some(10), Some(20), Some(40), Some(80), Some(80)]
+        );
+        backoff.after(false);
+        assert_eq!(backoff.next, None);
     }
 }
