@@ -458,7 +458,10 @@ impl NoopBackoff {
 
     fn after(&mut self, only_noops: bool) {
         self.next = if only_noops {
-            Some(self.next.map_or(Self::FIRST, |pause| (pause * 2).min(Self::MOST)))
+            Some(
+                self.next
+                    .map_or(Self::FIRST, |pause| (pause * 2).min(Self::MOST)),
+            )
         } else {
             None
         };
