@@ -153,6 +153,9 @@ impl<'a> Execution<'a> {
             }
             Action::WsClosed(closed) => {
                 let socket = self.socket_mut(step, closed.on.as_ref())?;
+                if closed.allow_close_packet {
+                    skip_close_packet(&mut socket.inbox, clock.deadline).await;
+                }
                 expect_closed(&mut socket.inbox, &clock, "the WebSocket closed").await
             }
         }
@@ -863,5 +866,15 @@ async fn skip_noops(inbox: &mut Inbox, deadline: Instant) {
             }
             Next::Timeout => return,
         }
+    }
+}
+
+/// Lets one close packet `1` at the front of `inbox` pass, waiting until `deadline` for the
+/// first item; anything else stays in the inbox.
+async fn skip_close_packet(inbox: &mut Inbox, deadline: Instant) {
+    match inbox.next(deadline).await {
+        Next::Item(Incoming::Data(Data::Text(text))) if text == "1" => {}
+        Next::Item(other) => inbox.put_back(vec![other]),
+        Next::Timeout => {}
     }
 }

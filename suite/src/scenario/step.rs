@@ -81,7 +81,7 @@ pub enum Action {
     /// Sends a close frame on a raw WebSocket.
     WsClose(WsCloseStep),
     /// Expects the server to close a raw WebSocket (close frame or end of the connection).
-    WsClosed(WsConnectionRef),
+    WsClosed(WsClosedStep),
 }
 
 impl Action {
@@ -465,6 +465,18 @@ pub struct WsConnectionRef {
     pub on: Option<String>,
 }
 
+/// `ws_closed`: the server closes the WebSocket next.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsClosedStep {
+    /// The name given with `as` on `websocket`.
+    pub on: Option<String>,
+    /// An Engine.IO close packet `1` just before the close passes: for cases whose requirement
+    /// is that the server closes, not how.
+    #[serde(default)]
+    pub allow_close_packet: bool,
+}
+
 /// `ws_send`: a frame. Written short, a string is a text frame on the actor's WebSocket.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -607,7 +619,7 @@ pub(crate) struct StepFields {
     #[serde(default, deserialize_with = "present")]
     ws_close: Option<WsCloseStep>,
     #[serde(default, deserialize_with = "present")]
-    ws_closed: Option<WsConnectionRef>,
+    ws_closed: Option<WsClosedStep>,
 }
 
 /// An action that takes no argument (`- closed:`).
