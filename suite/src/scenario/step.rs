@@ -152,18 +152,52 @@ pub(crate) struct DataFields {
     text: Option<String>,
     base64: Option<String>,
     hex: Option<String>,
+    repeat: Option<Repeat>,
+}
+
+/// Generated text: `text` written `times` times, after the data's own `text` (for bodies and
+/// frames over a size limit, which no one writes out).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Repeat {
+    text: String,
+    times: usize,
+}
+
+/// The most bytes a `repeat` may generate.
+const MOST_GENERATED_BYTES: usize = 64 * 1024 * 1024;
+
+impl Repeat {
+    fn after(self, prefix: String) -> Result<String, String> {
+        let size = self.text.len().saturating_mul(self.times);
+        if self.text.is_empty() || size > MOST_GENERATED_BYTES {
+            return Err(format!(
+                "`repeat` generates from 1 byte to {MOST_GENERATED_BYTES} bytes, not {size}"
+            ));
+        }
+        Ok(prefix + &self.text.repeat(self.times))
+    }
 }
 
 impl Shorthand for Data {
     type Full = DataFields;
     const EXPECTING: &'static str =
-        "the text to send (such as \"4hello\"), or a map with one of `text`, `base64`, `hex`";
+        "the text to send (such as \"4hello\"), or a map with one of `text`, `base64`, `hex` \
+         (`text` may be followed by `repeat: {text, times}`)";
 
     fn from_text(text: String) -> Result<Data, String> {
         Ok(Data::Text(text))
     }
 
     fn from_full(fields: DataFields) -> Result<Data, String> {
+        if let Some(repeat) = fields.repeat {
+            return match (fields.base64, fields.hex) {
+                (None, None) => repeat
+                    .after(fields.text.unwrap_or_default())
+                    .map(Data::Text),
+                _ => Err("`repeat` goes with `text` only".to_owned()),
+            };
+        }
         match (fields.text, fields.base64, fields.hex) {
             (Some(text), None, None) => Ok(Data::Text(text)),
             (None, Some(base64), None) => decode_base64(&base64).map(Data::Binary),
@@ -485,6 +519,7 @@ pub(crate) struct WsSendFields {
     text: Option<String>,
     base64: Option<String>,
     hex: Option<String>,
+    repeat: Option<Repeat>,
 }
 
 /// `ws_send`.
@@ -513,6 +548,7 @@ impl Shorthand for WsSendStep {
             text: fields.text,
             base64: fields.base64,
             hex: fields.hex,
+            repeat: fields.repeat,
         })?;
         Ok(WsSendStep {
             on: fields.on,
