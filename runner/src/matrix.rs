@@ -65,7 +65,10 @@ pub fn default_profiles() -> Result<Vec<PathBuf>, String> {
 /// Where the committed matrix lives: `docs/compatibility.md` at the repository's root.
 pub fn default_output() -> PathBuf {
     let runner = Path::new(env!("CARGO_MANIFEST_DIR"));
-    runner.parent().unwrap_or(runner).join("docs/compatibility.md")
+    runner
+        .parent()
+        .unwrap_or(runner)
+        .join("docs/compatibility.md")
 }
 
 /// One implementation's column: where it comes from and what it did.
