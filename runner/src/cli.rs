@@ -369,9 +369,32 @@ fn run_command(args: &RunArgs) -> Outcome {
     let runtime = runtime()?;
     let report = runtime.block_on(run_target(&spec, &cases, &baseline, &settings));
     runtime.shutdown_timeout(Duration::from_millis(500));
-    let report = report?;
+    let mut report = report?;
+    report.replay = Some(replay_base(args));
     write_report(args, &report)?;
     Ok(report.status().code())
+}
+
+/// The `run` command that runs the same target again, with the same baseline and time scale.
+fn replay_base(args: &RunArgs) -> String {
+    let mut command = vec!["sio-conformance run".to_owned()];
+    let quoted = |path: &Path| format!("'{}'", path.display());
+    if let Some(profile) = &args.profile {
+        command.push(format!("--profile {}", quoted(profile)));
+    }
+    if let Some(target) = &args.target {
+        command.push(format!("--target {target}"));
+    }
+    if let Some(baseline) = &args.baseline {
+        command.push(format!("--baseline {}", quoted(baseline)));
+    }
+    if let Some(scenarios) = &args.select.scenarios {
+        command.push(format!("--scenarios {}", quoted(scenarios)));
+    }
+    if args.time_scale != 1.0 {
+        command.push(format!("--time-scale {}", args.time_scale));
+    }
+    command.join(" ")
 }
 
 /// How a run goes: how many cases at once, the engine's options, a progress bar or not.
@@ -468,6 +491,7 @@ pub async fn run_target(
             .map(|(case, result)| ReportedCase::new(case, result, baseline))
             .collect(),
         unused_baseline,
+        replay: None,
     })
 }
 
@@ -524,7 +548,13 @@ fn matrix_command(args: &MatrixArgs) -> Outcome {
                 spec.name.as_deref().unwrap_or(&path.display().to_string())
             );
             let baseline = spec.baseline.clone().unwrap_or_default();
-            let report = runtime.block_on(run_target(spec, &cases, &baseline, &settings));
+            let report = runtime
+                .block_on(run_target(spec, &cases, &baseline, &settings))
+                .map(|mut report| {
+                    let profile = path.display();
+                    report.replay = Some(format!("sio-conformance run --profile '{profile}'"));
+                    report
+                });
             let column = matrix::column(path, spec, report);
             print_column_outcome(&column);
             columns.push(column);

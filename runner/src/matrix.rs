@@ -153,6 +153,7 @@ fn report_of(spec: &TargetSpec, cases: Vec<ReportedCase>, baseline: &Baseline) -
         baseline: None,
         cases,
         unused_baseline,
+        replay: None,
     }
 }
 

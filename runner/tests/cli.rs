@@ -205,6 +205,10 @@ fn a_server_that_breaks_its_declared_options_fails_with_1() {
         text.contains("result: failed: 1 regression (exit 1)"),
         "{text}"
     );
+    let replay = format!(
+        "replay: sio-conformance run --target {url} --filter 'eio4/handshake/polling-open'"
+    );
+    assert!(text.contains(&replay), "{text}");
 }
 
 #[test]

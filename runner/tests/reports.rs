@@ -298,6 +298,7 @@ fn fixed_report() -> Report {
         baseline: Some("profiles/example.baseline.yaml".to_owned()),
         cases,
         unused_baseline: vec![expectation("eio3/*", Verdict::Unsupported, "no allowEIO3")],
+        replay: Some("sio-conformance run --target http://127.0.0.1:PORT".to_owned()),
     }
 }
 

@@ -190,12 +190,12 @@ fn area_section(out: &mut String, report: &Report, area: &str) {
         if cases.len() == 1 { "" } else { "s" }
     );
     for case in cases {
-        case_details(out, case);
+        case_details(out, case, report.replay_command(&case.result.id));
     }
     out.push_str("</section>\n");
 }
 
-fn case_details(out: &mut String, case: &ReportedCase) {
+fn case_details(out: &mut String, case: &ReportedCase, replay: Option<String>) {
     let anchor = case_anchor(&case.result.id);
     let open = case.verdict() != Verdict::Pass || case.outcome != Outcome::AsExpected;
     let _ = writeln!(
@@ -210,6 +210,13 @@ fn case_details(out: &mut String, case: &ReportedCase) {
     }
     if let Some(failure) = &case.result.failure {
         failure_box(out, case, &anchor, failure);
+    }
+    if let Some(replay) = replay.filter(|_| open && case.verdict() != Verdict::Unsupported) {
+        let _ = writeln!(
+            out,
+            "<p class=\"replay\">replay: <code>{}</code></p>",
+            text(&replay)
+        );
     }
     transcript(out, case, &anchor);
     out.push_str("</details>\n");

@@ -68,7 +68,7 @@ pub fn render(report: &Report) -> String {
     if !listed.is_empty() {
         let _ = writeln!(out, "\n## Non-passes\n");
         for case in listed {
-            item(&mut out, case);
+            item(&mut out, case, report.replay_command(&case.result.id));
         }
     }
     if !report.unused_baseline.is_empty() {
@@ -89,7 +89,7 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn item(out: &mut String, case: &ReportedCase) {
+fn item(out: &mut String, case: &ReportedCase, replay: Option<String>) {
     let flag = match case.outcome {
         Outcome::AsExpected => "",
         Outcome::Regression => " (regression)",
@@ -116,6 +116,9 @@ fn item(out: &mut String, case: &ReportedCase) {
         if let Some(requirement) = &failure.requirement {
             let _ = writeln!(out, "  - requirement: {}", inline(requirement));
         }
+    }
+    if let Some(replay) = replay.filter(|_| case.verdict() != Verdict::Unsupported) {
+        let _ = writeln!(out, "  - replay: {}", code(&replay));
     }
 }
 

@@ -129,9 +129,18 @@ pub struct Report {
     pub cases: Vec<ReportedCase>,
     /// Baseline entries that matched no case of the run.
     pub unused_baseline: Vec<Expectation>,
+    /// The command that runs the same target again (`sio-conformance run --profile …`), to
+    /// which `--filter '<id>'` is added to replay one case; `None` when there is none.
+    pub replay: Option<String>,
 }
 
 impl Report {
+    /// The command that replays one case of this run, when the run can be replayed.
+    pub fn replay_command(&self, id: &str) -> Option<String> {
+        let base = self.replay.as_ref()?;
+        Some(format!("{base} --filter '{}'", id.replace('\'', "'\\''")))
+    }
+
     /// How many cases got each verdict, in verdict order, zeros included.
     pub fn counts(&self) -> Vec<(Verdict, usize)> {
         VERDICTS

@@ -59,7 +59,12 @@ pub fn render(report: &Report, colour: bool) -> String {
         .collect();
     for case in detailed {
         out.push('\n');
-        detail(&mut out, case, paint);
+        detail(
+            &mut out,
+            case,
+            report.replay_command(&case.result.id),
+            paint,
+        );
     }
     if !report.unused_baseline.is_empty() {
         out.push('\n');
@@ -79,7 +84,7 @@ pub fn render(report: &Report, colour: bool) -> String {
     out
 }
 
-fn detail(out: &mut String, case: &ReportedCase, paint: Paint) {
+fn detail(out: &mut String, case: &ReportedCase, replay: Option<String>, paint: Paint) {
     let _ = writeln!(
         out,
         "{} {} -- {} ({})",
@@ -106,6 +111,9 @@ fn detail(out: &mut String, case: &ReportedCase, paint: Paint) {
     let _ = writeln!(out, "  actual:   {}", indent(&failure.actual));
     if let Some(requirement) = &failure.requirement {
         let _ = writeln!(out, "  requirement: {}", indent(requirement));
+    }
+    if let Some(replay) = replay.filter(|_| case.verdict() != Verdict::Unsupported) {
+        let _ = writeln!(out, "  replay: {replay}");
     }
     if case.verdict() == Verdict::Unsupported {
         return;
