@@ -54,6 +54,17 @@ async fn a_get_is_held_until_something_is_queued() {
 }
 
 #[tokio::test]
+async fn a_held_get_abandoned_by_the_client_closes_the_session() {
+    let (address, sid, mut socket) = polling_session(quiet()).await;
+    let pending = held_poll(address, &sid, &socket).await;
+    // Dropping the client's task closes its connection, as a closed browser tab does (PL-17).
+    pending.abort();
+    assert_eq!(recv(&mut socket).await, None);
+    assert_eq!(socket.close_reason(), Some(CloseReason::TransportError));
+    assert_session_gone(address, &sid).await;
+}
+
+#[tokio::test]
 async fn a_second_get_is_refused_and_closes_the_session() {
     let (address, sid, mut socket) = polling_session(quiet()).await;
     let first = held_poll(address, &sid, &socket).await;

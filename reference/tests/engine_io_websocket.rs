@@ -5,7 +5,7 @@
 
 mod support;
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use sio_reference::engine_io::Data;
 use sio_reference::server::engine_io::{CloseReason, Config};
 use support::*;
@@ -105,6 +105,15 @@ async fn a_message_over_max_http_buffer_size_closes_the_session() {
     ws_send(&mut ws, &format!("4{}", "x".repeat(200))).await;
     assert_eq!(recv(&mut socket).await, None);
     assert_eq!(socket.close_reason(), Some(CloseReason::TransportError));
+    // The close frame says why, 1009 "Message Too Big", as the official server's does (WS-04).
+    let close = loop {
+        match within(ws.next()).await {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(close.map(|frame| u16::from(frame.code)), Some(1009));
 }
 
 #[tokio::test]

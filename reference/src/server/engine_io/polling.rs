@@ -17,16 +17,44 @@ use crate::engine_io::{Packet, PacketType};
 pub(crate) async fn get(session: Arc<Session>) -> Response<Body> {
     match session.poll() {
         PollStart::Now(packets) => response::payload(&packets),
-        PollStart::Wait(woken) => match woken.await {
-            Ok(Wake::Flush) => {
-                // Let the packets queued in the same turn join the batch.
-                tokio::task::yield_now().await;
-                response::payload(&session.drain())
-            }
-            Ok(Wake::Answer(packets)) => response::payload(&packets),
-            Err(_) => response::payload(&[Packet::empty(PacketType::Close)]),
-        },
+        PollStart::Wait(woken) => {
+            let abandoned = CloseIfAbandoned(Some(Arc::clone(&session)));
+            let woken = woken.await;
+            abandoned.disarm();
+            answer_wake(&session, woken).await
+        }
         refusal => refuse(refusal),
+    }
+}
+
+/// Closes the session if a held GET is dropped before it is answered: hyper drops the
+/// handler when the client closes the connection, and the official server then closes the
+/// session ("poll connection closed prematurely", PL-17).
+struct CloseIfAbandoned(Option<Arc<Session>>);
+
+impl CloseIfAbandoned {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CloseIfAbandoned {
+    fn drop(&mut self) {
+        if let Some(session) = self.0.take() {
+            session.close(CloseReason::TransportError);
+        }
+    }
+}
+
+async fn answer_wake<E>(session: &Session, woken: Result<Wake, E>) -> Response<Body> {
+    match woken {
+        Ok(Wake::Flush) => {
+            // Let the packets queued in the same turn join the batch.
+            tokio::task::yield_now().await;
+            response::payload(&session.drain())
+        }
+        Ok(Wake::Answer(packets)) => response::payload(&packets),
+        Err(_) => response::payload(&[Packet::empty(PacketType::Close)]),
     }
 }
 

@@ -49,6 +49,9 @@ pub(crate) enum WsOut {
     Packet(Packet),
     /// Send a close frame (with no status, as the official server does) and stop.
     Close,
+    /// Send a close frame with status 1009, "Message Too Big", and stop: a message over
+    /// `max_http_buffer_size` (WS-04).
+    CloseTooBig,
 }
 
 /// What wakes a pending polling `GET`.
@@ -283,6 +286,15 @@ impl Session {
     /// application's [`Socket::recv`] returns `None`, and later requests get `400` code 1.
     pub(crate) fn close(&self, reason: CloseReason) {
         self.shut(reason, PacketType::Close);
+    }
+
+    /// Closes the session because its WebSocket received a message over
+    /// `max_http_buffer_size`: the close frame says 1009, as the official server's does (WS-04).
+    pub(crate) fn close_message_too_big(&self) {
+        if let Some(websocket) = &lock(&self.state).websocket {
+            let _ = websocket.send(WsOut::CloseTooBig);
+        }
+        self.close(CloseReason::TransportError);
     }
 
     fn shut(&self, reason: CloseReason, poll_answer: PacketType) {

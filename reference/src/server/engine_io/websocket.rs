@@ -13,8 +13,10 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as TungsteniteError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::response::Body;
@@ -149,6 +151,7 @@ async fn write(
     mut outgoing: mpsc::UnboundedReceiver<WsOut>,
     timeout: Duration,
 ) {
+    let mut close_frame = None;
     while let Some(out) = outgoing.recv().await {
         let message = match out {
             WsOut::Packet(packet) => match packet.encode_frame(ProtocolVersion::V4) {
@@ -156,14 +159,22 @@ async fn write(
                 Frame::Binary(bytes) => Message::binary(bytes),
             },
             WsOut::Close => break,
+            WsOut::CloseTooBig => {
+                close_frame = Some(CloseFrame {
+                    code: CloseCode::Size,
+                    reason: "".into(),
+                });
+                break;
+            }
         };
         match tokio::time::timeout(timeout, sink.send(message)).await {
             Ok(Ok(())) => {}
             _ => return,
         }
     }
-    // A close frame with no status, as the official server sends (WS-08, CL-07).
-    let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(None))).await;
+    // A close frame with no status, as the official server sends (WS-08, CL-07), unless the
+    // client's message was too big (WS-04).
+    let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(close_frame))).await;
 }
 
 /// Reads the session's packets from its active WebSocket until either side closes.
@@ -180,7 +191,11 @@ async fn read(session: Arc<Session>, mut stream: SplitStream<Ws>) {
                 session.close(CloseReason::TransportClose);
                 break;
             }
-            // Including a message over max_http_buffer_size (WS-04).
+            Some(Err(TungsteniteError::Capacity(error))) => {
+                tracing::debug!(sid = %session.sid, %error, "websocket message too big");
+                session.close_message_too_big();
+                break;
+            }
             Some(Err(error)) => {
                 tracing::debug!(sid = %session.sid, %error, "websocket error");
                 session.close(CloseReason::TransportError);
