@@ -289,3 +289,331 @@ async fn a_session_over_websocket_lets_noops_pass_and_ends_on_a_close_packet() {
     let result = engine::run(&case, &Target::fixture(address), &quick()).await;
     assert_eq!(result.verdict, Verdict::Pass, "{result}");
 }
+
+/// What the WebSocket handshake request asked for: its `Sec-WebSocket-Key`.
+async fn read_websocket_key(stream: &mut TcpStream) -> Option<String> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    while !buffer.windows(4).any(|window| window == b"\r\n\r\n") {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(read) => buffer.extend_from_slice(&chunk[..read]),
+        }
+    }
+    let head = String::from_utf8_lossy(&buffer).into_owned();
+    head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("sec-websocket-key")
+            .then(|| value.trim().to_owned())
+    })
+}
+
+/// An unmasked server frame: FIN, the opcode, the payload.
+fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        length if length < 126 => frame.push(u8::try_from(length).expect("short")),
+        length => {
+            frame.push(126);
+            frame.extend_from_slice(&u16::try_from(length).expect("medium").to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(payload);
+    frame
+}
+
+const TEXT: u8 = 0x1;
+const CLOSE: u8 = 0x8;
+const PING: u8 = 0x9;
+const PONG: u8 = 0xA;
+const WS_OPEN: &str =
+    r#"0{"sid":"s1","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#;
+
+/// A WebSocket server written frame by frame: after the 101 and the open packet, `script` has
+/// the connection (what the client sends is not decoded: tungstenite's automatic answers are
+/// the client's part under test).
+async fn serve_raw_websocket<F, Fut>(script: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let script = Arc::new(script);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let script = Arc::clone(&script);
+            tokio::spawn(async move {
+                let Some(key) = read_websocket_key(&mut stream).await else {
+                    return;
+                };
+                let response = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                    derive_accept_key(key.as_bytes())
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream
+                    .write_all(&server_frame(TEXT, WS_OPEN.as_bytes()))
+                    .await;
+                script(stream).await;
+            });
+        }
+    });
+    address
+}
+
+/// Reads what the client sends until `count` bytes have come (or the connection ends).
+async fn read_at_least(stream: &mut TcpStream, count: usize) {
+    let mut chunk = vec![0_u8; 64 * 1024];
+    let mut total = 0;
+    while total < count {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => total += read,
+        }
+    }
+}
+
+/// Reads until the client closes, so that closing never resets the connection.
+async fn drain(mut stream: TcpStream) {
+    let mut chunk = [0_u8; 4096];
+    while matches!(stream.read(&mut chunk).await, Ok(read) if read > 0) {}
+}
+
+/// After the frame over maxPayload: a close frame with `code`, or none (`None`: the TCP
+/// connection is shut down without one).
+async fn serve_close_after_big_frame(code: Option<u16>) -> SocketAddr {
+    serve_raw_websocket(move |mut stream| async move {
+        read_at_least(&mut stream, 1_000_001).await;
+        match code {
+            Some(code) => {
+                let _ = stream
+                    .write_all(&server_frame(CLOSE, &code.to_be_bytes()))
+                    .await;
+            }
+            None => {
+                let _ = stream.shutdown().await;
+            }
+        }
+        drain(stream).await;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn ws_closed_with_a_code_needs_a_close_frame_with_that_code() {
+    let address = serve_close_after_big_frame(Some(1009)).await;
+    let result = run("eio4/websocket/frame-over-max-payload", address).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{result}");
+
+    let address = serve_close_after_big_frame(Some(1000)).await;
+    let result = run("eio4/websocket/frame-over-max-payload", address).await;
+    assert_eq!(result.verdict, Verdict::Informational, "{result}");
+    let failure = result.failure.as_ref().expect("a failure");
+    assert_eq!(failure.step, Some(4), "{result}");
+    assert!(failure.expected.contains("code 1009"), "{result}");
+    assert!(failure.actual.contains("code 1000"), "{result}");
+
+    // No close frame at all: the connection's end never meets an expected code.
+    let address = serve_close_after_big_frame(None).await;
+    let result = run("eio4/websocket/frame-over-max-payload", address).await;
+    assert_eq!(result.verdict, Verdict::Informational, "{result}");
+    let failure = result.failure.as_ref().expect("a failure");
+    assert!(
+        failure.actual.contains("without a close frame")
+            || failure.actual.contains("without closing handshake"),
+        "{result}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_ping_control_frame_is_seen_only_where_control_frames_are_queued() {
+    let address = serve_raw_websocket(|mut stream| async move {
+        let _ = stream.write_all(&server_frame(PING, b"beat")).await;
+        let _ = stream.write_all(&server_frame(TEXT, b"2")).await;
+        drain(stream).await;
+    })
+    .await;
+    let result = run("eio4/websocket/no-control-ping", address).await;
+    assert_eq!(result.verdict, Verdict::Informational, "{result}");
+    let failure = result.failure.as_ref().expect("a failure");
+    assert_eq!(failure.step, Some(3), "{result}");
+    assert!(
+        failure.actual.contains("a ping control frame \"beat\""),
+        "{result}"
+    );
+    // Without `control_frames`, the ping is recorded (and answered by tungstenite), and the
+    // steps see the data frames only.
+    let result = run("eio4/handshake/websocket-open", address).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{result}");
+    let text = result.transcript.to_string();
+    assert!(text.contains("< ping control frame \"beat\""), "{text}");
+    assert!(text.contains("> pong control frame \"beat\""), "{text}");
+}
+
+#[tokio::test]
+async fn a_client_ping_must_be_answered_by_a_pong_with_the_same_data() {
+    // Never answered.
+    let address = serve_raw_websocket(drain).await;
+    let result = run("eio4/websocket/control-ping-answered", address).await;
+    assert_eq!(result.verdict, Verdict::Informational, "{result}");
+    let failure = result.failure.as_ref().expect("a failure");
+    assert_eq!(failure.step, Some(4), "{result}");
+    assert!(failure.actual.contains("nothing within"), "{result}");
+    assert!(
+        result
+            .transcript
+            .to_string()
+            .contains("> ping control frame \"conformance\""),
+        "{result}"
+    );
+
+    // Answered with other data.
+    let address = serve_raw_websocket(|mut stream| async move {
+        read_at_least(&mut stream, 1).await;
+        let _ = stream.write_all(&server_frame(PONG, b"other")).await;
+        drain(stream).await;
+    })
+    .await;
+    let result = run("eio4/websocket/control-ping-answered", address).await;
+    assert_eq!(result.verdict, Verdict::Informational, "{result}");
+    let failure = result.failure.as_ref().expect("a failure");
+    assert!(
+        failure.actual.contains("a pong control frame \"other\""),
+        "{result}"
+    );
+
+    // Answered by a WebSocket library, as RFC 6455 asks.
+    let address = serve_tungstenite(None).await;
+    let result = run("eio4/websocket/control-ping-answered", address).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{result}");
+}
+
+/// A WebSocket-only Engine.IO server on tungstenite (which answers pings) that sends the open
+/// packet and reads; its 101 carries `extension` as `Sec-WebSocket-Extensions` when given.
+async fn serve_tungstenite(extension: Option<&'static str>) -> SocketAddr {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use tokio_tungstenite::tungstenite::Message;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                // The callback's signature, and its large error type, are tungstenite's.
+                #[allow(clippy::result_large_err)]
+                let callback = move |_: &Request, mut response: Response| {
+                    if let Some(extension) = extension {
+                        let value = extension.parse().expect("a header value");
+                        response
+                            .headers_mut()
+                            .insert("Sec-WebSocket-Extensions", value);
+                    }
+                    Ok(response)
+                };
+                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+                    return;
+                };
+                let _ = ws.send(Message::text(WS_OPEN)).await;
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn the_headers_of_a_101_are_checked() {
+    let address = serve_tungstenite(None).await;
+    let result = run("eio4/websocket/no-permessage-deflate", address).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{result}");
+
+    let address = serve_tungstenite(Some("permessage-deflate")).await;
+    let result = run("eio4/websocket/no-permessage-deflate", address).await;
+    assert_eq!(result.verdict, Verdict::Informational, "{result}");
+    let failure = result.failure.as_ref().expect("a failure");
+    assert_eq!(failure.step, Some(1), "{result}");
+    assert!(
+        failure
+            .actual
+            .contains("Sec-WebSocket-Extensions: permessage-deflate"),
+        "{result}"
+    );
+}
+
+/// A polling server whose session ends `delay` after the connection of a held request (a GET,
+/// or a POST whose body is incomplete) is closed by the client; `None`: it never ends.
+async fn serve_session_ending_on_abort(delay: Option<Duration>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let gone = Arc::new(AtomicBool::new(false));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let gone = Arc::clone(&gone);
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0_u8; 4096];
+                while !buffer.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => buffer.extend_from_slice(&chunk[..read]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buffer).into_owned();
+                let held = head.contains("Content-Length: 20")
+                    || head.starts_with("GET /engine.io/?EIO=4&transport=polling&sid=");
+                let (status, body) = if !head.contains("sid=") {
+                    (200, OPEN)
+                } else if gone.load(Ordering::SeqCst) {
+                    (400, r#"{"code":1,"message":"Session ID unknown"}"#)
+                } else if held {
+                    // Held until the client closes the connection.
+                    while matches!(stream.read(&mut chunk).await, Ok(read) if read > 0) {}
+                    if let Some(delay) = delay {
+                        tokio::time::sleep(delay).await;
+                        gone.store(true, Ordering::SeqCst);
+                    }
+                    return;
+                } else {
+                    (200, "ok")
+                };
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                drain(stream).await;
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn abort_closes_the_connection_of_a_held_request() {
+    for id in [
+        "eio4/polling/aborted-get-closes",
+        "eio4/polling/aborted-post-closes",
+    ] {
+        // The session ends some time after the abort: `retry` tries until it has.
+        let address = serve_session_ending_on_abort(Some(Duration::from_millis(30))).await;
+        let result = run(id, address).await;
+        assert_eq!(result.verdict, Verdict::Pass, "{result}");
+        let text = result.transcript.to_string();
+        assert!(text.contains("** aborted"), "{text}");
+        assert!(
+            text.matches("> POST").count() >= 2,
+            "the first POST comes before the session ends: {text}"
+        );
+
+        // It never ends: the retried POST is never refused, within the step's window.
+        let address = serve_session_ending_on_abort(None).await;
+        let result = run(id, address).await;
+        assert_eq!(result.verdict, Verdict::Informational, "{result}");
+        let failure = result.failure.as_ref().expect("a failure");
+        assert_eq!(failure.step, Some(5), "{result}");
+        assert!(failure.actual.starts_with("200"), "{result}");
+        assert!(failure.actual.contains("the last of"), "{result}");
+    }
+}

@@ -383,12 +383,16 @@ fn row_class(kind: &EventKind) -> &'static str {
         | EventKind::RawRequest { .. }
         | EventKind::WsRequest { .. }
         | EventKind::FrameSent { .. }
+        | EventKind::PingSent { .. }
+        | EventKind::PongSent { .. }
         | EventKind::CloseSent { .. } => "out",
         EventKind::HttpResponse { .. }
         | EventKind::HttpFailed { .. }
         | EventKind::WsAccepted
         | EventKind::WsRefused { .. }
         | EventKind::FrameReceived { .. }
+        | EventKind::PingReceived { .. }
+        | EventKind::PongReceived { .. }
         | EventKind::CloseReceived { .. }
         | EventKind::Ended { .. } => "in",
         EventKind::Note { .. } => "note",
@@ -447,6 +451,10 @@ fn socket_cell(out: &mut String, kind: &EventKind) {
         },
         EventKind::FrameSent { frame } => frame_cell(out, SENT, frame),
         EventKind::FrameReceived { frame } => frame_cell(out, RECEIVED, frame),
+        EventKind::PingSent { payload } => control_cell(out, SENT, "ping", payload),
+        EventKind::PingReceived { payload } => control_cell(out, RECEIVED, "ping", payload),
+        EventKind::PongSent { payload } => control_cell(out, SENT, "pong", payload),
+        EventKind::PongReceived { payload } => control_cell(out, RECEIVED, "pong", payload),
         EventKind::CloseSent { code } => write!(out, "{SENT}close frame, {}", close_code(*code)),
         EventKind::CloseReceived { code } => {
             write!(out, "{RECEIVED}close frame, {}", close_code(*code))
@@ -467,6 +475,17 @@ fn frame_cell(out: &mut String, direction: &str, frame: &WireData) -> std::fmt::
         WireData::Binary(bytes) => write!(out, "{direction}binary frame, {} bytes", bytes.len())?,
     }
     data_block(out, frame);
+    Ok(())
+}
+
+fn control_cell(
+    out: &mut String,
+    direction: &str,
+    control: &str,
+    payload: &WireData,
+) -> std::fmt::Result {
+    write!(out, "{direction}{control} control frame")?;
+    data_block(out, payload);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The step interpreter: runs a case's steps in order against a target, keeping the actors'
 //! sessions, connections, background requests and WebSockets.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::error::{millis, StepError};
 use super::http::{self, HttpRequest, HttpResponse, KeptConnection};
-use super::inbox::{Inbox, Incoming, Next};
+use super::inbox::{Control, Inbox, Incoming, Next};
 use super::matching::{decode_socket_io, match_body, match_data, MatchError};
 use super::session::{Session, SessionSetup};
 use super::target::{RunOptions, Target};
@@ -18,16 +18,21 @@ use super::vars::Vars;
 use super::websocket::{self, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
 use crate::scenario::{
-    Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, Heartbeat, OpenStep, Pattern,
-    PendingStep, RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step, TimingOptions,
-    WebsocketExpect, WebsocketOutcome, WebsocketStep, Window,
+    AbortStep, Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, FrameExpect, Heartbeat,
+    OpenStep, Pattern, PendingStep, RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step,
+    TimingOptions, WebsocketExpect, WebsocketOutcome, WebsocketStep, Window, SWITCHING_PROTOCOLS,
 };
 
 /// A background request: running, or finished early (seen by `pending`).
 struct Background {
+    /// The transcript's name for its connection.
+    channel: String,
     task: AbortOnDrop<Result<HttpResponse, StepError>>,
     finished: Option<Result<HttpResponse, StepError>>,
 }
+
+/// Headers expected by name; `None`: absent.
+type HeaderExpect = BTreeMap<String, Option<Pattern>>;
 
 /// A raw WebSocket and its inbox.
 struct RawSocket {
@@ -114,11 +119,16 @@ impl<'a> Execution<'a> {
             Action::Request(request) => self.request(step, request, &clock).await,
             Action::Response(response) => self.response(response, &clock).await,
             Action::Pending(pending) => self.pending(pending).await,
+            Action::Abort(abort) => self.abort(step, abort).await,
             Action::Websocket(websocket) => self.websocket(step, websocket, &clock).await,
             Action::WsSend(send) => {
                 let data = self.substitute_one(&send.data)?;
                 let socket = self.socket(step, send.on.as_ref())?;
                 socket.connection.send(&data, clock.deadline).await
+            }
+            Action::WsPing(ping) => {
+                let socket = self.socket(step, ping.on.as_ref())?;
+                socket.connection.ping(&ping.payload, clock.deadline).await
             }
             Action::WsReceive(receive) => {
                 let name = socket_name(step, receive.on.as_ref());
@@ -128,14 +138,20 @@ impl<'a> Execution<'a> {
                         if receive.skip_noops {
                             skip_noops(&mut socket.inbox, clock.deadline).await;
                         }
-                        expect_data(
-                            &mut socket.inbox,
-                            &receive.frame,
-                            &mut vars,
-                            &clock,
-                            "frame",
-                        )
-                        .await
+                        let inbox = &mut socket.inbox;
+                        match &receive.frame {
+                            FrameExpect::Data(pattern) => {
+                                expect_data(inbox, pattern, &mut vars, &clock, "frame").await
+                            }
+                            FrameExpect::Ping(pattern) => {
+                                expect_control(inbox, Control::Ping, pattern, &mut vars, &clock)
+                                    .await
+                            }
+                            FrameExpect::Pong(pattern) => {
+                                expect_control(inbox, Control::Pong, pattern, &mut vars, &clock)
+                                    .await
+                            }
+                        }
                     }
                     None => Err(no_socket(&name)),
                 };
@@ -156,7 +172,10 @@ impl<'a> Execution<'a> {
                 if closed.allow_close_packet {
                     skip_close_packet(&mut socket.inbox, clock.deadline).await;
                 }
-                expect_closed(&mut socket.inbox, &clock, "the WebSocket closed").await
+                match closed.code {
+                    None => expect_closed(&mut socket.inbox, &clock, "the WebSocket closed").await,
+                    Some(code) => expect_close_frame(&mut socket.inbox, &clock, code).await,
+                }
             }
         }
     }
@@ -284,6 +303,8 @@ impl<'a> Execution<'a> {
         if let Some(name) = &request.name {
             let wire = self.wire.clone();
             let actor = step.actor.clone();
+            let channel = wire.channel("http");
+            let task_channel = channel.clone();
             let built = self.build_request(request)?;
             // A background request may be held as long as a poll.
             let options = &self.target.options;
@@ -292,23 +313,79 @@ impl<'a> Execution<'a> {
                     options.ping_interval + options.ping_timeout + self.options.step_timeout,
                 );
             let task = tokio::spawn(async move {
+                let channel = task_channel.as_str();
                 match built {
                     Built::Http(request) => {
-                        http::send_fresh(&wire, &actor, &request, deadline).await
+                        http::send_fresh_on(&wire, &actor, channel, &request, deadline).await
                     }
-                    Built::Raw(raw) => http::send_raw(&wire, &actor, &raw, deadline).await,
+                    Built::Raw(raw) => {
+                        http::send_raw_on(&wire, &actor, channel, &raw, deadline).await
+                    }
                 }
             });
             self.background.insert(
                 name.clone(),
                 Background {
+                    channel,
                     task: AbortOnDrop(task),
                     finished: None,
                 },
             );
             return Ok(());
         }
-        let response = match self.build_request(request)? {
+        let mut sent = 0_usize;
+        // The last response's shortfall, for a retry that runs out of time.
+        let mut last: Option<(String, String)> = None;
+        loop {
+            let response = match self.send_request(step, request, clock).await {
+                Ok(response) => response,
+                // A retry cut short by the deadline: the last response is the answer.
+                Err(StepError::Unmet { .. })
+                    if Instant::now() >= clock.deadline && last.is_some() =>
+                {
+                    let (expected, actual) = last.unwrap_or_default();
+                    return Err(retried(expected, actual, sent, clock));
+                }
+                Err(error) => return Err(error),
+            };
+            sent += 1;
+            let Some(expect) = &request.expect else {
+                break;
+            };
+            let mut trial = self.vars.clone();
+            match check_response(expect, &response, &mut trial) {
+                Ok(()) => {
+                    self.vars = trial;
+                    break;
+                }
+                Err(StepError::Unmet { expected, actual }) => {
+                    let retry = request
+                        .retry
+                        .as_ref()
+                        .map(|retry| retry.eval(&self.target.options).max(MIN_RETRY));
+                    match retry {
+                        Some(retry) if Instant::now() + retry < clock.deadline => {
+                            last = Some((expected, actual));
+                            tokio::time::sleep(retry).await;
+                        }
+                        Some(_) => return Err(retried(expected, actual, sent, clock)),
+                        None => return Err(StepError::Unmet { expected, actual }),
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        clock.check_min()
+    }
+
+    /// Sends a request in the foreground and reads its response.
+    async fn send_request(
+        &mut self,
+        step: &Step,
+        request: &RequestStep,
+        clock: &StepClock,
+    ) -> Result<HttpResponse, StepError> {
+        match self.build_request(request)? {
             Built::Raw(raw) => http::send_raw(&self.wire, &step.actor, &raw, clock.deadline).await,
             Built::Http(built) => match request.connection {
                 ConnectionMode::Fresh => {
@@ -319,11 +396,7 @@ impl<'a> Execution<'a> {
                     http::send_kept(&self.wire, &step.actor, kept, &built, clock.deadline).await
                 }
             },
-        }?;
-        if let Some(expect) = &request.expect {
-            check_response(expect, &response, &mut self.vars)?;
         }
-        clock.check_min()
     }
 
     fn build_request(&self, request: &RequestStep) -> Result<Built, StepError> {
@@ -434,6 +507,39 @@ impl<'a> Execution<'a> {
         }
     }
 
+    /// Closes the connection of a background request that is still unanswered.
+    async fn abort(&mut self, step: &Step, abort: &AbortStep) -> Result<(), StepError> {
+        let Some(mut background) = self.background.remove(&abort.request) else {
+            return Err(StepError::Invalid(format!(
+                "the request {:?} was already awaited or aborted",
+                abort.request
+            )));
+        };
+        let expected = format!("{:?} still unanswered, to abort it", abort.request);
+        if let Some(result) = background.finished.take() {
+            return Err(StepError::unmet(expected, describe_result(&result)));
+        }
+        background.task.0.abort();
+        // The task drops its connection when it is cancelled; a task that had finished gives
+        // its result instead.
+        match tokio::time::timeout(ABORT_GRACE, &mut background.task.0).await {
+            Ok(Ok(result)) => Err(StepError::unmet(expected, describe_result(&result))),
+            Ok(Err(_)) | Err(_) => {
+                self.wire.recorder.record(
+                    &step.actor,
+                    &background.channel,
+                    EventKind::Note {
+                        text: format!(
+                            "aborted {:?}: the connection is closed unanswered",
+                            abort.request
+                        ),
+                    },
+                );
+                Ok(())
+            }
+        }
+    }
+
     async fn websocket(
         &mut self,
         step: &Step,
@@ -461,21 +567,27 @@ impl<'a> Execution<'a> {
             headers,
             auto_pong: self.case.scenario.heartbeat == Heartbeat::Auto,
             session: false,
+            control_frames: websocket.control_frames,
         };
         let (sender, inbox) = Inbox::new();
         let opened = websocket::open(&self.wire, request, sender, clock.deadline).await?;
-        let outcome = match websocket.expect {
+        let connection = match &websocket.expect {
             WebsocketExpect::Default | WebsocketExpect::Outcome(WebsocketOutcome::Accepted) => {
-                accepted(opened)
+                accepted(opened)?
             }
             WebsocketExpect::Outcome(WebsocketOutcome::Rejected) => {
                 return rejected(opened, inbox, clock).await;
             }
-            WebsocketExpect::Refused { status } => {
-                return refused_with(opened, status);
+            WebsocketExpect::Response(expect) => {
+                let status = expect.status.unwrap_or(SWITCHING_PROTOCOLS);
+                if status != SWITCHING_PROTOCOLS {
+                    return refused_with(opened, status, &expect.headers, &mut self.vars);
+                }
+                let connection = accepted(opened)?;
+                check_headers(&expect.headers, connection.headers(), &mut self.vars)?;
+                connection
             }
         };
-        let connection = outcome?;
         self.sockets.insert(name, RawSocket { connection, inbox });
         clock.check_min()
     }
@@ -634,7 +746,36 @@ async fn expect_data(
             let actual = describe_data(&data);
             matched(match_data(pattern, &data, vars), expected, actual)
         }
-        Next::Item(Incoming::Closed(detail)) => Err(StepError::unmet(expected, detail)),
+        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
+            expected,
+            describe_control(control, &payload),
+        )),
+        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(expected, closure.detail)),
+        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
+    }
+}
+
+/// The next item of an inbox must be a `control` frame whose application data matches
+/// `pattern`.
+async fn expect_control(
+    inbox: &mut Inbox,
+    control: Control,
+    pattern: &Pattern,
+    vars: &mut Vars,
+    clock: &StepClock,
+) -> Result<(), StepError> {
+    let expected = format!("a {} control frame {pattern}", control.as_str());
+    match inbox.next(clock.deadline).await {
+        Next::Item(Incoming::Control(came, payload)) if came == control => matched(
+            match_body(pattern, &payload, vars),
+            expected,
+            describe_control(came, &payload),
+        ),
+        Next::Item(Incoming::Control(came, payload)) => {
+            Err(StepError::unmet(expected, describe_control(came, &payload)))
+        }
+        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(expected, describe_data(&data))),
+        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(expected, closure.detail)),
         Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
     }
 }
@@ -667,10 +808,12 @@ async fn expect_connect_answer(
                 }
                 others.push(Incoming::Data(data));
             }
-            Next::Item(Incoming::Closed(detail)) => {
-                others.push(Incoming::Closed(detail.clone()));
+            Next::Item(Incoming::Closed(closure)) => {
+                let detail = closure.detail.clone();
+                others.push(Incoming::Closed(closure));
                 break Err(StepError::unmet(expected, detail));
             }
+            Next::Item(control @ Incoming::Control(..)) => others.push(control),
             Next::Timeout => break Err(StepError::nothing_within(expected, clock.waited())),
         }
     };
@@ -697,7 +840,15 @@ async fn expect_unordered(
         );
         let data = match inbox.next(clock.deadline).await {
             Next::Item(Incoming::Data(data)) => data,
-            Next::Item(Incoming::Closed(detail)) => return Err(StepError::unmet(expected, detail)),
+            Next::Item(Incoming::Control(control, payload)) => {
+                return Err(StepError::unmet(
+                    expected,
+                    describe_control(control, &payload),
+                ))
+            }
+            Next::Item(Incoming::Closed(closure)) => {
+                return Err(StepError::unmet(expected, closure.detail))
+            }
             Next::Timeout => return Err(StepError::nothing_within(expected, clock.waited())),
         };
         let position = remaining
@@ -731,9 +882,21 @@ async fn expect_silence(
                 millis(started.elapsed())
             ),
         )),
-        Next::Item(Incoming::Closed(detail)) => Err(StepError::unmet(
+        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
             expected,
-            format!("closed after {}: {detail}", millis(started.elapsed())),
+            format!(
+                "{} after {}",
+                describe_control(control, &payload),
+                millis(started.elapsed())
+            ),
+        )),
+        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(
+            expected,
+            format!(
+                "closed after {}: {}",
+                millis(started.elapsed()),
+                closure.detail
+            ),
         )),
     }
 }
@@ -750,6 +913,33 @@ async fn expect_closed(
             expected,
             format!("{} first", describe_data(&data)),
         )),
+        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
+            expected,
+            format!("{} first", describe_control(control, &payload)),
+        )),
+        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
+    }
+}
+
+/// The next item must be a close frame with `code` (1005: a close frame without a code): a
+/// close without a close frame does not meet it.
+async fn expect_close_frame(
+    inbox: &mut Inbox,
+    clock: &StepClock,
+    code: u16,
+) -> Result<(), StepError> {
+    let expected = format!("the WebSocket closed by a close frame with code {code}");
+    match inbox.next(clock.deadline).await {
+        Next::Item(Incoming::Closed(closure)) if closure.code == Some(code) => clock.check_min(),
+        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(expected, closure.detail)),
+        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(
+            expected,
+            format!("{} first", describe_data(&data)),
+        )),
+        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
+            expected,
+            format!("{} first", describe_control(control, &payload)),
+        )),
         Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
     }
 }
@@ -757,6 +947,36 @@ async fn expect_closed(
 fn describe_data(data: &Data) -> String {
     super::transcript::WireData::frame(data).to_string()
 }
+
+fn describe_control(control: Control, payload: &[u8]) -> String {
+    format!(
+        "a {} control frame {}",
+        control.as_str(),
+        super::transcript::WireData::body(payload)
+    )
+}
+
+fn describe_result(result: &Result<HttpResponse, StepError>) -> String {
+    match result {
+        Ok(response) => format!("answered: {}", response.describe()),
+        Err(error) => format!("ended: {error:?}"),
+    }
+}
+
+/// A `request` with `retry` whose every response fell short: the last one says how.
+fn retried(expected: String, actual: String, sent: usize, clock: &StepClock) -> StepError {
+    let actual = format!(
+        "{actual} (the last of {sent} requests, within {})",
+        millis(clock.waited())
+    );
+    StepError::Unmet { expected, actual }
+}
+
+/// The shortest pause between two tries of a `request` with `retry`.
+const MIN_RETRY: Duration = Duration::from_millis(1);
+
+/// How long `abort` waits for the cancelled request's task to drop its connection.
+const ABORT_GRACE: Duration = Duration::from_secs(1);
 
 fn check_response(
     expect: &ResponseExpect,
@@ -771,8 +991,26 @@ fn check_response(
             ));
         }
     }
-    for (name, pattern) in &expect.headers {
-        match (pattern, response.header(name)) {
+    check_headers(&expect.headers, &response.headers, vars)?;
+    if let Some(pattern) = &expect.body {
+        matched(
+            match_body(pattern, &response.body, vars),
+            format!("a body {pattern}"),
+            response.describe(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Each expected header present and matching, or absent where `None`; names are
+/// case-insensitive.
+fn check_headers(
+    expected: &HeaderExpect,
+    headers: &[(String, String)],
+    vars: &mut Vars,
+) -> Result<(), StepError> {
+    for (name, pattern) in expected {
+        match (pattern, http::header(headers, name)) {
             (None, None) => {}
             (None, Some(value)) => {
                 return Err(StepError::unmet(
@@ -793,30 +1031,30 @@ fn check_response(
             )?,
         }
     }
-    if let Some(pattern) = &expect.body {
-        matched(
-            match_body(pattern, &response.body, vars),
-            format!("a body {pattern}"),
-            response.describe(),
-        )?;
-    }
     Ok(())
 }
 
 fn accepted(opened: WsOpen) -> Result<WsConnection, StepError> {
     match opened {
         WsOpen::Accepted(connection) => Ok(connection),
-        WsOpen::Refused(status, detail) => Err(StepError::unmet(
+        WsOpen::Refused(status, detail, _) => Err(StepError::unmet(
             "the WebSocket accepted (101)",
             format!("refused: {} {detail}", describe_status(status)),
         )),
     }
 }
 
-fn refused_with(opened: WsOpen, expected: u16) -> Result<(), StepError> {
+fn refused_with(
+    opened: WsOpen,
+    expected: u16,
+    headers: &HeaderExpect,
+    vars: &mut Vars,
+) -> Result<(), StepError> {
     match opened {
-        WsOpen::Refused(Some(status), _) if status == expected => Ok(()),
-        WsOpen::Refused(status, detail) => Err(StepError::unmet(
+        WsOpen::Refused(Some(status), _, received) if status == expected => {
+            check_headers(headers, &received, vars)
+        }
+        WsOpen::Refused(status, detail, _) => Err(StepError::unmet(
             format!("the WebSocket refused with {expected}"),
             format!("refused: {} {detail}", describe_status(status)),
         )),

@@ -31,15 +31,15 @@ pub(crate) struct HttpResponse {
     pub(crate) body: Vec<u8>,
 }
 
-impl HttpResponse {
-    /// The first value of a header, by case-insensitive name.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
+/// The first value of a header, by case-insensitive name.
+pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
 
+impl HttpResponse {
     /// The body as text, for messages.
     pub(crate) fn describe(&self) -> String {
         format!("{} {}", self.status, WireData::body(&self.body))
@@ -72,12 +72,22 @@ pub(crate) async fn send_fresh(
     request: &HttpRequest,
     deadline: Instant,
 ) -> Result<HttpResponse, StepError> {
-    let channel = wire.channel("http");
+    send_fresh_on(wire, actor, &wire.channel("http"), request, deadline).await
+}
+
+/// [`send_fresh`], with the transcript's name for the new connection.
+pub(crate) async fn send_fresh_on(
+    wire: &Wire,
+    actor: &str,
+    channel: &str,
+    request: &HttpRequest,
+    deadline: Instant,
+) -> Result<HttpResponse, StepError> {
     let exchange = async {
         let (mut sender, _connection) = handshake(wire).await?;
-        send_on(wire, actor, &channel, &mut sender, request).await
+        send_on(wire, actor, channel, &mut sender, request).await
     };
-    bounded(wire, actor, &channel, deadline, exchange).await
+    bounded(wire, actor, channel, deadline, exchange).await
 }
 
 /// Sends a request on the actor's kept-alive connection, opening it when needed.
@@ -237,12 +247,22 @@ pub(crate) async fn send_raw(
     raw: &[u8],
     deadline: Instant,
 ) -> Result<HttpResponse, StepError> {
-    let channel = wire.channel("http");
+    send_raw_on(wire, actor, &wire.channel("http"), raw, deadline).await
+}
+
+/// [`send_raw`], with the transcript's name for the new connection.
+pub(crate) async fn send_raw_on(
+    wire: &Wire,
+    actor: &str,
+    channel: &str,
+    raw: &[u8],
+    deadline: Instant,
+) -> Result<HttpResponse, StepError> {
     let exchange = async {
         let mut stream = wire.connect().await?;
         wire.recorder.record(
             actor,
-            &channel,
+            channel,
             EventKind::RawRequest {
                 data: WireData::body(raw),
             },
@@ -251,9 +271,9 @@ pub(crate) async fn send_raw(
             Ok(()) => read_raw_response(&mut stream).await,
             Err(error) => Err(format!("cannot write: {error}")),
         };
-        record_outcome(wire, actor, &channel, outcome)
+        record_outcome(wire, actor, channel, outcome)
     };
-    bounded(wire, actor, &channel, deadline, exchange).await
+    bounded(wire, actor, channel, deadline, exchange).await
 }
 
 async fn read_raw_response(stream: &mut TcpStream) -> Result<HttpResponse, String> {

@@ -14,8 +14,49 @@ use crate::scenario::Data;
 pub(crate) enum Incoming {
     /// A packet (a text or binary frame, or one packet of a polling payload).
     Data(Data),
-    /// The server closed: how.
-    Closed(String),
+    /// A ping or pong control frame, on a raw WebSocket whose steps see them.
+    Control(Control, Vec<u8>),
+    /// The server closed.
+    Closed(Closure),
+}
+
+/// The two control frames a raw WebSocket may queue (RFC 6455 §5.5.2, §5.5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Control {
+    /// A ping.
+    Ping,
+    /// A pong.
+    Pong,
+}
+
+impl Control {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Control::Ping => "ping",
+            Control::Pong => "pong",
+        }
+    }
+}
+
+/// How the server closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Closure {
+    /// How, for messages.
+    pub(crate) detail: String,
+    /// For a WebSocket closed by a close frame: its status code, or 1005 when it had none
+    /// (RFC 6455 §7.1.5). `None` when no close frame came (a close packet, the end of the
+    /// connection, a polling error).
+    pub(crate) code: Option<u16>,
+}
+
+impl Incoming {
+    /// A close without a close frame.
+    pub(crate) fn closed(detail: impl Into<String>) -> Incoming {
+        Incoming::Closed(Closure {
+            detail: detail.into(),
+            code: None,
+        })
+    }
 }
 
 /// The receiving end of a queue.
@@ -54,14 +95,14 @@ impl Inbox {
             return Next::Item(item);
         }
         if let Some(detail) = &self.gone {
-            return Next::Item(Incoming::Closed(detail.clone()));
+            return Next::Item(Incoming::closed(detail.clone()));
         }
         match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
             Ok(Some(item)) => Next::Item(item),
             Ok(None) => {
                 let detail = "the connection is gone".to_owned();
                 self.gone = Some(detail.clone());
-                Next::Item(Incoming::Closed(detail))
+                Next::Item(Incoming::closed(detail))
             }
             Err(_) => Next::Timeout,
         }

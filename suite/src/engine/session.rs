@@ -129,11 +129,12 @@ impl Session {
             headers: Vec::new(),
             auto_pong: setup.auto_pong,
             session: true,
+            control_frames: false,
         };
         let opened = websocket::open(wire, request, self.sender.clone(), setup.deadline).await?;
         let connection = match opened {
             WsOpen::Accepted(connection) => connection,
-            WsOpen::Refused(status, detail) => {
+            WsOpen::Refused(status, detail, _) => {
                 return Err(StepError::unmet(
                     "the upgrade's WebSocket accepted (101)",
                     format!("refused: {status:?} {detail}"),
@@ -167,8 +168,8 @@ impl Session {
         let result = loop {
             match self.inbox.next(deadline).await {
                 Next::Item(Incoming::Data(Data::Text(text))) if text == "3probe" => break Ok(()),
-                Next::Item(Incoming::Closed(detail)) => {
-                    break Err(StepError::unmet("3probe on the WebSocket", detail))
+                Next::Item(Incoming::Closed(closure)) => {
+                    break Err(StepError::unmet("3probe on the WebSocket", closure.detail))
                 }
                 Next::Item(other) => others.push(other),
                 Next::Timeout => {
@@ -276,11 +277,12 @@ async fn open_websocket(
         headers: Vec::new(),
         auto_pong: setup.auto_pong,
         session: true,
+        control_frames: false,
     };
     let (sender, mut inbox) = Inbox::new();
     let connection = match websocket::open(wire, request, sender.clone(), setup.deadline).await? {
         WsOpen::Accepted(connection) => connection,
-        WsOpen::Refused(status, detail) => {
+        WsOpen::Refused(status, detail, _) => {
             return Err(StepError::unmet(
                 "the WebSocket accepted (101)",
                 format!("refused: {status:?} {detail}"),
@@ -290,8 +292,15 @@ async fn open_websocket(
     let started = Instant::now();
     let open = match inbox.next(setup.deadline).await {
         Next::Item(Incoming::Data(data)) => data,
-        Next::Item(Incoming::Closed(detail)) => {
-            return Err(StepError::unmet("an open packet", detail))
+        Next::Item(Incoming::Closed(closure)) => {
+            return Err(StepError::unmet("an open packet", closure.detail))
+        }
+        // A session's WebSocket queues no control frame.
+        Next::Item(Incoming::Control(control, _)) => {
+            return Err(StepError::unmet(
+                "an open packet",
+                format!("a {} control frame", control.as_str()),
+            ))
         }
         Next::Timeout => {
             return Err(StepError::nothing_within(
@@ -403,17 +412,17 @@ async fn poll_loop(
             Ok(response) => response,
             Err(StepError::Unmet { actual, .. }) => {
                 let detail = format!("a polling GET got no response: {actual}");
-                let _ = inbox.send(Incoming::Closed(detail));
+                let _ = inbox.send(Incoming::closed(detail));
                 return;
             }
             Err(error) => {
-                let _ = inbox.send(Incoming::Closed(format!("a polling GET failed: {error:?}")));
+                let _ = inbox.send(Incoming::closed(format!("a polling GET failed: {error:?}")));
                 return;
             }
         };
         if response.status != 200 {
             let detail = format!("a polling GET was answered {}", response.describe());
-            let _ = inbox.send(Incoming::Closed(detail));
+            let _ = inbox.send(Incoming::closed(detail));
             return;
         }
         let text = String::from_utf8_lossy(&response.body).into_owned();
@@ -422,7 +431,7 @@ async fn poll_loop(
             match &packet {
                 Data::Text(text) if text == "6" => {}
                 Data::Text(text) if text == "1" => {
-                    let _ = inbox.send(Incoming::Closed("a close packet 1".to_owned()));
+                    let _ = inbox.send(Incoming::closed("a close packet 1".to_owned()));
                     return;
                 }
                 Data::Text(text) if text == "2" && auto_pong => {

@@ -107,6 +107,27 @@ pub enum EventKind {
         /// Its code.
         code: Option<u16>,
     },
+    /// A ping control frame (RFC 6455 §5.5.2) went out.
+    PingSent {
+        /// Its application data.
+        payload: WireData,
+    },
+    /// A ping control frame came in (the WebSocket library answers it with a pong at once).
+    PingReceived {
+        /// Its application data.
+        payload: WireData,
+    },
+    /// A pong control frame (RFC 6455 §5.5.3) went out: the WebSocket library's automatic
+    /// answer to a ping, recorded when the ping is read.
+    PongSent {
+        /// Its application data (the ping's).
+        payload: WireData,
+    },
+    /// A pong control frame came in.
+    PongReceived {
+        /// Its application data.
+        payload: WireData,
+    },
     /// A connection ended without a close frame.
     Ended {
         /// How.
@@ -235,6 +256,10 @@ impl fmt::Display for Event {
             EventKind::FrameReceived { frame } => write!(f, "< {frame}"),
             EventKind::CloseSent { code } => write!(f, "> close {code:?}"),
             EventKind::CloseReceived { code } => write!(f, "< close {code:?}"),
+            EventKind::PingSent { payload } => write!(f, "> ping control frame {payload}"),
+            EventKind::PingReceived { payload } => write!(f, "< ping control frame {payload}"),
+            EventKind::PongSent { payload } => write!(f, "> pong control frame {payload}"),
+            EventKind::PongReceived { payload } => write!(f, "< pong control frame {payload}"),
             EventKind::Ended { detail } => write!(f, "<> ended: {detail}"),
             EventKind::Note { text } => write!(f, "** {text}"),
         }

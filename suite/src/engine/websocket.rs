@@ -1,6 +1,8 @@
 //! Raw WebSocket connections through tokio-tungstenite's client: each one has a reader task
 //! that queues every frame into an [`Inbox`] (answering pings `2` with pongs `3` when the
-//! heartbeat is automatic) and records it in the transcript.
+//! heartbeat is automatic) and records it in the transcript. Ping and pong control frames are
+//! recorded, and queued only for a raw WebSocket whose steps see them; tungstenite answers a
+//! ping with a pong by itself (RFC 6455 §5.5.2).
 
 use std::sync::Arc;
 
@@ -17,7 +19,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::error::{millis, StepError};
-use super::inbox::Incoming;
+use super::inbox::{Closure, Control, Incoming};
 use super::transcript::{EventKind, WireData};
 use super::wire::{AbortOnDrop, Wire};
 use crate::scenario::Data;
@@ -33,6 +35,8 @@ pub(crate) struct WsConnection {
     channel: String,
     wire: Wire,
     sink: Sink,
+    /// The headers of the 101 response.
+    headers: Vec<(String, String)>,
     _reader: AbortOnDrop<()>,
 }
 
@@ -40,8 +44,8 @@ pub(crate) struct WsConnection {
 pub(crate) enum WsOpen {
     /// Accepted (101).
     Accepted(WsConnection),
-    /// Refused: the status, when an HTTP response came, and what came.
-    Refused(Option<u16>, String),
+    /// Refused: the status and headers, when an HTTP response came, and what came.
+    Refused(Option<u16>, String, Vec<(String, String)>),
 }
 
 /// A WebSocket request to make.
@@ -57,6 +61,8 @@ pub(crate) struct WsRequest<'a> {
     /// The WebSocket carries a session (not raw frames): a noop `6` is transport mechanics and
     /// stays out of the inbox, and a close packet `1` ends the session, as over polling.
     pub(crate) session: bool,
+    /// Ping and pong control frames go to the inbox (they are recorded either way).
+    pub(crate) control_frames: bool,
 }
 
 /// Requests a WebSocket; frames go to `inbox`.
@@ -101,24 +107,38 @@ pub(crate) async fn open(
         Ok(outcome) => outcome,
     };
     match outcome {
-        Ok((stream, _response)) => {
+        Ok((stream, response)) => {
             wire.recorder
                 .record(request.actor, &request.channel, EventKind::WsAccepted);
-            Ok(WsOpen::Accepted(start(wire, &request, stream, inbox)))
+            let headers = header_list(response.headers());
+            Ok(WsOpen::Accepted(start(
+                wire, &request, stream, headers, inbox,
+            )))
         }
         Err(tungstenite::Error::Http(response)) => {
             let status = response.status().as_u16();
             let body = response.body().clone().unwrap_or_default();
             let detail = WireData::body(&body).to_string();
             record_refusal(wire, &request, Some(status), &detail);
-            Ok(WsOpen::Refused(Some(status), detail))
+            let headers = header_list(response.headers());
+            Ok(WsOpen::Refused(Some(status), detail, headers))
         }
         Err(error) => {
             let detail = error.to_string();
             record_refusal(wire, &request, None, &detail);
-            Ok(WsOpen::Refused(None, detail))
+            Ok(WsOpen::Refused(None, detail, Vec::new()))
         }
     }
+}
+
+fn header_list(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
 }
 
 fn record_refusal(wire: &Wire, request: &WsRequest<'_>, status: Option<u16>, detail: &str) {
@@ -136,6 +156,7 @@ fn start(
     wire: &Wire,
     request: &WsRequest<'_>,
     stream: Stream,
+    headers: Vec<(String, String)>,
     inbox: mpsc::UnboundedSender<Incoming>,
 ) -> WsConnection {
     let (sink, stream) = stream.split();
@@ -147,6 +168,7 @@ fn start(
         sink: Arc::clone(&sink),
         auto_pong: request.auto_pong,
         session: request.session,
+        control_frames: request.control_frames,
         inbox,
     };
     WsConnection {
@@ -154,6 +176,7 @@ fn start(
         channel: request.channel.clone(),
         wire: wire.clone(),
         sink,
+        headers,
         _reader: AbortOnDrop(tokio::spawn(reader.run(stream))),
     }
 }
@@ -165,6 +188,7 @@ struct Reader {
     sink: Sink,
     auto_pong: bool,
     session: bool,
+    control_frames: bool,
     inbox: mpsc::UnboundedSender<Incoming>,
 }
 
@@ -178,9 +202,7 @@ impl Reader {
                         frame: WireData::Text("1".to_owned()),
                     });
                     if !closed {
-                        let _ = self
-                            .inbox
-                            .send(Incoming::Closed("a close packet 1".to_owned()));
+                        let _ = self.inbox.send(Incoming::closed("a close packet 1"));
                     }
                     closed = true;
                 }
@@ -190,11 +212,33 @@ impl Reader {
                     let code = frame.map(|frame| u16::from(frame.code));
                     self.record(EventKind::CloseReceived { code });
                     if !closed {
-                        let _ = self.inbox.send(Incoming::Closed(describe_close(code)));
+                        let _ = self.inbox.send(Incoming::Closed(Closure {
+                            detail: describe_close(code),
+                            // RFC 6455 §7.1.5: a close frame without a status code is 1005.
+                            code: Some(code.unwrap_or(NO_STATUS_RECEIVED)),
+                        }));
                     }
                     closed = true;
                 }
-                Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
+                Ok(Message::Ping(payload)) => {
+                    let payload = payload.to_vec();
+                    self.record(EventKind::PingReceived {
+                        payload: WireData::body(&payload),
+                    });
+                    // tungstenite has queued the pong, written at its next read.
+                    self.record(EventKind::PongSent {
+                        payload: WireData::body(&payload),
+                    });
+                    self.on_control(Control::Ping, payload);
+                }
+                Ok(Message::Pong(payload)) => {
+                    let payload = payload.to_vec();
+                    self.record(EventKind::PongReceived {
+                        payload: WireData::body(&payload),
+                    });
+                    self.on_control(Control::Pong, payload);
+                }
+                Ok(Message::Frame(_)) => {}
                 Err(error) => {
                     self.end(&mut closed, format!("connection error: {error}"));
                     self.drop_connection(stream).await;
@@ -223,8 +267,14 @@ impl Reader {
             self.record(EventKind::Ended {
                 detail: detail.clone(),
             });
-            let _ = self.inbox.send(Incoming::Closed(detail));
+            let _ = self.inbox.send(Incoming::closed(detail));
             *closed = true;
+        }
+    }
+
+    fn on_control(&self, control: Control, payload: Vec<u8>) {
+        if self.control_frames {
+            let _ = self.inbox.send(Incoming::Control(control, payload));
         }
     }
 
@@ -256,6 +306,9 @@ impl Reader {
     }
 }
 
+/// The close code of a close frame that has none (RFC 6455 §7.1.5); never on the wire.
+const NO_STATUS_RECEIVED: u16 = 1005;
+
 fn describe_close(code: Option<u16>) -> String {
     match code {
         Some(code) => format!("a close frame with code {code}"),
@@ -278,6 +331,24 @@ impl WsConnection {
             },
         );
         self.write(message, deadline).await
+    }
+
+    /// Sends a ping control frame with `payload` (at most 125 bytes, RFC 6455 §5.5).
+    pub(crate) async fn ping(&self, payload: &[u8], deadline: Instant) -> Result<(), StepError> {
+        self.wire.recorder.record(
+            &self.actor,
+            &self.channel,
+            EventKind::PingSent {
+                payload: WireData::body(payload),
+            },
+        );
+        self.write(Message::Ping(payload.to_vec().into()), deadline)
+            .await
+    }
+
+    /// The headers of the 101 response.
+    pub(crate) fn headers(&self) -> &[(String, String)] {
+        &self.headers
     }
 
     /// Sends a close frame.

@@ -2,7 +2,7 @@
 //! Schema cannot make: the id is the file's path, names are defined before use, a session
 //! step has a transport to run on.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -200,16 +200,41 @@ fn check_metadata(scenario: &Scenario) -> Result<(), Problem> {
     Ok(())
 }
 
-/// Background requests and WebSockets are named before they are used, and once.
+/// Background requests and WebSockets are named before they are used, and once; an aborted
+/// request is not used again; control frames are expected only where they are queued.
 fn check_names(scenario: &Scenario) -> Result<(), Problem> {
     let mut requests = HashSet::new();
-    let mut sockets = HashSet::new();
+    let mut aborted = HashSet::new();
+    // Each WebSocket's name, and whether its steps see control frames.
+    let mut sockets = HashMap::new();
     for (index, step) in scenario.steps.iter().enumerate() {
         let fail = |message: String| Err(Problem::at_step(index, step, message));
+        let background = |name: &String| {
+            if aborted.contains(name) {
+                Err(Problem::at_step(
+                    index,
+                    step,
+                    format!("the request {name:?} was aborted"),
+                ))
+            } else if requests.contains(name) {
+                Ok(())
+            } else {
+                Err(Problem::at_step(
+                    index,
+                    step,
+                    format!("no earlier request runs as {name:?}"),
+                ))
+            }
+        };
         match &step.action {
             Action::Request(request) => {
                 if request.name.is_some() && request.expect.is_some() {
                     return fail("a request run in the background (`as`) is checked by a later `response`, not `expect`".into());
+                }
+                if request.retry.is_some() && request.expect.is_none() {
+                    return fail(
+                        "`retry` repeats a request until it meets `expect`: give `expect`".into(),
+                    );
                 }
                 if let Some(name) = &request.name {
                     if !requests.insert(name.clone()) {
@@ -217,17 +242,28 @@ fn check_names(scenario: &Scenario) -> Result<(), Problem> {
                     }
                 }
             }
-            Action::Response(response) if !requests.contains(&response.request) => {
-                return fail(format!("no earlier request runs as {:?}", response.request));
-            }
-            Action::Pending(pending) if !requests.contains(&pending.request) => {
-                return fail(format!("no earlier request runs as {:?}", pending.request));
+            Action::Response(response) => background(&response.request)?,
+            Action::Pending(pending) => background(&pending.request)?,
+            Action::Abort(abort) => {
+                background(&abort.request)?;
+                aborted.insert(abort.request.clone());
             }
             Action::Websocket(websocket) => {
-                sockets.insert(websocket.name.clone().unwrap_or_else(|| step.actor.clone()));
+                let name = websocket.name.clone().unwrap_or_else(|| step.actor.clone());
+                sockets.insert(name, websocket.control_frames);
             }
             Action::WsSend(send) => check_socket(&sockets, send.on.as_ref(), step, index)?,
-            Action::WsReceive(receive) => check_socket(&sockets, receive.on.as_ref(), step, index)?,
+            Action::WsPing(ping) => check_socket(&sockets, ping.on.as_ref(), step, index)?,
+            Action::WsReceive(receive) => {
+                check_socket(&sockets, receive.on.as_ref(), step, index)?;
+                let name = receive.on.as_ref().unwrap_or(&step.actor);
+                if receive.frame.is_control() && sockets.get(name) != Some(&true) {
+                    return fail(format!(
+                        "control frames are queued only on a WebSocket opened with \
+                         `control_frames: true`, and {name:?} is not"
+                    ));
+                }
+            }
             Action::WsSilence(silence) => check_socket(&sockets, silence.on.as_ref(), step, index)?,
             Action::WsClose(close) => check_socket(&sockets, close.on.as_ref(), step, index)?,
             Action::WsClosed(closed) => check_socket(&sockets, closed.on.as_ref(), step, index)?,
@@ -238,13 +274,13 @@ fn check_names(scenario: &Scenario) -> Result<(), Problem> {
 }
 
 fn check_socket(
-    sockets: &HashSet<String>,
+    sockets: &HashMap<String, bool>,
     on: Option<&String>,
     step: &Step,
     index: usize,
 ) -> Result<(), Problem> {
     let name = on.unwrap_or(&step.actor);
-    if sockets.contains(name) {
+    if sockets.contains_key(name) {
         return Ok(());
     }
     let hint = if on.is_none() && step.actor == DEFAULT_ACTOR {
@@ -279,4 +315,71 @@ fn step_line(text: &str, index: usize) -> Option<usize> {
         })
         .nth(index)
         .map(|(offset, _)| first_item + offset + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Why `steps` do not load, as a scenario of the given steps.
+    fn refusal(steps: &str) -> String {
+        let text = format!(
+            "id: x/case\ntitle: t\nlevel: implementation\nrole: server\ncovers: [WS-12]\nsteps:\n{steps}"
+        );
+        let path = Path::new("x/case.yaml");
+        match parse_yaml::<Scenario>(path, &text) {
+            Err(error) => error.to_string(),
+            Ok(scenario) => match check(&scenario) {
+                Err(problem) => problem.message,
+                Ok(()) => panic!("must not load:\n{steps}"),
+            },
+        }
+    }
+
+    fn loads(steps: &str) {
+        let text = format!(
+            "id: x/case\ntitle: t\nlevel: implementation\nrole: server\ncovers: [WS-12]\nsteps:\n{steps}"
+        );
+        let scenario: Scenario =
+            parse_yaml(Path::new("x/case.yaml"), &text).unwrap_or_else(|error| panic!("{error}"));
+        if let Err(problem) = check(&scenario) {
+            panic!("{}", problem.message);
+        }
+    }
+
+    #[test]
+    fn control_frames_are_expected_only_where_they_are_queued() {
+        let open = "  - websocket: { query: EIO=4&transport=websocket }\n";
+        let message = refusal(&format!("{open}  - ws_receive: {{ pong: x }}\n"));
+        assert!(message.contains("control_frames: true"), "{message}");
+        loads(
+            "  - websocket: { query: EIO=4&transport=websocket, control_frames: true }\n  - ws_ping:\n  - ws_receive: { pong: \"\" }\n",
+        );
+        let message = refusal(&format!("{open}  - ws_receive: {{ frame: a, pong: b }}\n"));
+        assert!(message.contains("exactly one of"), "{message}");
+    }
+
+    #[test]
+    fn a_ping_carries_at_most_125_bytes() {
+        let open = "  - websocket: { query: EIO=4&transport=websocket }\n";
+        loads(&format!("{open}  - ws_ping: {}\n", "a".repeat(125)));
+        let message = refusal(&format!("{open}  - ws_ping: {}\n", "a".repeat(126)));
+        assert!(message.contains("at most 125 bytes"), "{message}");
+        let message = refusal(&format!("{open}  - ws_ping: {{ text: a, hex: \"00\" }}\n"));
+        assert!(message.contains("at most one of"), "{message}");
+    }
+
+    #[test]
+    fn an_aborted_request_is_not_used_again_and_retry_needs_expect() {
+        let start = "  - request: { query: EIO=4&transport=polling, as: poll }\n";
+        loads(&format!("{start}  - abort: {{ request: poll }}\n"));
+        let message = refusal(&format!(
+            "{start}  - abort: {{ request: poll }}\n  - response: {{ request: poll }}\n"
+        ));
+        assert!(message.contains("was aborted"), "{message}");
+        let message = refusal("  - abort: { request: nothing }\n");
+        assert!(message.contains("no earlier request"), "{message}");
+        let message = refusal("  - request: { query: EIO=4, retry: 10ms }\n");
+        assert!(message.contains("give `expect`"), "{message}");
+    }
 }

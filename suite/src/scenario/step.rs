@@ -7,11 +7,11 @@
 //!   the engine maps onto the case's transport (polling, WebSocket, or polling upgraded to
 //!   WebSocket), so that a behaviour above the transport is written once; and on it, the
 //!   Socket.IO `connect` to a namespace (a CONNECT packet and the server's CONNECT answer);
-//! - raw HTTP (`request`, `response`, `pending`), for cases about the polling wire itself,
-//!   including requests left running in the background to be awaited later, in a declared
-//!   order;
-//! - raw WebSocket (`websocket`, `ws_send`, `ws_receive`, `ws_silence`, `ws_close`,
-//!   `ws_closed`), for cases about frames and the upgrade.
+//! - raw HTTP (`request`, `response`, `pending`, `abort`), for cases about the polling wire
+//!   itself, including requests left running in the background to be awaited (or aborted)
+//!   later, in a declared order;
+//! - raw WebSocket (`websocket`, `ws_send`, `ws_ping`, `ws_receive`, `ws_silence`,
+//!   `ws_close`, `ws_closed`), for cases about frames, control frames and the upgrade.
 //!
 //! And `wait`, a deliberate pause (for the server to do something the wire cannot show).
 
@@ -70,10 +70,14 @@ pub enum Action {
     Response(ResponseStep),
     /// Expects a background request to be still unanswered after a while.
     Pending(PendingStep),
+    /// Aborts a background request that is still unanswered: closes its connection.
+    Abort(AbortStep),
     /// Opens a raw WebSocket.
     Websocket(WebsocketStep),
     /// Sends a frame on a raw WebSocket.
     WsSend(WsSendStep),
+    /// Sends a ping control frame on a raw WebSocket.
+    WsPing(WsPingStep),
     /// Expects the next frame of a raw WebSocket.
     WsReceive(WsReceiveStep),
     /// Expects no frame on a raw WebSocket for the duration.
@@ -98,8 +102,10 @@ impl Action {
             Action::Request(_) => "request",
             Action::Response(_) => "response",
             Action::Pending(_) => "pending",
+            Action::Abort(_) => "abort",
             Action::Websocket(_) => "websocket",
             Action::WsSend(_) => "ws_send",
+            Action::WsPing(_) => "ws_ping",
             Action::WsReceive(_) => "ws_receive",
             Action::WsSilence(_) => "ws_silence",
             Action::WsClose(_) => "ws_close",
@@ -384,6 +390,10 @@ pub struct RequestStep {
     pub name: Option<String>,
     /// What the response must be (not with `as`).
     pub expect: Option<ResponseExpect>,
+    /// Sends the request again, this long after each response that does not meet `expect`,
+    /// until one does or the step's deadline passes: for a state the server reaches on its
+    /// own time (a session closed after its client went away). Needs `expect`.
+    pub retry: Option<DurationExpr>,
 }
 
 fn default_method() -> String {
@@ -444,6 +454,15 @@ pub struct PendingStep {
     pub duration: DurationExpr,
 }
 
+/// `abort`: closes the connection of a background request that is still unanswered, as a
+/// client that gives up on it (a browser tab closed).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbortStep {
+    /// The name given with `as`.
+    pub request: String,
+}
+
 /// `websocket`: opens a raw WebSocket.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -458,27 +477,43 @@ pub struct WebsocketStep {
     /// The connection's name; the actor's name by default.
     #[serde(rename = "as")]
     pub name: Option<String>,
-    /// Whether it must be accepted (the default) or rejected.
+    /// Whether it must be accepted (the default) or rejected, or the response it must get.
     #[serde(default)]
     pub expect: WebsocketExpect,
+    /// Ping and pong control frames from the server are queued with the data frames, so that
+    /// `ws_receive` (`ping:`, `pong:`), `ws_silence` and `ws_closed` see them; by default they
+    /// are only recorded in the transcript (RFC 6455 lets a peer send them at any time).
+    #[serde(default)]
+    pub control_frames: bool,
 }
 
 /// What must become of a WebSocket request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum WebsocketExpect {
     /// `accepted` or `rejected`.
     Outcome(WebsocketOutcome),
-    /// Refused with this HTTP status.
-    Refused {
-        /// The status.
-        status: u16,
-    },
+    /// The response: its status (101, accepted, by default) and headers.
+    Response(WebsocketResponseExpect),
     /// `accepted` (the default when nothing is said).
     #[default]
     #[serde(skip)]
     Default,
 }
+
+/// The response to a WebSocket request.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebsocketResponseExpect {
+    /// The status: 101 (accepted, the default), or the status of a refusal.
+    pub status: Option<u16>,
+    /// Headers of that response by name (case-insensitive); `null`: absent.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Option<Pattern>>,
+}
+
+/// The status of an accepted WebSocket request.
+pub const SWITCHING_PROTOCOLS: u16 = 101;
 
 /// The two outcomes of a WebSocket request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -509,6 +544,9 @@ pub struct WsClosedStep {
     /// is that the server closes, not how.
     #[serde(default)]
     pub allow_close_packet: bool,
+    /// The close must be a close frame with this status code; 1005 is a close frame without
+    /// one (RFC 6455 §7.1.5). A connection that ends without a close frame never meets it.
+    pub code: Option<u16>,
 }
 
 /// `ws_send`: a frame. Written short, a string is a text frame on the actor's WebSocket.
@@ -559,14 +597,92 @@ impl Shorthand for WsSendStep {
 
 deserialize_shorthand!(WsSendStep);
 
+/// The most application data a control frame may carry (RFC 6455 §5.5).
+pub const MOST_CONTROL_PAYLOAD: usize = 125;
+
+/// `ws_ping`: written short, a string is the text of the ping's application data.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WsPingFields {
+    on: Option<String>,
+    text: Option<String>,
+    base64: Option<String>,
+    hex: Option<String>,
+}
+
+/// `ws_ping`: a ping control frame (RFC 6455 §5.5.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WsPingStep {
+    /// The WebSocket.
+    pub on: Option<String>,
+    /// The application data, at most 125 bytes; none by default.
+    pub payload: Vec<u8>,
+}
+
+impl Shorthand for WsPingStep {
+    type Full = WsPingFields;
+    const EXPECTING: &'static str = "the text of the ping's application data, or a map with `on` \
+                                     and at most one of `text`, `base64`, `hex`";
+
+    fn from_text(text: String) -> Result<WsPingStep, String> {
+        WsPingStep::from_full(WsPingFields {
+            text: Some(text),
+            ..WsPingFields::default()
+        })
+    }
+
+    fn from_full(fields: WsPingFields) -> Result<WsPingStep, String> {
+        let payload = match (fields.text, fields.base64, fields.hex) {
+            (None, None, None) => Vec::new(),
+            (Some(text), None, None) => text.into_bytes(),
+            (None, Some(base64), None) => decode_base64(&base64)?,
+            (None, None, Some(hex)) => decode_hex(&hex)?,
+            _ => return Err("expected at most one of `text`, `base64`, `hex`".to_owned()),
+        };
+        if payload.len() > MOST_CONTROL_PAYLOAD {
+            return Err(format!(
+                "a control frame carries at most {MOST_CONTROL_PAYLOAD} bytes (RFC 6455 §5.5), \
+                 not {}",
+                payload.len()
+            ));
+        }
+        Ok(WsPingStep {
+            on: fields.on,
+            payload,
+        })
+    }
+}
+
+deserialize_shorthand!(WsPingStep);
+
 /// `ws_receive`: written short, the pattern of a frame on the actor's WebSocket.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WsReceiveFields {
     on: Option<String>,
-    frame: Pattern,
+    frame: Option<Pattern>,
+    ping: Option<Pattern>,
+    pong: Option<Pattern>,
     #[serde(default)]
     skip_noops: bool,
+}
+
+/// What `ws_receive` expects next: a data frame, or a control frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrameExpect {
+    /// A text or binary frame matching the pattern (binary patterns expect a binary frame).
+    Data(Pattern),
+    /// A ping control frame whose application data matches.
+    Ping(Pattern),
+    /// A pong control frame whose application data matches.
+    Pong(Pattern),
+}
+
+impl FrameExpect {
+    /// Whether it expects a control frame.
+    pub fn is_control(&self) -> bool {
+        !matches!(self, FrameExpect::Data(_))
+    }
 }
 
 /// `ws_receive`.
@@ -574,8 +690,8 @@ pub(crate) struct WsReceiveFields {
 pub struct WsReceiveStep {
     /// The WebSocket.
     pub on: Option<String>,
-    /// The frame expected (binary patterns expect a binary frame).
-    pub frame: Pattern,
+    /// The frame expected.
+    pub frame: FrameExpect,
     /// Noop packets `6` before the frame are let pass: for a case whose requirement is not
     /// about noops, since the spec forbids no noop on a WebSocket.
     pub skip_noops: bool,
@@ -583,21 +699,27 @@ pub struct WsReceiveStep {
 
 impl Shorthand for WsReceiveStep {
     type Full = WsReceiveFields;
-    const EXPECTING: &'static str =
-        "the exact text of the frame, or a map with `frame` (a matcher) and `on`";
+    const EXPECTING: &'static str = "the exact text of the frame, or a map with `on` and one of \
+                                     `frame`, `ping`, `pong` (a matcher)";
 
     fn from_text(text: String) -> Result<WsReceiveStep, String> {
         Ok(WsReceiveStep {
             on: None,
-            frame: Pattern::Text(text),
+            frame: FrameExpect::Data(Pattern::Text(text)),
             skip_noops: false,
         })
     }
 
     fn from_full(fields: WsReceiveFields) -> Result<WsReceiveStep, String> {
+        let frame = match (fields.frame, fields.ping, fields.pong) {
+            (Some(pattern), None, None) => FrameExpect::Data(pattern),
+            (None, Some(pattern), None) => FrameExpect::Ping(pattern),
+            (None, None, Some(pattern)) => FrameExpect::Pong(pattern),
+            _ => return Err("expected exactly one of `frame`, `ping`, `pong`".to_owned()),
+        };
         Ok(WsReceiveStep {
             on: fields.on,
-            frame: fields.frame,
+            frame,
             skip_noops: fields.skip_noops,
         })
     }
@@ -648,8 +770,11 @@ pub(crate) struct StepFields {
     request: Option<RequestStep>,
     response: Option<ResponseStep>,
     pending: Option<PendingStep>,
+    abort: Option<AbortStep>,
     websocket: Option<WebsocketStep>,
     ws_send: Option<WsSendStep>,
+    #[serde(default, deserialize_with = "present")]
+    ws_ping: Option<WsPingStep>,
     ws_receive: Option<WsReceiveStep>,
     ws_silence: Option<WsSilenceStep>,
     #[serde(default, deserialize_with = "present")]
@@ -673,8 +798,10 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
 }
 
 /// Every action key, for errors.
-const ACTION_KEYS: &str = "open, connect, send, receive, silence, closed, wait, request, response, \
-                           pending, websocket, ws_send, ws_receive, ws_silence, ws_close, ws_closed";
+const ACTION_KEYS: &str =
+    "open, connect, send, receive, silence, closed, wait, request, response, \
+                           pending, abort, websocket, ws_send, ws_ping, ws_receive, ws_silence, \
+                           ws_close, ws_closed";
 
 impl TryFrom<StepFields> for Step {
     type Error = String;
@@ -691,8 +818,10 @@ impl TryFrom<StepFields> for Step {
             fields.request.map(Action::Request),
             fields.response.map(Action::Response),
             fields.pending.map(Action::Pending),
+            fields.abort.map(Action::Abort),
             fields.websocket.map(Action::Websocket),
             fields.ws_send.map(Action::WsSend),
+            fields.ws_ping.map(Action::WsPing),
             fields.ws_receive.map(Action::WsReceive),
             fields.ws_silence.map(Action::WsSilence),
             fields.ws_close.map(Action::WsClose),
