@@ -379,23 +379,22 @@ fn a_start_command_that_fails_or_dies_is_explained() {
     assert_code(&output, 2);
     assert!(output.stderr.contains("within 1 s"), "{}", output.stderr);
 
-    // A target that prints its URL and then dies: the cases cannot reach it, and the runner
-    // says that it ended.
-    let (server_runtime, url) = server(Options::default());
+    // A target that prints its URL and then ends at once, while the cases run against the
+    // URL it gave (a fixture this test serves, so that they take a while): the runner says
+    // that it ended, with its last words.
+    let (_server_runtime, url) = server(Options::default());
     let profile = write(
         &dir,
         "dies.yaml",
         &format!("start:\n  command: [sh, -c, 'echo \"listening on {url}\"; echo bye >&2']\n"),
     );
-    drop(server_runtime);
     let output = sio(&[
         "run",
         "--profile",
         profile.to_str().expect("UTF-8"),
         "--filter",
-        QUICK,
+        "eio4/message",
     ]);
-    assert_ne!(output.code, 0);
     assert!(
         output.stderr.contains("ended during the run"),
         "{}",
