@@ -183,7 +183,8 @@ async fn a_payload_without_separators_is_non_strict_where_batching_is_a_should()
     let result = run("eio4/polling/batch-get", address).await;
     assert_eq!(result.verdict, Verdict::NonStrict, "{result}");
     let failure = result.failure.as_ref().expect("a failure");
-    assert!(failure.actual.contains("1 packet(s)"), "{result}");
+    assert!(failure.actual.contains("\"4a4b4c\""), "{result}");
+    assert!(failure.actual.contains("does not match"), "{result}");
 }
 
 #[tokio::test]
