@@ -355,17 +355,7 @@ fn run_command(args: &RunArgs) -> Outcome {
     if cases.is_empty() {
         return Err("no case matches the filters".to_owned());
     }
-    let settings = RunSettings {
-        jobs: args
-            .jobs
-            .map(|jobs| jobs as usize)
-            .unwrap_or_else(run::default_jobs),
-        options: RunOptions {
-            time_scale: args.time_scale,
-            ..RunOptions::default()
-        },
-        progress: !args.no_progress,
-    };
+    let settings = RunSettings::new(args.jobs, args.time_scale, !args.no_progress);
     let runtime = runtime()?;
     let report = runtime.block_on(run_target(&spec, &cases, &baseline, &settings));
     runtime.shutdown_timeout(Duration::from_millis(500));
@@ -406,6 +396,21 @@ pub struct RunSettings {
     pub options: RunOptions,
     /// Whether a progress bar may be shown (it is only on a terminal).
     pub progress: bool,
+}
+
+impl RunSettings {
+    /// The settings of `--jobs` (default [`run::default_jobs`]), `--time-scale` and whether a
+    /// progress bar may show.
+    pub fn new(jobs: Option<u32>, time_scale: f64, progress: bool) -> RunSettings {
+        RunSettings {
+            jobs: jobs.map_or_else(run::default_jobs, |jobs| jobs as usize),
+            options: RunOptions {
+                time_scale,
+                ..RunOptions::default()
+            },
+            progress,
+        }
+    }
 }
 
 /// A multi-threaded tokio runtime for a run.
@@ -530,17 +535,7 @@ fn matrix_command(args: &MatrixArgs) -> Outcome {
             columns.push(matrix::expected_column(path, spec, &cases));
         }
     } else {
-        let settings = RunSettings {
-            jobs: args
-                .jobs
-                .map(|jobs| jobs as usize)
-                .unwrap_or_else(run::default_jobs),
-            options: RunOptions {
-                time_scale: args.time_scale,
-                ..RunOptions::default()
-            },
-            progress: !args.no_progress,
-        };
+        let settings = RunSettings::new(args.jobs, args.time_scale, !args.no_progress);
         let runtime = runtime()?;
         for (path, spec) in &specs {
             println!(

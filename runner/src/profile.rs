@@ -226,7 +226,7 @@ impl TargetSpec {
                 file: Some(file),
                 expected: None,
             }) => {
-                let file = path.parent().unwrap_or(Path::new(".")).join(file);
+                let file = relative_to_profile(path, &file);
                 Some(Baseline::load(&file)?)
             }
             Some(BaselineRef {
@@ -278,10 +278,7 @@ fn start_command(start: StartSpec, profile: &Path, text: &str) -> Result<StartCo
             "`start.command` names no program",
         ));
     }
-    let cwd = match &start.cwd {
-        Some(cwd) => relative_to_profile(profile, cwd),
-        None => profile.parent().unwrap_or(Path::new(".")).to_owned(),
-    };
+    let cwd = relative_to_profile(profile, start.cwd.as_deref().unwrap_or(Path::new("")));
     Ok(StartCommand {
         command: start.command,
         cwd,

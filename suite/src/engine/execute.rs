@@ -399,23 +399,36 @@ impl<'a> Execution<'a> {
         }
     }
 
+    /// A request target: the path (the endpoint's by default) and the query, variables
+    /// substituted.
+    fn target(&self, path: Option<&String>, query: Option<&String>) -> Result<String, StepError> {
+        let path = match path {
+            Some(path) => self.vars.substitute(path)?,
+            None => self.endpoint_path().to_owned(),
+        };
+        Ok(match query {
+            Some(query) => format!("{path}?{}", self.vars.substitute(query)?),
+            None => path,
+        })
+    }
+
+    /// Headers with their values' variables substituted.
+    fn substituted_headers(
+        &self,
+        headers: &BTreeMap<String, String>,
+    ) -> Result<Vec<(String, String)>, StepError> {
+        headers
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), self.vars.substitute(value)?)))
+            .collect()
+    }
+
     fn build_request(&self, request: &RequestStep) -> Result<Built, StepError> {
         if let Some(raw) = &request.raw {
             return Ok(Built::Raw(self.vars.substitute(raw)?.into_bytes()));
         }
-        let path = match &request.path {
-            Some(path) => self.vars.substitute(path)?,
-            None => self.endpoint_path().to_owned(),
-        };
-        let target = match &request.query {
-            Some(query) => format!("{path}?{}", self.vars.substitute(query)?),
-            None => path,
-        };
-        let headers = request
-            .headers
-            .iter()
-            .map(|(name, value)| Ok((name.clone(), self.vars.substitute(value)?)))
-            .collect::<Result<Vec<_>, StepError>>()?;
+        let target = self.target(request.path.as_ref(), request.query.as_ref())?;
+        let headers = self.substituted_headers(&request.headers)?;
         let body = match &request.body {
             None => Vec::new(),
             Some(data) => match self.substitute_one(data)? {
@@ -547,19 +560,8 @@ impl<'a> Execution<'a> {
         clock: &StepClock,
     ) -> Result<(), StepError> {
         let name = websocket.name.clone().unwrap_or_else(|| step.actor.clone());
-        let path = match &websocket.path {
-            Some(path) => self.vars.substitute(path)?,
-            None => self.endpoint_path().to_owned(),
-        };
-        let target = match &websocket.query {
-            Some(query) => format!("{path}?{}", self.vars.substitute(query)?),
-            None => path,
-        };
-        let headers = websocket
-            .headers
-            .iter()
-            .map(|(key, value)| Ok((key.clone(), self.vars.substitute(value)?)))
-            .collect::<Result<Vec<_>, StepError>>()?;
+        let target = self.target(websocket.path.as_ref(), websocket.query.as_ref())?;
+        let headers = self.substituted_headers(&websocket.headers)?;
         let request = WsRequest {
             actor: &step.actor,
             channel: format!("ws:{name}"),
