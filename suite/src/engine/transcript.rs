@@ -182,10 +182,27 @@ impl Serialize for WireData {
     }
 }
 
+/// Data longer than this many bytes is shown abbreviated in the text transcript (a frame of
+/// a megabyte would bury the rest); the JSON and HTML reports keep every byte.
+const SHOWN_BYTES: usize = 512;
+
 impl fmt::Display for WireData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            WireData::Text(text) if text.len() > SHOWN_BYTES => {
+                let mut end = SHOWN_BYTES;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let rest = text.len() - end;
+                write!(f, "{:?}... ({rest} more bytes)", &text[..end])
+            }
             WireData::Text(text) => write!(f, "{text:?}"),
+            WireData::Binary(bytes) if bytes.len() > SHOWN_BYTES => {
+                let shown = base64::engine::general_purpose::STANDARD.encode(&bytes[..SHOWN_BYTES]);
+                let rest = bytes.len() - SHOWN_BYTES;
+                write!(f, "binary {shown}... ({rest} more bytes)")
+            }
             WireData::Binary(bytes) => write!(
                 f,
                 "binary {}",
@@ -302,5 +319,21 @@ impl Recorder {
         self.events
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_data_is_abbreviated_in_the_text_transcript() {
+        let text = WireData::Text(format!("4{}", "é".repeat(600)));
+        let shown = text.to_string();
+        assert!(shown.ends_with("\"... (690 more bytes)"), "{shown}");
+        let short = WireData::Text("4hello".to_owned());
+        assert_eq!(short.to_string(), "\"4hello\"");
+        let binary = WireData::Binary(vec![0; 600]);
+        assert!(binary.to_string().ends_with("... (88 more bytes)"));
     }
 }

@@ -306,6 +306,23 @@ impl Reader {
     }
 }
 
+/// Whether a write failed because the other end had closed the connection, or the close
+/// handshake had already begun, rather than for a fault of ours.
+fn ended_by_peer(error: &tungstenite::Error) -> bool {
+    use std::io::ErrorKind;
+    use tungstenite::error::ProtocolError;
+    match error {
+        tungstenite::Error::ConnectionClosed
+        | tungstenite::Error::AlreadyClosed
+        | tungstenite::Error::Protocol(ProtocolError::SendAfterClosing) => true,
+        tungstenite::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+        ),
+        _ => false,
+    }
+}
+
 /// The close code of a close frame that has none (RFC 6455 §7.1.5); never on the wire.
 const NO_STATUS_RECEIVED: u16 = 1005;
 
@@ -377,6 +394,21 @@ impl WsConnection {
         .await;
         match written {
             Ok(Ok(())) => Ok(()),
+            // The server may end the connection while a frame is on its way (a frame over its
+            // limit, a message it refuses): the write fails, yet the step that comes next (a
+            // close, an ending, or the reply that will now never come) is what judges.
+            Ok(Err(error)) if ended_by_peer(&error) => {
+                self.wire.recorder.record(
+                    &self.actor,
+                    &self.channel,
+                    EventKind::Note {
+                        text: format!(
+                            "the frame was cut short: the peer has ended the connection ({error})"
+                        ),
+                    },
+                );
+                Ok(())
+            }
             Ok(Err(error)) => Err(StepError::unmet(
                 "an open WebSocket to write to",
                 format!("cannot write: {error}"),
