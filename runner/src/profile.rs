@@ -8,6 +8,7 @@
 //! #   command: [node, fixture.mjs]   # prints `listening on http://127.0.0.1:<port>`
 //! #   cwd: ../adapters/my-server     # relative to the profile
 //! paths: { engine_io: /engine.io/, socket_io: /socket.io/ }    # the defaults
+//! # and engine_io_v3: /engine.io-v3/ for EIO=3, when it is not engine_io
 //! options:                       # milliseconds and bytes; the defaults are the fixture contract's
 //!   pingInterval: 300
 //!   pingTimeout: 200
@@ -67,6 +68,9 @@ pub struct Paths {
     /// The Socket.IO endpoint; default `/socket.io/`.
     #[serde(default = "default_socket_io_path")]
     pub socket_io: String,
+    /// The Engine.IO endpoint that serves protocol 3 (`EIO=3`), for the `eio3` cases; absent,
+    /// `engine_io` (a server that speaks both versions there).
+    pub engine_io_v3: Option<String>,
 }
 
 fn default_engine_io_path() -> String {
@@ -82,6 +86,7 @@ impl Default for Paths {
         Paths {
             engine_io: default_engine_io_path(),
             socket_io: default_socket_io_path(),
+            engine_io_v3: None,
         }
     }
 }
@@ -208,10 +213,16 @@ impl TargetSpec {
                 "a profile has either `url` (a running server) or `start` (a program the runner starts), not both nor neither",
             ));
         }
-        for (key, value) in [
-            ("engine_io:", &profile.paths.engine_io),
-            ("socket_io:", &profile.paths.socket_io),
-        ] {
+        let paths = &profile.paths;
+        let named_paths = [
+            ("engine_io:", Some(&paths.engine_io)),
+            ("socket_io:", Some(&paths.socket_io)),
+            ("engine_io_v3:", paths.engine_io_v3.as_ref()),
+        ];
+        for (key, value) in named_paths
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value?)))
+        {
             if !value.starts_with('/') {
                 return Err(LoadError::at_line(
                     path,
@@ -259,6 +270,11 @@ impl TargetSpec {
         Target {
             address,
             engine_io_path: self.paths.engine_io.clone(),
+            engine_io_v3_path: self
+                .paths
+                .engine_io_v3
+                .clone()
+                .unwrap_or_else(|| self.paths.engine_io.clone()),
             socket_io_path: self.paths.socket_io.clone(),
             options: self.options,
             features: self.features.clone(),

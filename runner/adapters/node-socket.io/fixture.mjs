@@ -18,6 +18,8 @@
 //     `/dynamic-<anything>`: created on first CONNECT, like `/custom`;
 //     any other namespace: refused by socket.io itself ("Invalid namespace").
 // - /engine.io/   a raw Engine.IO server (same options) echoing every message, text or binary.
+// - /engine.io-v3/ the same echo with `allowEIO3: true`, for the protocol 3 cases. Apart, so
+//                 that /engine.io/ answers EIO=3 as a server without allowEIO3 does.
 // - any other path: 404 (plain HTTP requests and WebSocket upgrades alike).
 //
 // Once listening it prints one line on stdout, `listening on http://127.0.0.1:<port>`; anything
@@ -47,6 +49,7 @@ const ACK_TIMEOUT_MS = 1000;
 /** Paths each endpoint serves: engine.io matches a request whose URL starts with its path. */
 const SOCKET_IO_PATH = "/socket.io/";
 const ENGINE_IO_PATH = "/engine.io/";
+const ENGINE_IO_V3_PATH = "/engine.io-v3/";
 
 // The HTTP server's own handler only sees the requests neither engine takes (each engine's
 // `attach` wraps the handlers already registered and calls them for paths not its own).
@@ -57,7 +60,8 @@ const httpServer = createServer((req, res) => {
 
 // A WebSocket upgrade for another path: the same 404, then the connection ends.
 httpServer.on("upgrade", (req, socket) => {
-  if (req.url.startsWith(SOCKET_IO_PATH) || req.url.startsWith(ENGINE_IO_PATH)) {
+  const served = [SOCKET_IO_PATH, ENGINE_IO_PATH, ENGINE_IO_V3_PATH];
+  if (served.some((path) => req.url.startsWith(path))) {
     return; // one of the engines answers it
   }
   socket.on("error", () => {});
@@ -170,11 +174,22 @@ io.of(/^\/dynamic-.*$/).on("connection", emitAuth);
 // Engine.IO echo at /engine.io/
 // ---------------------------------------------------------------------------------------
 
-const engine = new EngineServer(ENGINE_OPTIONS);
-engine.attach(httpServer, { ...ATTACH_OPTIONS, path: ENGINE_IO_PATH });
-engine.on("connection", (socket) => {
-  socket.on("message", (data) => socket.send(data));
-});
+/** A raw Engine.IO server at `path` that echoes every message. */
+function attachEcho(path, options) {
+  const engine = new EngineServer({ ...ENGINE_OPTIONS, ...options });
+  engine.attach(httpServer, { ...ATTACH_OPTIONS, path });
+  engine.on("connection", (socket) => {
+    socket.on("message", (data) => socket.send(data));
+  });
+}
+
+attachEcho(ENGINE_IO_PATH, {});
+
+// ---------------------------------------------------------------------------------------
+// Engine.IO protocol 3 echo at /engine.io-v3/
+// ---------------------------------------------------------------------------------------
+
+attachEcho(ENGINE_IO_V3_PATH, { allowEIO3: true });
 
 // ---------------------------------------------------------------------------------------
 // Listen

@@ -596,7 +596,7 @@ impl<'a> Execution<'a> {
 
     fn endpoint_path(&self) -> &str {
         match self.case.scenario.endpoint {
-            Endpoint::EngineIo => &self.target.engine_io_path,
+            Endpoint::EngineIo => self.target.engine_io_path_for(self.case.variant.eio),
             Endpoint::SocketIo => &self.target.socket_io_path,
         }
     }
@@ -699,7 +699,10 @@ fn initial_vars(case: &Case, target: &Target) -> Vars {
     }
     vars.set("maxPayload", Value::from(options.max_payload));
     vars.set("eio", Value::from(case.variant.eio));
-    vars.set("eioPath", Value::from(target.engine_io_path.clone()));
+    vars.set(
+        "eioPath",
+        Value::from(target.engine_io_path_for(case.variant.eio).to_owned()),
+    );
     vars.set("sioPath", Value::from(target.socket_io_path.clone()));
     vars.set("host", Value::from(target.address.to_string()));
     if let Some(transport) = case.variant.transport {

@@ -142,33 +142,108 @@ fn match_text(pattern: &Pattern, text: &str, vars: &mut Vars) -> MatchResult {
         }
         Pattern::Packets(patterns) => {
             let packets: Vec<&str> = text.split('\u{1e}').collect();
-            if packets.len() != patterns.len() {
-                return mismatch(format!(
-                    "{} packet(s) separated by \\x1e, not {}",
-                    packets.len(),
-                    patterns.len()
-                ));
-            }
-            for (index, (pattern, packet)) in patterns.iter().zip(packets).enumerate() {
-                // Binary matchers see a `b<base64>` packet decoded; the others see its text.
-                let data = match pattern {
-                    Pattern::Bytes(_) => polling_packet(packet),
-                    _ => Data::Text(packet.to_owned()),
-                };
-                match match_data_in(pattern, &data, vars) {
-                    Ok(()) => {}
-                    Err(MatchError::Mismatch(why)) => {
-                        return mismatch(format!("packet {}: {why}", index + 1))
-                    }
-                    Err(invalid) => return Err(invalid),
-                }
-            }
-            Ok(())
+            match_each_packet(patterns, &packets, polling_packet, vars)
+        }
+        Pattern::Eio3Packets(patterns) => {
+            let packets = match split_eio3_payload(text) {
+                Ok(packets) => packets,
+                Err(why) => return mismatch(format!("not a v3 payload: {why}")),
+            };
+            match_each_packet(patterns, &packets, eio3_polling_packet, vars)
         }
         Pattern::Bytes(_) | Pattern::Any | Pattern::OneOf(_) => {
             match_data_in(pattern, &Data::Text(text.to_owned()), vars)
         }
     }
+}
+
+/// Matches payload packets one to one, in order; `decode` gives binary matchers a packet's
+/// bytes.
+fn match_each_packet(
+    patterns: &[Pattern],
+    packets: &[&str],
+    decode: fn(&str) -> Data,
+    vars: &mut Vars,
+) -> MatchResult {
+    if packets.len() != patterns.len() {
+        return mismatch(format!(
+            "{} packet(s), not {}",
+            packets.len(),
+            patterns.len()
+        ));
+    }
+    for (index, (pattern, packet)) in patterns.iter().zip(packets).enumerate() {
+        // Binary matchers see a base64 packet decoded; the others see its text.
+        let data = match pattern {
+            Pattern::Bytes(_) => decode(packet),
+            _ => Data::Text((*packet).to_owned()),
+        };
+        match match_data_in(pattern, &data, vars) {
+            Ok(()) => {}
+            Err(MatchError::Mismatch(why)) => {
+                return mismatch(format!("packet {}: {why}", index + 1))
+            }
+            Err(invalid) => return Err(invalid),
+        }
+    }
+    Ok(())
+}
+
+/// Splits an Engine.IO v3 text payload, `<length>:<packet>` repeated, into its packets.
+///
+/// The spec counts the length "in characters"; the official parser counts UTF-16 code units
+/// (JavaScript's `String.length`), which is the same for every character but those beyond the
+/// Basic Multilingual Plane, which count 2. The suite counts as the official parser does, so
+/// that `3:4😀` is one packet.
+pub(crate) fn split_eio3_payload(payload: &str) -> Result<Vec<&str>, String> {
+    let mut packets = Vec::new();
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let Some(colon) = rest.find(':') else {
+            return Err(format!("no `:` after the length in {rest:?}"));
+        };
+        let digits = &rest[..colon];
+        if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(format!("the length {digits:?} is not a number"));
+        }
+        let length: usize = digits
+            .parse()
+            .map_err(|_| format!("the length {digits:?} is too large"))?;
+        let body = &rest[colon + 1..];
+        let mut units = 0;
+        let mut end = body.len();
+        for (offset, character) in body.char_indices() {
+            if units >= length {
+                end = offset;
+                break;
+            }
+            units += character.len_utf16();
+        }
+        if units != length {
+            return Err(format!(
+                "the length {length} does not end on a character boundary of {body:?}"
+            ));
+        }
+        packets.push(&body[..end]);
+        rest = &body[end..];
+    }
+    Ok(packets)
+}
+
+/// A packet of a v3 text payload as binary matchers see it: `b<type><base64>` is binary, its
+/// type as the first byte then the data, as a v3 WebSocket binary frame carries it.
+fn eio3_polling_packet(packet: &str) -> Data {
+    let decoded = packet.strip_prefix('b').and_then(|rest| {
+        let mut chars = rest.chars();
+        let packet_type = chars.next()?.to_digit(10)?;
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(chars.as_str())
+            .ok()?;
+        let mut bytes = vec![u8::try_from(packet_type).ok()?];
+        bytes.extend(data);
+        Some(bytes)
+    });
+    decoded.map_or_else(|| Data::Text(packet.to_owned()), Data::Binary)
 }
 
 /// Decodes an Engine.IO message `4…` carrying a Socket.IO packet, by the spec's format
@@ -467,5 +542,30 @@ mod tests {
         ]);
         assert!(match_body(&pattern, b"4a\x1ebAQID", &mut vars).is_ok());
         assert!(match_body(&pattern, b"4abAQID", &mut vars).is_err());
+    }
+
+    #[test]
+    fn v3_payloads_split_by_their_utf16_lengths() {
+        assert_eq!(
+            split_eio3_payload("6:4hello2:4€3:4😀1:6"),
+            Ok(vec!["4hello", "4€", "4😀", "6"])
+        );
+        assert_eq!(split_eio3_payload(""), Ok(vec![]));
+        for broken in ["5:4hello", "2:4😀", "6:4hell", "x:4", ":4", "4hello", "1:61"] {
+            assert!(split_eio3_payload(broken).is_err(), "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn v3_payload_packets_match_in_order_and_base64_as_typed_bytes() {
+        let mut vars = Vars::default();
+        let pattern = Pattern::Eio3Packets(vec![
+            Pattern::Text("4hello".to_owned()),
+            Pattern::Bytes(vec![4, 1, 2, 3, 4]),
+        ]);
+        assert!(match_body(&pattern, b"6:4hello10:b4AQIDBA==", &mut vars).is_ok());
+        assert!(match_body(&pattern, b"6:4hello10:b4AQIDBB==", &mut vars).is_err());
+        assert!(match_body(&pattern, b"6:4hello", &mut vars).is_err());
+        assert!(match_body(&pattern, b"4hello\x1ebAQIDBA==", &mut vars).is_err());
     }
 }

@@ -114,6 +114,8 @@ pub fn missing_feature(case: &Case, target: &Target) -> Option<Feature> {
         .iter()
         .copied()
         .chain(case.variant.transport.map(|transport| transport.feature()))
+        // A protocol 3 case needs `eio3` whether or not its scenario lists it.
+        .chain((case.variant.eio == 3).then_some(Feature::Eio3))
         .find(|feature| !declared.contains(feature))
 }
 

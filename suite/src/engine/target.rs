@@ -14,6 +14,10 @@ pub struct Target {
     pub address: SocketAddr,
     /// The path of its Engine.IO-only endpoint, such as `/engine.io/`.
     pub engine_io_path: String,
+    /// The path of its Engine.IO endpoint for protocol 3 (`EIO=3`, the official server's
+    /// `allowEIO3`), which `eio: [3]` cases use: the fixture contract's `/engine.io-v3/`, or
+    /// the same as `engine_io_path` for a server that speaks both versions there.
+    pub engine_io_v3_path: String,
     /// The path of its Socket.IO endpoint, such as `/socket.io/`.
     pub socket_io_path: String,
     /// The options it declares; timing windows are computed from them.
@@ -29,9 +33,19 @@ impl Target {
         Target {
             address,
             engine_io_path: "/engine.io/".to_owned(),
+            engine_io_v3_path: "/engine.io-v3/".to_owned(),
             socket_io_path: "/socket.io/".to_owned(),
             options: DeclaredOptions::fixture_contract(),
             features: None,
+        }
+    }
+
+    /// The Engine.IO endpoint that serves protocol version `eio`.
+    pub fn engine_io_path_for(&self, eio: u8) -> &str {
+        if eio == 3 {
+            &self.engine_io_v3_path
+        } else {
+            &self.engine_io_path
         }
     }
 }

@@ -11,6 +11,8 @@
 //! - `base64` / `hex`: the exact bytes, which must arrive as binary;
 //! - `packets`: a polling payload, split at the record separator `\x1e`, each packet matched
 //!   in order;
+//! - `eio3_packets`: an Engine.IO v3 text polling payload, `<length>:<packet>` repeated, split
+//!   by its lengths, each packet matched in order;
 //! - `sio`: an Engine.IO message packet carrying a Socket.IO packet, decoded by the spec's
 //!   format (`<type>[<attachments>-][<namespace>,][<id>][<JSON payload>]`) into
 //!   `{type, attachments, nsp, id, data}` and matched structurally like `json` (`nsp` is `/`
@@ -48,6 +50,8 @@ pub enum Pattern {
     Sio(serde_json::Value),
     /// A polling payload: the packets between record separators, in order.
     Packets(Vec<Pattern>),
+    /// An Engine.IO v3 text polling payload: the packets `<length>:<packet>`, in order.
+    Eio3Packets(Vec<Pattern>),
     /// Any of these.
     OneOf(Vec<Pattern>),
     /// Anything.
@@ -66,6 +70,7 @@ pub(crate) struct PatternFields {
     hex: Option<String>,
     sio: Option<serde_json::Value>,
     packets: Option<Vec<Pattern>>,
+    eio3_packets: Option<Vec<Pattern>>,
     one_of: Option<Vec<Pattern>>,
     any: Option<bool>,
 }
@@ -74,7 +79,8 @@ impl Shorthand for Pattern {
     type Full = PatternFields;
     const EXPECTING: &'static str =
         "the exact text expected, or a map with one of `text`, `regex`, \
-         `json` (and `prefix`), `base64`, `hex`, `sio`, `packets`, `one_of`, `any`";
+         `json` (and `prefix`), `base64`, `hex`, `sio`, `packets`, `eio3_packets`, `one_of`, \
+         `any`";
 
     fn from_text(text: String) -> Result<Pattern, String> {
         Ok(Pattern::Text(text))
@@ -109,6 +115,9 @@ impl Shorthand for Pattern {
         if let Some(packets) = fields.packets {
             kinds.push(Pattern::Packets(packets));
         }
+        if let Some(packets) = fields.eio3_packets {
+            kinds.push(Pattern::Eio3Packets(packets));
+        }
         if let Some(alternatives) = fields.one_of {
             kinds.push(Pattern::OneOf(alternatives));
         }
@@ -123,7 +132,7 @@ impl Shorthand for Pattern {
             0 => Err(format!("empty matcher; expected {}", Self::EXPECTING)),
             _ => Err(
                 "a matcher has exactly one of `text`, `regex`, `json`, `base64`, `hex`, \
-                      `sio`, `packets`, `one_of`, `any`"
+                      `sio`, `packets`, `eio3_packets`, `one_of`, `any`"
                     .to_owned(),
             ),
         }
@@ -198,6 +207,10 @@ impl fmt::Display for Pattern {
             Pattern::Packets(packets) => {
                 let packets: Vec<String> = packets.iter().map(ToString::to_string).collect();
                 write!(f, "payload [{}]", packets.join(" \\x1e "))
+            }
+            Pattern::Eio3Packets(packets) => {
+                let packets: Vec<String> = packets.iter().map(ToString::to_string).collect();
+                write!(f, "v3 payload [<length>:{}]", packets.join(", <length>:"))
             }
             Pattern::OneOf(alternatives) => {
                 let alternatives: Vec<String> =
