@@ -8,20 +8,26 @@ use http::{Request, Response, StatusCode};
 use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::response::{self, Body, BoxError, ErrorCode};
+use super::response::{self, Body, BoxError, ErrorCode, PayloadEncoding};
 use super::session::{CloseReason, PollStart, Session, Wake};
-use crate::engine_io::payload::decode_v4;
-use crate::engine_io::{Packet, PacketType};
+use crate::engine_io::payload::{decode_v3_binary, decode_v3_text, decode_v4};
+use crate::engine_io::{Packet, PacketType, ProtocolVersion};
+use crate::EngineIoError;
 
-/// A `GET`: held until something is queued, then answered with the whole buffer.
-pub(crate) async fn get(session: Arc<Session>) -> Response<Body> {
+/// A `GET`: held until something is queued, then answered with the whole buffer. `base64` is
+/// whether the request asked for binary data in base64 (`b64`), which only protocol 3 reads.
+pub(crate) async fn get(session: Arc<Session>, base64: bool) -> Response<Body> {
+    let encoding = PayloadEncoding {
+        version: session.version,
+        base64,
+    };
     match session.poll() {
-        PollStart::Now(packets) => response::payload(&packets),
+        PollStart::Now(packets) => response::payload(&packets, encoding),
         PollStart::Wait(woken) => {
             let abandoned = CloseIfAbandoned(Some(Arc::clone(&session)));
             let woken = woken.await;
             abandoned.disarm();
-            answer_wake(&session, woken).await
+            answer_wake(&session, woken, encoding).await
         }
         refusal => refuse(refusal),
     }
@@ -46,15 +52,19 @@ impl Drop for CloseIfAbandoned {
     }
 }
 
-async fn answer_wake<E>(session: &Session, woken: Result<Wake, E>) -> Response<Body> {
+async fn answer_wake<E>(
+    session: &Session,
+    woken: Result<Wake, E>,
+    encoding: PayloadEncoding,
+) -> Response<Body> {
     match woken {
         Ok(Wake::Flush) => {
             // Let the packets queued in the same turn join the batch.
             tokio::task::yield_now().await;
-            response::payload(&session.drain())
+            response::payload(&session.drain(), encoding)
         }
-        Ok(Wake::Answer(packets)) => response::payload(&packets),
-        Err(_) => response::payload(&[Packet::empty(PacketType::Close)]),
+        Ok(Wake::Answer(packets)) => response::payload(&packets, encoding),
+        Err(_) => response::payload(&[Packet::empty(PacketType::Close)], encoding),
     }
 }
 
@@ -73,9 +83,10 @@ where
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.trim().starts_with("application/octet-stream"));
-    if binary {
+    if binary && session.version == ProtocolVersion::V4 {
         // A v4 payload is always text (binary travels in it as base64); the official server
-        // refuses octet-stream with 400 and closes the session (PL-07).
+        // refuses octet-stream with 400 and closes the session (PL-07). A v3 client sends a
+        // binary payload that way (E3-06).
         session.close(CloseReason::TransportError);
         return response::status(StatusCode::BAD_REQUEST);
     }
@@ -105,11 +116,11 @@ where
         // is delivered.
         return response::error(ErrorCode::UnknownSid);
     }
-    let Ok(text) = std::str::from_utf8(&body) else {
+    let Some(packets) = decode(session.version, binary, &body) else {
         session.close(CloseReason::ParseError);
         return response::status(StatusCode::BAD_REQUEST);
     };
-    for packet in decode_v4(text) {
+    for packet in packets {
         match packet {
             Ok(packet) => {
                 // Packets after a close packet are ignored (CL-03).
@@ -118,9 +129,10 @@ where
                 }
             }
             Err(error) => {
-                // SPEC-FAITHFUL, unlike the official server (PL-12): an invalid packet is a bad
-                // request, so it is answered 400, not 200 `ok`. As there, the packets before it
-                // have been delivered and the session closes ("parse error").
+                // SPEC-FAITHFUL, unlike the official server (PL-12, and E3-09 in protocol 3): an
+                // invalid packet is a bad request, so it is answered 400, not 200 `ok`. As
+                // there, the packets before it have been delivered and the session closes
+                // ("parse error").
                 tracing::debug!(sid = %session.sid, %error, "invalid packet in a POST");
                 session.close(CloseReason::ParseError);
                 return response::status(StatusCode::BAD_REQUEST);
@@ -128,6 +140,23 @@ where
         }
     }
     response::ok()
+}
+
+/// The packets of a POST body, decoded one by one up to the first error; `None` when a text
+/// payload is not UTF-8.
+fn decode(
+    version: ProtocolVersion,
+    binary: bool,
+    body: &Bytes,
+) -> Option<Box<dyn Iterator<Item = Result<Packet, EngineIoError>> + '_>> {
+    if version == ProtocolVersion::V3 && binary {
+        return Some(Box::new(decode_v3_binary(body.clone())));
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    Some(match version {
+        ProtocolVersion::V4 => Box::new(decode_v4(text)),
+        ProtocolVersion::V3 => Box::new(decode_v3_text(text)),
+    })
 }
 
 fn refuse(refusal: PollStart) -> Response<Body> {

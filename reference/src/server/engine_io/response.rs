@@ -5,8 +5,8 @@ use http::header::{HeaderValue, CACHE_CONTROL, CONNECTION, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 
-use crate::engine_io::payload::encode_v4;
-use crate::engine_io::Packet;
+use crate::engine_io::payload::{encode_v3_binary, encode_v3_text, encode_v4};
+use crate::engine_io::{Data, Packet, ProtocolVersion};
 
 /// The body of every response the server writes.
 pub type Body = Full<Bytes>;
@@ -84,18 +84,41 @@ pub(crate) fn status(status: StatusCode) -> Response<Body> {
     response
 }
 
-/// `200`, `text/plain; charset=UTF-8`: a polling payload.
-pub(crate) fn payload(packets: &[Packet]) -> Response<Body> {
-    success(encode_v4(packets), "text/plain; charset=UTF-8")
+/// How a polling response body is written: the session's protocol and, for protocol 3,
+/// whether the request asked for base64 (`b64`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PayloadEncoding {
+    pub(crate) version: ProtocolVersion,
+    pub(crate) base64: bool,
+}
+
+/// `200`, a polling payload: `text/plain; charset=UTF-8`, except a v3 payload that carries
+/// binary data to a client that did not ask for base64, which is a v3 binary payload in
+/// `application/octet-stream` (E3-05, E3-07).
+pub(crate) fn payload(packets: &[Packet], encoding: PayloadEncoding) -> Response<Body> {
+    const TEXT: &str = "text/plain; charset=UTF-8";
+    match encoding.version {
+        ProtocolVersion::V4 => success(encode_v4(packets), TEXT),
+        ProtocolVersion::V3 => {
+            let binary = packets
+                .iter()
+                .any(|packet| matches!(packet.data, Data::Binary(_)));
+            if binary && !encoding.base64 {
+                success(encode_v3_binary(packets), "application/octet-stream")
+            } else {
+                success(encode_v3_text(packets), TEXT)
+            }
+        }
+    }
 }
 
 /// `200`, `text/html`, `ok`: the answer to a POST.
 pub(crate) fn ok() -> Response<Body> {
-    success("ok".to_owned(), "text/html")
+    success("ok", "text/html")
 }
 
-fn success(body: String, content_type: &'static str) -> Response<Body> {
-    let mut response = Response::new(Full::from(body));
+fn success(body: impl Into<Bytes>, content_type: &'static str) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

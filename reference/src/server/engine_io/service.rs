@@ -22,9 +22,10 @@ use tokio::time::Instant;
 use super::config::{Config, TransportKind};
 use super::handshake::{generate_sid, open_packet};
 use super::layer::EngineIoLayer;
-use super::response::{self, Body, BoxError, ErrorCode};
+use super::response::{self, Body, BoxError, ErrorCode, PayloadEncoding};
 use super::session::{Registry, Session, Socket, WsOut};
 use super::{polling, websocket};
+use crate::engine_io::ProtocolVersion;
 
 /// An Engine.IO protocol 4 server: a cheap, cloneable hyper and tower service. Each new
 /// session reaches the application through the [`Sockets`] returned with it by
@@ -211,7 +212,7 @@ impl EngineIo {
         let routed = match (transport, session) {
             (TransportKind::Polling, None) => Ok(self.polling_handshake()),
             (TransportKind::Polling, Some(session)) => Ok(match *request.method() {
-                Method::GET => polling::get(session).await,
+                Method::GET => polling::get(session, false).await,
                 Method::POST => polling::post(session, request).await,
                 // The spec knows only GET and POST and is silent on other methods, so this
                 // follows the official server: 500 with an empty body, the session kept (PL-10).
@@ -288,6 +289,7 @@ impl EngineIo {
         let open = open_packet(&sid, &self.inner.config, TransportKind::Polling);
         let (session, socket) = Session::open(
             sid.clone(),
+            ProtocolVersion::V4,
             Arc::clone(&self.inner.config),
             Arc::clone(&self.inner.registry),
             TransportKind::Polling,
@@ -295,7 +297,11 @@ impl EngineIo {
         );
         session.start_heartbeat();
         (self.inner.accept)(socket);
-        let mut response = response::payload(&[open]);
+        let encoding = PayloadEncoding {
+            version: ProtocolVersion::V4,
+            base64: false,
+        };
+        let mut response = response::payload(&[open], encoding);
         // The cookie goes on the polling handshake only, never on a WebSocket's (HS-23).
         if let Some(cookie) = self
             .inner
@@ -319,6 +325,7 @@ impl EngineIo {
         let _ = outgoing.send(WsOut::Packet(open));
         let (session, socket) = Session::open(
             sid,
+            ProtocolVersion::V4,
             Arc::clone(&self.inner.config),
             Arc::clone(&self.inner.registry),
             TransportKind::WebSocket,

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 use super::config::{Config, TransportKind};
-use crate::engine_io::{Data, Packet, PacketType};
+use crate::engine_io::{Data, Packet, PacketType, ProtocolVersion};
 
 /// Why a session closed: the official server's close reasons (behaviors CL-08).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,6 +130,8 @@ impl Registry {
 /// One Engine.IO session.
 pub(crate) struct Session {
     pub(crate) sid: String,
+    /// The protocol the session speaks, fixed by its handshake's `EIO`.
+    pub(crate) version: ProtocolVersion,
     pub(crate) config: Arc<Config>,
     registry: Arc<Registry>,
     state: Mutex<State>,
@@ -160,10 +162,11 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Session {
-    /// A new session on `transport`, registered, its heartbeat not yet started. A WebSocket
-    /// session passes its writer.
+    /// A new session speaking `version` on `transport`, registered, its heartbeat not yet
+    /// started. A WebSocket session passes its writer.
     pub(crate) fn open(
         sid: String,
+        version: ProtocolVersion,
         config: Arc<Config>,
         registry: Arc<Registry>,
         transport: TransportKind,
@@ -173,6 +176,7 @@ impl Session {
         let (closed, _) = watch::channel(false);
         let session = Arc::new(Session {
             sid,
+            version,
             config,
             registry: Arc::clone(&registry),
             state: Mutex::new(State {

@@ -75,7 +75,12 @@ pub(crate) async fn run_session(
         return;
     };
     let (sink, stream) = ws.split();
-    tokio::spawn(write(sink, outgoing, write_timeout(&session)));
+    tokio::spawn(write(
+        sink,
+        outgoing,
+        write_timeout(&session),
+        session.version,
+    ));
     read(session, stream).await;
 }
 
@@ -97,7 +102,12 @@ pub(crate) async fn run_probe(
         return;
     };
     let (sink, mut stream) = ws.split();
-    tokio::spawn(write(sink, outgoing, write_timeout(&session)));
+    tokio::spawn(write(
+        sink,
+        outgoing,
+        write_timeout(&session),
+        session.version,
+    ));
     let mut closed = session.closed_signal();
     let mut probed = false;
     loop {
@@ -110,7 +120,7 @@ pub(crate) async fn run_probe(
             // (UP-07).
             Err(_) => break,
             Ok(None | Some(Err(_))) => break,
-            Ok(Some(Ok(message))) => match decode(message) {
+            Ok(Some(Ok(message))) => match decode(message, session.version) {
                 Received::Packet(packet) => packet,
                 Received::Control => continue,
                 Received::Invalid | Received::Closed => break,
@@ -145,16 +155,19 @@ fn write_timeout(session: &Session) -> Duration {
     session.config.ping_interval + session.config.ping_timeout
 }
 
-/// Writes what the session queues, one packet per frame (WS-01), until told to close.
+/// Writes what the session queues, one packet per frame (WS-01), until told to close. Binary
+/// data goes in a binary frame: as is in protocol 4, after a byte that is the packet type in
+/// protocol 3 (E3-08).
 async fn write(
     mut sink: SplitSink<Ws, Message>,
     mut outgoing: mpsc::UnboundedReceiver<WsOut>,
     timeout: Duration,
+    version: ProtocolVersion,
 ) {
     let mut close_frame = None;
     while let Some(out) = outgoing.recv().await {
         let message = match out {
-            WsOut::Packet(packet) => match packet.encode_frame(ProtocolVersion::V4) {
+            WsOut::Packet(packet) => match packet.encode_frame(version) {
                 Frame::Text(text) => Message::text(text),
                 Frame::Binary(bytes) => Message::binary(bytes),
             },
@@ -201,7 +214,7 @@ async fn read(session: Arc<Session>, mut stream: SplitStream<Ws>) {
                 session.close(CloseReason::TransportError);
                 break;
             }
-            Some(Ok(message)) => match decode(message) {
+            Some(Ok(message)) => match decode(message, session.version) {
                 // SPEC-FAITHFUL, unlike the official server (WS-06): a close packet `1` received
                 // over WebSocket closes the session, as it does over polling; the official
                 // server ignores it and waits for the ping timeout or a close frame.
@@ -240,10 +253,12 @@ enum Received {
     Closed,
 }
 
-fn decode(message: Message) -> Received {
+/// Decodes a frame of a session speaking `version`: in protocol 3 a binary frame starts with
+/// the packet type, and a text frame `b4AQID` is a binary message (E3-08).
+fn decode(message: Message, version: ProtocolVersion) -> Received {
     let packet = match message {
-        Message::Text(text) => Packet::decode_text(text.as_str(), ProtocolVersion::V4),
-        Message::Binary(bytes) => Packet::decode_binary(bytes, ProtocolVersion::V4),
+        Message::Text(text) => Packet::decode_text(text.as_str(), version),
+        Message::Binary(bytes) => Packet::decode_binary(bytes, version),
         Message::Close(_) => return Received::Closed,
         Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Received::Control,
     };
