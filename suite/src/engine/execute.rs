@@ -15,7 +15,7 @@ use super::session::{Session, SessionSetup};
 use super::target::{RunOptions, Target};
 use super::transcript::EventKind;
 use super::vars::Vars;
-use super::websocket::{self, WsConnection, WsOpen, WsRequest};
+use super::websocket::{self, AutoHeartbeat, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
 use crate::scenario::{
     AbortStep, Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, FrameExpect, Heartbeat,
@@ -206,7 +206,8 @@ impl<'a> Execution<'a> {
             path: &path,
             eio: self.case.variant.eio,
             transport,
-            auto_pong: self.case.scenario.heartbeat == Heartbeat::Auto,
+            auto_heartbeat: self.case.scenario.heartbeat == Heartbeat::Auto,
+            ping_interval: options.ping_interval,
             extra_query,
             open_json: open
                 .expect
@@ -567,8 +568,14 @@ impl<'a> Execution<'a> {
             channel: format!("ws:{name}"),
             target,
             headers,
-            auto_pong: self.case.scenario.heartbeat == Heartbeat::Auto,
-            session: false,
+            // A raw WebSocket answers pings `2` under the automatic heartbeat, whatever the
+            // protocol: raw steps see the frames as they are, and a v3 server never pings.
+            heartbeat: if self.case.scenario.heartbeat == Heartbeat::Auto {
+                AutoHeartbeat::AnswerPings
+            } else {
+                AutoHeartbeat::Off
+            },
+            framing: Framing::Raw,
             control_frames: websocket.control_frames,
         };
         let (sender, inbox) = Inbox::new();

@@ -230,9 +230,73 @@ pub(crate) fn split_eio3_payload(payload: &str) -> Result<Vec<&str>, String> {
     Ok(packets)
 }
 
+/// Splits an Engine.IO v3 binary payload (`Content-Type: application/octet-stream`) into its
+/// packets. Each record is one byte `0` (a string packet) or `1` (a binary packet), its length
+/// as one byte per decimal digit (each 0 to 9), the byte 255, then the packet: a string
+/// packet's UTF-8 bytes (the length counts bytes), or a binary packet, its type byte first.
+///
+/// A string packet is [`Data::Text`]; a binary packet is [`Data::Binary`] with its type byte,
+/// as a v3 WebSocket binary frame carries it. Anything else is an error: a record type other
+/// than 0 or 1, a length without digits or with another byte before 255, a length past the
+/// end, an empty packet, a string packet that is not UTF-8.
+pub(crate) fn split_eio3_binary_payload(payload: &[u8]) -> Result<Vec<Data>, String> {
+    let mut packets = Vec::new();
+    let mut rest = payload;
+    while let Some((&kind, after_kind)) = rest.split_first() {
+        let offset = payload.len() - rest.len();
+        if kind > 1 {
+            return Err(format!(
+                "the record at byte {offset} starts with {kind}, not 0 (string) or 1 (binary)"
+            ));
+        }
+        let Some(separator) = after_kind.iter().position(|&byte| byte == 0xFF) else {
+            return Err(format!(
+                "the length of the record at byte {offset} has no 255 after it"
+            ));
+        };
+        let digits = &after_kind[..separator];
+        if digits.is_empty() {
+            return Err(format!("the record at byte {offset} has no length"));
+        }
+        let mut length: usize = 0;
+        for &digit in digits {
+            if digit > 9 {
+                return Err(format!(
+                    "the length of the record at byte {offset} has the byte {digit}, not a digit 0 to 9"
+                ));
+            }
+            length = length
+                .checked_mul(10)
+                .and_then(|length| length.checked_add(usize::from(digit)))
+                .ok_or_else(|| format!("the length of the record at byte {offset} is too large"))?;
+        }
+        if length == 0 {
+            return Err(format!(
+                "the record at byte {offset} is empty: a packet has at least its type"
+            ));
+        }
+        let body = &after_kind[separator + 1..];
+        let Some(packet) = body.get(..length) else {
+            return Err(format!(
+                "the record at byte {offset} announces {length} bytes and {} remain",
+                body.len()
+            ));
+        };
+        packets.push(if kind == 0 {
+            let text = std::str::from_utf8(packet)
+                .map_err(|_| format!("the string record at byte {offset} is not UTF-8"))?;
+            Data::Text(text.to_owned())
+        } else {
+            Data::Binary(packet.to_vec())
+        });
+        rest = &body[length..];
+    }
+    Ok(packets)
+}
+
 /// A packet of a v3 text payload as binary matchers see it: `b<type><base64>` is binary, its
 /// type as the first byte then the data, as a v3 WebSocket binary frame carries it.
-fn eio3_polling_packet(packet: &str) -> Data {
+pub(crate) fn eio3_polling_packet(packet: &str) -> Data {
     let decoded = packet.strip_prefix('b').and_then(|rest| {
         let mut chars = rest.chars();
         let packet_type = chars.next()?.to_digit(10)?;
@@ -244,6 +308,26 @@ fn eio3_polling_packet(packet: &str) -> Data {
         Some(bytes)
     });
     decoded.map_or_else(|| Data::Text(packet.to_owned()), Data::Binary)
+}
+
+/// A v3 binary packet (a binary record of a payload, or a WebSocket binary frame: its type
+/// byte, then the data) as a session sees it: a message (type 4) is its data, as protocol 4
+/// carries it; any other packet stays whole, type byte included, so that a step expecting a
+/// message shows the difference.
+pub(crate) fn eio3_binary_packet(bytes: Vec<u8>) -> Data {
+    match bytes.split_first() {
+        Some((4, data)) => Data::Binary(data.to_vec()),
+        _ => Data::Binary(bytes),
+    }
+}
+
+/// A packet of a v3 text payload as a session sees it: `b4<base64>` is a binary message (its
+/// data, [`eio3_binary_packet`]); other text is text.
+pub(crate) fn eio3_session_packet(packet: &str) -> Data {
+    match eio3_polling_packet(packet) {
+        Data::Binary(bytes) => eio3_binary_packet(bytes),
+        text => text,
+    }
 }
 
 /// Decodes an Engine.IO message `4…` carrying a Socket.IO packet, by the spec's format
@@ -551,8 +635,86 @@ mod tests {
             Ok(vec!["4hello", "4€", "4😀", "6"])
         );
         assert_eq!(split_eio3_payload(""), Ok(vec![]));
-        for broken in ["5:4hello", "2:4😀", "6:4hell", "x:4", ":4", "4hello", "1:61"] {
+        for broken in [
+            "5:4hello", "2:4😀", "6:4hell", "x:4", ":4", "4hello", "1:61",
+        ] {
             assert!(split_eio3_payload(broken).is_err(), "{broken:?}");
+        }
+    }
+
+    #[test]
+    fn v3_binary_payloads_split_into_typed_records() {
+        let text = |text: &str| Data::Text(text.to_owned());
+        assert_eq!(
+            split_eio3_binary_payload(&[
+                0x00, 0x06, 0xFF, 0x34, 0x68, 0x65, 0x6C, 0x6C, 0x6F, 0x01, 0x05, 0xFF, 0x04, 0x01,
+                0x02, 0x03, 0x04
+            ]),
+            Ok(vec![text("4hello"), Data::Binary(vec![4, 1, 2, 3, 4])])
+        );
+        // The spec's example: a string length counts UTF-8 bytes.
+        assert_eq!(
+            split_eio3_binary_payload(&[
+                0x00, 0x04, 0xFF, 0x34, 0xE2, 0x82, 0xAC, 0x01, 0x04, 0xFF, 0x01, 0x02, 0x03, 0x04
+            ]),
+            Ok(vec![text("4€"), Data::Binary(vec![1, 2, 3, 4])])
+        );
+        // Several digits, most significant first.
+        let mut long = vec![0x00, 0x01, 0x02, 0xFF, b'4'];
+        long.extend([b'a'; 11]);
+        assert_eq!(
+            split_eio3_binary_payload(&long),
+            Ok(vec![text(&format!("4{}", "a".repeat(11)))])
+        );
+        assert_eq!(split_eio3_binary_payload(&[]), Ok(vec![]));
+    }
+
+    #[test]
+    fn v3_binary_messages_lose_their_type_byte_and_other_packets_stay_whole() {
+        assert_eq!(
+            eio3_binary_packet(vec![4, 1, 2, 3]),
+            Data::Binary(vec![1, 2, 3])
+        );
+        assert_eq!(eio3_binary_packet(vec![4]), Data::Binary(vec![]));
+        assert_eq!(
+            eio3_binary_packet(vec![2, 1, 2, 3]),
+            Data::Binary(vec![2, 1, 2, 3])
+        );
+        assert_eq!(eio3_binary_packet(vec![]), Data::Binary(vec![]));
+        assert_eq!(eio3_session_packet("b4AQID"), Data::Binary(vec![1, 2, 3]));
+        assert_eq!(
+            eio3_session_packet("b2AQID"),
+            Data::Binary(vec![2, 1, 2, 3])
+        );
+        assert_eq!(
+            eio3_session_packet("4hello"),
+            Data::Text("4hello".to_owned())
+        );
+        assert_eq!(eio3_session_packet("b4%%"), Data::Text("b4%%".to_owned()));
+    }
+
+    #[test]
+    fn malformed_v3_binary_payloads_are_errors() {
+        let broken: &[&[u8]] = &[
+            &[0x02, 0x01, 0xFF, 0x34],       // neither string nor binary
+            &[0x00, 0x01, 0x34],             // no 255 after the length
+            &[0x00, 0xFF, 0x34],             // no length
+            &[0x00, 0x0A, 0xFF, 0x34],       // a length byte that is not a digit
+            &[0x00, b'1', 0xFF, 0x34],       // the digit as text
+            &[0x00, 0x02, 0xFF, 0x34],       // shorter than announced
+            &[0x00, 0x00, 0xFF],             // an empty packet
+            &[0x00, 0x02, 0xFF, 0x34, 0xFF], // not UTF-8
+            &[0x00, 0x01, 0xFF, 0x34, 0x01], // a second record cut short
+            &[
+                0x01, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 0xFF,
+            ],
+            &[0x00],
+        ];
+        for payload in broken {
+            assert!(
+                split_eio3_binary_payload(payload).is_err(),
+                "{payload:02X?}"
+            );
         }
     }
 

@@ -2,10 +2,21 @@
 //! pending, POSTs one at a time), WebSocket, or polling upgraded to WebSocket the way the
 //! spec's client does it (pause polling, probe, upgrade).
 //!
-//! Whatever the transport, received packets land in one [`Inbox`]; pings are answered there
-//! when the heartbeat is automatic; noop packets `6` are transport mechanics and are left out
-//! on either transport (they stay in the transcript), and a close packet `1` ends the session
-//! on either.
+//! Whatever the transport, received packets land in one [`Inbox`]; noop packets `6` are
+//! transport mechanics and are left out on either transport (they stay in the transcript), and
+//! a close packet `1` ends the session on either.
+//!
+//! The automatic heartbeat depends on the protocol. In protocol 4 the server pings: every ping
+//! `2` is answered with `3` and left out of the inbox. In protocol 3 the client pings: a pinger
+//! task sends `2` every `pingInterval` (the target's declared option) from the open onward,
+//! over whatever link the session is on at that moment, and the server's pongs `3` are left out
+//! of the inbox; a ping from the server is never answered.
+//!
+//! Protocol 3 frames packets differently: a polling body is a v3 payload (`<length>:<packet>`
+//! repeated, lengths in UTF-16 code units; binary as `b4<base64>`), or, when the response's
+//! `Content-Type` is `application/octet-stream`, a v3 binary payload; a binary packet carries
+//! its type as its first byte. A binary message is the session's [`Data::Binary`] with its data
+//! only, as in protocol 4.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,15 +24,18 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use tokio::sync::{mpsc, Mutex};
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use super::error::StepError;
-use super::http::{self, HttpRequest};
+use super::http::{self, HttpRequest, HttpResponse};
 use super::inbox::{Inbox, Incoming, Next};
-use super::matching::{match_data, polling_packet, MatchError};
-use super::transcript::EventKind;
+use super::matching::{
+    eio3_binary_packet, eio3_session_packet, match_data, polling_packet, split_eio3_binary_payload,
+    split_eio3_payload, MatchError,
+};
+use super::transcript::{EventKind, WireData};
 use super::vars::Vars;
-use super::websocket::{self, WsConnection, WsOpen, WsRequest};
+use super::websocket::{self, AutoHeartbeat, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
 use crate::scenario::{Data, Pattern, Transport};
 
@@ -32,15 +46,55 @@ pub(crate) struct SessionSetup<'a> {
     pub(crate) path: &'a str,
     pub(crate) eio: u8,
     pub(crate) transport: Transport,
-    pub(crate) auto_pong: bool,
+    /// The engine takes care of the heartbeat (`heartbeat: auto`).
+    pub(crate) auto_heartbeat: bool,
+    /// The target's declared `pingInterval`: how often a protocol 3 session pings.
+    pub(crate) ping_interval: Duration,
     /// Extra handshake query parameters.
     pub(crate) extra_query: Option<String>,
     /// The open packet's JSON, matched structurally.
     pub(crate) open_json: serde_json::Value,
-    /// How long the server may hold a polling GET before it counts as stalled.
+    /// How long the server may hold a polling GET (or take to answer a POST of the engine's
+    /// own) before it counts as stalled.
     pub(crate) poll_timeout: Duration,
     /// By when the open (and, for `upgrade`, the upgrade) must be done.
     pub(crate) deadline: Instant,
+}
+
+/// The Engine.IO protocol revision a session speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    V3,
+    V4,
+}
+
+impl Protocol {
+    fn of(eio: u8) -> Result<Protocol, StepError> {
+        match eio {
+            3 => Ok(Protocol::V3),
+            4 => Ok(Protocol::V4),
+            other => Err(StepError::Invalid(format!(
+                "Engine.IO v{other} sessions are not implemented by the engine"
+            ))),
+        }
+    }
+
+    /// What the engine does by itself about the heartbeat, when it is automatic.
+    fn heartbeat(self, auto: bool) -> AutoHeartbeat {
+        match (auto, self) {
+            (false, _) => AutoHeartbeat::Off,
+            (true, Protocol::V4) => AutoHeartbeat::AnswerPings,
+            (true, Protocol::V3) => AutoHeartbeat::DropPongs,
+        }
+    }
+
+    /// How a session's WebSocket reader reads frames.
+    fn framing(self) -> Framing {
+        match self {
+            Protocol::V3 => Framing::SessionV3,
+            Protocol::V4 => Framing::Session,
+        }
+    }
 }
 
 /// An open session.
@@ -51,13 +105,20 @@ pub(crate) struct Session {
     pub(crate) inbox: Inbox,
     /// Feeds `inbox`; handed to the WebSocket of an upgrade.
     sender: mpsc::UnboundedSender<Incoming>,
-    link: Link,
+    protocol: Protocol,
+    heartbeat: AutoHeartbeat,
+    /// The link the session is on; shared with the pinger, switched by the upgrade.
+    route: Arc<Mutex<Route>>,
     poller: Option<Poller>,
+    /// Protocol 3's automatic pings; they end with the session.
+    _pinger: Option<AbortOnDrop<()>>,
 }
 
-enum Link {
+/// The link a session sends on.
+#[derive(Clone)]
+enum Route {
     Polling(Arc<PollingLink>),
-    WebSocket(WsConnection),
+    WebSocket(Arc<WsConnection>),
 }
 
 struct Poller {
@@ -69,6 +130,7 @@ struct Poller {
 struct PollingLink {
     wire: Wire,
     actor: String,
+    protocol: Protocol,
     /// Path and query of every request of the session (with the sid).
     target: String,
     /// One POST at a time: "a client MUST NOT have more than one active POST request".
@@ -82,34 +144,42 @@ impl Session {
         setup: &SessionSetup<'_>,
         vars: &mut Vars,
     ) -> Result<Session, StepError> {
-        if setup.eio != 4 {
-            return Err(StepError::Invalid(format!(
-                "Engine.IO v{} sessions are not implemented by the engine yet",
-                setup.eio
-            )));
-        }
-        match setup.transport {
-            Transport::Polling => open_polling(wire, setup, vars).await,
-            Transport::Websocket => open_websocket(wire, setup, vars).await,
-            Transport::Upgrade => {
-                let mut session = open_polling(wire, setup, vars).await?;
-                session.upgrade(wire, setup).await?;
-                Ok(session)
+        let protocol = Protocol::of(setup.eio)?;
+        let mut session = match setup.transport {
+            Transport::Polling | Transport::Upgrade => {
+                open_polling(wire, setup, protocol, vars).await?
             }
+            Transport::Websocket => open_websocket(wire, setup, protocol, vars).await?,
+        };
+        if protocol == Protocol::V3 && setup.auto_heartbeat {
+            // From the open onward, so that the upgrade's own wait is covered too.
+            let pinger = Pinger {
+                wire: wire.clone(),
+                actor: setup.actor.to_owned(),
+                route: Arc::clone(&session.route),
+                interval: setup.ping_interval,
+                timeout: setup.poll_timeout,
+            };
+            session._pinger = Some(AbortOnDrop(tokio::spawn(pinger.run())));
         }
+        if setup.transport == Transport::Upgrade {
+            session.upgrade(wire, setup).await?;
+        }
+        Ok(session)
     }
 
     /// Sends packets: over polling in one POST, over WebSocket one frame each.
     pub(crate) async fn send(&self, packets: &[Data], deadline: Instant) -> Result<(), StepError> {
-        match &self.link {
-            Link::Polling(link) => link.post(&encode_payload(packets), deadline).await,
-            Link::WebSocket(connection) => {
-                for packet in packets {
-                    connection.send(packet, deadline).await?;
-                }
-                Ok(())
-            }
-        }
+        let route = tokio::time::timeout_at(deadline, self.route.lock())
+            .await
+            .map_err(|_| {
+                StepError::unmet(
+                    "the session's link free to send on",
+                    "an automatic ping held it past the deadline",
+                )
+            })?
+            .clone();
+        route.send(self.protocol, packets, deadline).await
     }
 
     /// The spec's upgrade, in its order: pause polling (no new request; the pending GET stays),
@@ -127,8 +197,8 @@ impl Session {
                 setup.path, setup.eio, self.sid
             ),
             headers: Vec::new(),
-            auto_pong: setup.auto_pong,
-            session: true,
+            heartbeat: self.heartbeat,
+            framing: self.protocol.framing(),
             control_frames: false,
         };
         let opened = websocket::open(wire, request, self.sender.clone(), setup.deadline).await?;
@@ -146,6 +216,16 @@ impl Session {
             .await?;
         self.await_probe_answer(setup.deadline).await?;
         self.await_poller_end(setup.deadline).await?;
+        // The switch holds the route: a ping is never POSTed after the `5`, when the server
+        // no longer takes polling requests for the session.
+        let mut route = tokio::time::timeout_at(setup.deadline, self.route.lock())
+            .await
+            .map_err(|_| {
+                StepError::unmet(
+                    "the session's link free to send the upgrade on",
+                    "an automatic ping held it past the deadline",
+                )
+            })?;
         connection
             .send(&Data::Text("5".to_owned()), setup.deadline)
             .await?;
@@ -156,7 +236,7 @@ impl Session {
                 text: "upgraded: the session goes on over this WebSocket".to_owned(),
             },
         );
-        self.link = Link::WebSocket(connection);
+        *route = Route::WebSocket(Arc::new(connection));
         Ok(())
     }
 
@@ -200,9 +280,75 @@ impl Session {
     }
 }
 
+impl Route {
+    /// Sends packets: over polling in one POST, over WebSocket one frame each.
+    async fn send(
+        &self,
+        protocol: Protocol,
+        packets: &[Data],
+        deadline: Instant,
+    ) -> Result<(), StepError> {
+        match self {
+            Route::Polling(link) => {
+                link.post(&encode_payload(protocol, packets), deadline)
+                    .await
+            }
+            Route::WebSocket(connection) => {
+                for packet in packets {
+                    connection.send(&frame(protocol, packet), deadline).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Protocol 3's client heartbeat: a ping `2` every `interval` on the session's current link.
+struct Pinger {
+    wire: Wire,
+    actor: String,
+    route: Arc<Mutex<Route>>,
+    interval: Duration,
+    /// How long a ping's POST may take.
+    timeout: Duration,
+}
+
+impl Pinger {
+    /// Pings until a ping cannot be sent (the session is over): the route is held while a ping
+    /// goes, so that the upgrade switches links between two pings.
+    async fn run(self) {
+        // A zero period would be a busy loop (and tokio refuses it).
+        let interval = self.interval.max(Duration::from_millis(1));
+        let mut ticks = tokio::time::interval_at(Instant::now() + interval, interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let ping = [Data::Text("2".to_owned())];
+        loop {
+            ticks.tick().await;
+            let route = self.route.lock().await;
+            if let Route::WebSocket(connection) = &*route {
+                if !connection.is_open().await {
+                    return;
+                }
+            }
+            let deadline = Instant::now() + self.timeout;
+            if let Err(error) = route.send(Protocol::V3, &ping, deadline).await {
+                self.wire.recorder.record(
+                    &self.actor,
+                    "pinger",
+                    EventKind::Note {
+                        text: format!("the automatic ping failed, and pinging stops: {error:?}"),
+                    },
+                );
+                return;
+            }
+        }
+    }
+}
+
 async fn open_polling(
     wire: &Wire,
     setup: &SessionSetup<'_>,
+    protocol: Protocol,
     vars: &mut Vars,
 ) -> Result<Session, StepError> {
     let mut target = format!("{}?EIO={}&transport=polling", setup.path, setup.eio);
@@ -216,36 +362,26 @@ async fn open_polling(
         body: Vec::new(),
     };
     let response = http::send_fresh(wire, setup.actor, &request, setup.deadline).await?;
-    let expected = "200 with an open packet";
-    if response.status != 200 {
-        return Err(StepError::unmet(expected, response.describe()));
-    }
-    let Ok(text) = std::str::from_utf8(&response.body) else {
-        return Err(StepError::unmet(expected, response.describe()));
-    };
-    let mut packets = text.split('\u{1e}');
-    let open = Data::Text(packets.next().unwrap_or_default().to_owned());
+    let (open, rest) = handshake_packets(protocol, &response)?;
     let sid = check_open(&open, setup, vars)?;
     let (sender, mut inbox) = Inbox::new();
-    inbox.put_back(
-        packets
-            .map(|packet| Incoming::Data(polling_packet(packet)))
-            .collect(),
-    );
+    inbox.put_back(rest.into_iter().map(Incoming::Data).collect());
     let link = Arc::new(PollingLink {
         wire: wire.clone(),
         actor: setup.actor.to_owned(),
+        protocol,
         target: format!(
             "{}?EIO={}&transport=polling&sid={sid}",
             setup.path, setup.eio
         ),
         post_lane: Mutex::new(()),
     });
+    let heartbeat = protocol.heartbeat(setup.auto_heartbeat);
     let paused = Arc::new(AtomicBool::new(false));
     let task = tokio::spawn(poll_loop(
         Arc::clone(&link),
         sender.clone(),
-        setup.auto_pong,
+        heartbeat,
         Arc::clone(&paused),
         setup.poll_timeout,
     ));
@@ -253,30 +389,71 @@ async fn open_polling(
         sid,
         inbox,
         sender,
-        link: Link::Polling(link),
+        protocol,
+        heartbeat,
+        route: Arc::new(Mutex::new(Route::Polling(link))),
         poller: Some(Poller {
             paused,
             task: AbortOnDrop(task),
         }),
+        _pinger: None,
     })
+}
+
+/// The handshake response's open packet, and the packets after it.
+fn handshake_packets(
+    protocol: Protocol,
+    response: &HttpResponse,
+) -> Result<(Data, Vec<Data>), StepError> {
+    let expected = "200 with an open packet";
+    if response.status != 200 {
+        return Err(StepError::unmet(expected, response.describe()));
+    }
+    match protocol {
+        Protocol::V4 => {
+            let Ok(text) = std::str::from_utf8(&response.body) else {
+                return Err(StepError::unmet(expected, response.describe()));
+            };
+            let mut packets = text.split('\u{1e}');
+            let open = Data::Text(packets.next().unwrap_or_default().to_owned());
+            Ok((open, packets.map(polling_packet).collect()))
+        }
+        Protocol::V3 => {
+            let expected = "200 with a v3 payload whose first packet is an open packet";
+            let mut packets = decode_poll_body(protocol, response)
+                .map_err(|why| {
+                    StepError::unmet(expected, format!("{}: {why}", response.describe()))
+                })?
+                .into_iter();
+            let Some(open) = packets.next() else {
+                return Err(StepError::unmet(
+                    expected,
+                    format!("{}: no packet", response.describe()),
+                ));
+            };
+            Ok((open, packets.collect()))
+        }
+    }
 }
 
 async fn open_websocket(
     wire: &Wire,
     setup: &SessionSetup<'_>,
+    protocol: Protocol,
     vars: &mut Vars,
 ) -> Result<Session, StepError> {
     let mut target = format!("{}?EIO={}&transport=websocket", setup.path, setup.eio);
     if let Some(extra) = &setup.extra_query {
         target = format!("{target}&{extra}");
     }
+    let heartbeat = protocol.heartbeat(setup.auto_heartbeat);
     let request = WsRequest {
         actor: setup.actor,
         channel: wire.channel("ws"),
         target,
         headers: Vec::new(),
-        auto_pong: setup.auto_pong,
-        session: true,
+        heartbeat,
+        framing: protocol.framing(),
         control_frames: false,
     };
     let (sender, mut inbox) = Inbox::new();
@@ -314,8 +491,11 @@ async fn open_websocket(
         sid,
         inbox,
         sender,
-        link: Link::WebSocket(connection),
+        protocol,
+        heartbeat,
+        route: Arc::new(Mutex::new(Route::WebSocket(Arc::new(connection)))),
         poller: None,
+        _pinger: None,
     })
 }
 
@@ -342,8 +522,16 @@ fn check_open(open: &Data, setup: &SessionSetup<'_>, vars: &mut Vars) -> Result<
     sid.ok_or_else(|| StepError::unmet("an open packet with a string sid", format!("{open:?}")))
 }
 
-/// The polling payload of some packets: joined by `\x1e`, binary as `b<base64>`.
-fn encode_payload(packets: &[Data]) -> String {
+/// The body of a POST of some packets.
+fn encode_payload(protocol: Protocol, packets: &[Data]) -> String {
+    match protocol {
+        Protocol::V3 => encode_eio3_payload(packets),
+        Protocol::V4 => encode_eio4_payload(packets),
+    }
+}
+
+/// A protocol 4 polling payload: the packets joined by `\x1e`, binary as `b<base64>`.
+fn encode_eio4_payload(packets: &[Data]) -> String {
     packets
         .iter()
         .map(|packet| match packet {
@@ -357,6 +545,79 @@ fn encode_payload(packets: &[Data]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\u{1e}")
+}
+
+/// A protocol 3 text payload: `<length>:<packet>` for each packet, the length in UTF-16 code
+/// units as the official parser counts (JavaScript's `String.length`), a binary message as
+/// `b4<base64>`.
+fn encode_eio3_payload(packets: &[Data]) -> String {
+    packets
+        .iter()
+        .map(|packet| {
+            let packet = match packet {
+                Data::Text(text) => text.clone(),
+                Data::Binary(bytes) => format!(
+                    "b4{}",
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                ),
+            };
+            format!("{}:{packet}", packet.encode_utf16().count())
+        })
+        .collect()
+}
+
+/// The WebSocket frame of a packet: in protocol 3 a binary message carries its type byte 4
+/// first.
+fn frame(protocol: Protocol, packet: &Data) -> Data {
+    match (protocol, packet) {
+        (Protocol::V3, Data::Binary(bytes)) => {
+            let mut frame = Vec::with_capacity(bytes.len() + 1);
+            frame.push(4);
+            frame.extend_from_slice(bytes);
+            Data::Binary(frame)
+        }
+        (_, packet) => packet.clone(),
+    }
+}
+
+/// The packets of a polling GET's body, as the session sees them.
+fn decode_poll_body(protocol: Protocol, response: &HttpResponse) -> Result<Vec<Data>, String> {
+    match protocol {
+        Protocol::V4 => Ok(String::from_utf8_lossy(&response.body)
+            .split('\u{1e}')
+            .map(polling_packet)
+            .collect()),
+        Protocol::V3 if is_octet_stream(response) => {
+            let packets = split_eio3_binary_payload(&response.body)
+                .map_err(|why| format!("not a v3 binary payload: {why}"))?;
+            Ok(packets
+                .into_iter()
+                .map(|packet| match packet {
+                    Data::Binary(bytes) => eio3_binary_packet(bytes),
+                    text => text,
+                })
+                .collect())
+        }
+        Protocol::V3 => {
+            let text = std::str::from_utf8(&response.body)
+                .map_err(|_| "not a v3 payload: not UTF-8".to_owned())?;
+            let packets =
+                split_eio3_payload(text).map_err(|why| format!("not a v3 payload: {why}"))?;
+            Ok(packets.into_iter().map(eio3_session_packet).collect())
+        }
+    }
+}
+
+/// Whether a response's `Content-Type` is `application/octet-stream` (a v3 binary payload).
+fn is_octet_stream(response: &HttpResponse) -> bool {
+    http::header(&response.headers, "content-type").is_some_and(|value| {
+        value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .eq_ignore_ascii_case("application/octet-stream")
+    })
 }
 
 impl PollingLink {
@@ -399,7 +660,7 @@ impl PollingLink {
 async fn poll_loop(
     link: Arc<PollingLink>,
     inbox: mpsc::UnboundedSender<Incoming>,
-    auto_pong: bool,
+    heartbeat: AutoHeartbeat,
     paused: Arc<AtomicBool>,
     poll_timeout: Duration,
 ) {
@@ -425,25 +686,45 @@ async fn poll_loop(
             let _ = inbox.send(Incoming::closed(detail));
             return;
         }
-        let text = String::from_utf8_lossy(&response.body).into_owned();
-        backoff.after(text.split('\u{1e}').all(|packet| packet == "6"));
-        for packet in text.split('\u{1e}').map(polling_packet) {
+        let packets = decode_poll_body(link.protocol, &response).unwrap_or_else(|why| {
+            // The whole body goes to the steps as one packet, so that what they expect shows
+            // the difference.
+            link.wire.recorder.record(
+                &link.actor,
+                "session",
+                EventKind::Note {
+                    text: format!("a polling GET's body is taken whole: {why}"),
+                },
+            );
+            vec![match WireData::body(&response.body) {
+                WireData::Text(text) => Data::Text(text),
+                WireData::Binary(bytes) => Data::Binary(bytes),
+            }]
+        });
+        backoff.after(packets.iter().all(is_noop));
+        for packet in packets {
             match &packet {
                 Data::Text(text) if text == "6" => {}
                 Data::Text(text) if text == "1" => {
                     let _ = inbox.send(Incoming::closed("a close packet 1".to_owned()));
                     return;
                 }
-                Data::Text(text) if text == "2" && auto_pong => {
+                Data::Text(text) if text == "2" && heartbeat == AutoHeartbeat::AnswerPings => {
                     let deadline = Instant::now() + poll_timeout;
-                    let _ = link.post("3", deadline).await;
+                    let pong = encode_payload(link.protocol, &[Data::Text("3".to_owned())]);
+                    let _ = link.post(&pong, deadline).await;
                 }
+                Data::Text(text) if text == "3" && heartbeat == AutoHeartbeat::DropPongs => {}
                 _ => {
                     let _ = inbox.send(Incoming::Data(packet));
                 }
             }
         }
     }
+}
+
+fn is_noop(packet: &Data) -> bool {
+    matches!(packet, Data::Text(text) if text == "6")
 }
 
 /// The pause before the next GET when GETs bring nothing but noops: a server that answers
@@ -480,6 +761,87 @@ impl NoopBackoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(text: &str) -> Data {
+        Data::Text(text.to_owned())
+    }
+
+    #[test]
+    fn v3_posts_count_lengths_in_utf16_units_and_write_binary_as_b4_base64() {
+        assert_eq!(
+            encode_eio3_payload(&[text("4hello"), text("4world")]),
+            "6:4hello6:4world"
+        );
+        // `€` is one unit, `😀` two (a surrogate pair), whatever their UTF-8 lengths.
+        assert_eq!(encode_eio3_payload(&[text("4€"), text("4😀")]), "2:4€3:4😀");
+        assert_eq!(
+            encode_eio3_payload(&[Data::Binary(vec![1, 2, 3, 4]), text("2")]),
+            "10:b4AQIDBA==1:2"
+        );
+        assert_eq!(encode_eio3_payload(&[]), "");
+        // What the suite writes, its own splitter reads back.
+        let payload = encode_eio3_payload(&[text("4€"), text("4😀"), text("4")]);
+        assert_eq!(split_eio3_payload(&payload), Ok(vec!["4€", "4😀", "4"]));
+        assert_eq!(
+            encode_payload(Protocol::V4, &[text("4a"), Data::Binary(vec![1, 2, 3])]),
+            "4a\u{1e}bAQID"
+        );
+    }
+
+    #[test]
+    fn v3_websocket_binary_messages_carry_their_type_byte() {
+        assert_eq!(
+            frame(Protocol::V3, &Data::Binary(vec![1, 2, 3])),
+            Data::Binary(vec![4, 1, 2, 3])
+        );
+        assert_eq!(frame(Protocol::V3, &text("4a")), text("4a"));
+        assert_eq!(
+            frame(Protocol::V4, &Data::Binary(vec![1, 2, 3])),
+            Data::Binary(vec![1, 2, 3])
+        );
+    }
+
+    fn response(content_type: &str, body: &[u8]) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            headers: vec![("content-type".to_owned(), content_type.to_owned())],
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn v3_poll_bodies_are_read_by_their_content_type() {
+        let plain = "text/plain; charset=UTF-8";
+        assert_eq!(
+            decode_poll_body(Protocol::V3, &response(plain, b"6:4hello10:b4AQIDBA==1:3")),
+            Ok(vec![
+                text("4hello"),
+                Data::Binary(vec![1, 2, 3, 4]),
+                text("3")
+            ])
+        );
+        let binary = [
+            0x00, 0x06, 0xFF, 0x34, 0x68, 0x65, 0x6C, 0x6C, 0x6F, 0x01, 0x05, 0xFF, 0x04, 0x01,
+            0x02, 0x03, 0x04, 0x01, 0x02, 0xFF, 0x02, 0x09,
+        ];
+        assert_eq!(
+            decode_poll_body(Protocol::V3, &response("Application/Octet-Stream", &binary)),
+            Ok(vec![
+                text("4hello"),
+                Data::Binary(vec![1, 2, 3, 4]),
+                // Not a message: whole, so that a step expecting one shows it.
+                Data::Binary(vec![2, 9]),
+            ])
+        );
+        // The same bytes under another type are not a text payload.
+        assert!(decode_poll_body(Protocol::V3, &response(plain, &binary)).is_err());
+        // Lengths in bytes, not UTF-16 units.
+        assert!(decode_poll_body(Protocol::V3, &response(plain, "4:4€".as_bytes())).is_err());
+        assert_eq!(
+            decode_poll_body(Protocol::V4, &response(plain, b"4a\x1ebAQID")),
+            Ok(vec![text("4a"), Data::Binary(vec![1, 2, 3])])
+        );
+    }
 
     #[test]
     fn the_noop_backoff_grows_and_resets() {

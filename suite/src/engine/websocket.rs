@@ -1,8 +1,8 @@
 //! Raw WebSocket connections through tokio-tungstenite's client: each one has a reader task
-//! that queues every frame into an [`Inbox`] (answering pings `2` with pongs `3` when the
-//! heartbeat is automatic) and records it in the transcript. Ping and pong control frames are
-//! recorded, and queued only for a raw WebSocket whose steps see them; tungstenite answers a
-//! ping with a pong by itself (RFC 6455 §5.5.2).
+//! that queues every frame into an [`Inbox`] (taking care of the Engine.IO heartbeat when it
+//! is automatic, see [`AutoHeartbeat`]) and records it in the transcript. Ping and pong
+//! control frames are recorded, and queued only for a raw WebSocket whose steps see them;
+//! tungstenite answers a ping with a pong by itself (RFC 6455 §5.5.2).
 
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::error::{millis, StepError};
 use super::inbox::{Closure, Control, Incoming};
+use super::matching::eio3_binary_packet;
 use super::transcript::{EventKind, WireData};
 use super::wire::{AbortOnDrop, Wire};
 use crate::scenario::Data;
@@ -56,13 +57,39 @@ pub(crate) struct WsRequest<'a> {
     /// Path and query.
     pub(crate) target: String,
     pub(crate) headers: Vec<(String, String)>,
-    /// Answer pings `2` with `3` and keep them out of the inbox.
-    pub(crate) auto_pong: bool,
-    /// The WebSocket carries a session (not raw frames): a noop `6` is transport mechanics and
-    /// stays out of the inbox, and a close packet `1` ends the session, as over polling.
-    pub(crate) session: bool,
+    /// What the reader does about the heartbeat by itself.
+    pub(crate) heartbeat: AutoHeartbeat,
+    /// What the reader makes of the frames.
+    pub(crate) framing: Framing,
     /// Ping and pong control frames go to the inbox (they are recorded either way).
     pub(crate) control_frames: bool,
+}
+
+/// What a reader (or a session's poller) does by itself about the Engine.IO heartbeat; the
+/// packets it handles are recorded in the transcript and kept out of the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AutoHeartbeat {
+    /// Nothing: pings and pongs are packets like any other.
+    Off,
+    /// Protocol 4, where the server pings: a ping `2` is answered with a pong `3`.
+    AnswerPings,
+    /// Protocol 3, where the client pings (the session's pinger): the server's pong `3` (that
+    /// exact packet; `3probe` is the upgrade's) is dropped, and a ping is never answered.
+    DropPongs,
+}
+
+/// What a reader makes of the frames it queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// Raw frames, queued as they came.
+    Raw,
+    /// A protocol 4 session: a noop `6` is transport mechanics and stays out of the inbox,
+    /// and a close packet `1` ends the session, as over polling.
+    Session,
+    /// A protocol 3 session: the same, and a binary frame carries its packet type in its
+    /// first byte, so a binary message `04 …` is queued as its data (see
+    /// [`eio3_binary_packet`]).
+    SessionV3,
 }
 
 /// Requests a WebSocket; frames go to `inbox`.
@@ -166,8 +193,8 @@ fn start(
         actor: request.actor.to_owned(),
         channel: request.channel.clone(),
         sink: Arc::clone(&sink),
-        auto_pong: request.auto_pong,
-        session: request.session,
+        heartbeat: request.heartbeat,
+        framing: request.framing,
         control_frames: request.control_frames,
         inbox,
     };
@@ -186,8 +213,8 @@ struct Reader {
     actor: String,
     channel: String,
     sink: Sink,
-    auto_pong: bool,
-    session: bool,
+    heartbeat: AutoHeartbeat,
+    framing: Framing,
     control_frames: bool,
     inbox: mpsc::UnboundedSender<Incoming>,
 }
@@ -197,7 +224,7 @@ impl Reader {
         let mut closed = false;
         while let Some(message) = stream.next().await {
             match message {
-                Ok(Message::Text(text)) if self.session && text.as_str() == "1" => {
+                Ok(Message::Text(text)) if self.framing != Framing::Raw && text.as_str() == "1" => {
                     self.record(EventKind::FrameReceived {
                         frame: WireData::Text("1".to_owned()),
                     });
@@ -282,7 +309,11 @@ impl Reader {
         self.record(EventKind::FrameReceived {
             frame: WireData::frame(&data),
         });
-        if self.auto_pong && data == Data::Text("2".to_owned()) {
+        let is = |text: &str| matches!(&data, Data::Text(packet) if packet == text);
+        if self.heartbeat == AutoHeartbeat::DropPongs && is("3") {
+            return;
+        }
+        if self.heartbeat == AutoHeartbeat::AnswerPings && is("2") {
             let pong = Message::text("3");
             let sent = match self.sink.lock().await.as_mut() {
                 Some(sink) => sink.send(pong).await.is_ok(),
@@ -295,9 +326,13 @@ impl Reader {
             }
             return;
         }
-        if self.session && data == Data::Text("6".to_owned()) {
+        if self.framing != Framing::Raw && is("6") {
             return;
         }
+        let data = match (self.framing, data) {
+            (Framing::SessionV3, Data::Binary(bytes)) => eio3_binary_packet(bytes),
+            (_, data) => data,
+        };
         let _ = self.inbox.send(Incoming::Data(data));
     }
 
@@ -361,6 +396,11 @@ impl WsConnection {
         );
         self.write(Message::Ping(payload.to_vec().into()), deadline)
             .await
+    }
+
+    /// Whether the connection can still be written to (it has not ended).
+    pub(crate) async fn is_open(&self) -> bool {
+        self.sink.lock().await.is_some()
     }
 
     /// The headers of the 101 response.

@@ -174,13 +174,17 @@ pub enum Endpoint {
     SocketIo,
 }
 
-/// Whether the engine answers the server's pings by itself.
+/// Whether the engine keeps the session's heartbeat by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Heartbeat {
-    /// Every ping `2` is answered with a pong `3` at once and never reaches the steps.
+    /// The heartbeat never reaches the steps. Protocol 4 (the server pings): every ping `2` is
+    /// answered with a pong `3` at once. Protocol 3 (the client pings): a ping `2` goes every
+    /// `pingInterval` from the open onward, over the session's current transport, and the
+    /// server's pongs `3` are dropped; a ping is never answered.
     #[default]
     Auto,
-    /// Pings reach the steps like any packet, and the scenario answers them (or not).
+    /// Pings and pongs reach the steps like any packet, and the scenario sends and answers
+    /// them (or not); the engine sends none by itself.
     Manual,
 }
