@@ -8,7 +8,7 @@
 //! #   command: [node, fixture.mjs]   # prints `listening on http://127.0.0.1:<port>`
 //! #   cwd: ../adapters/my-server     # relative to the profile
 //! paths: { engine_io: /engine.io/, socket_io: /socket.io/ }    # the defaults
-//! # and engine_io_v3: /engine.io-v3/ for EIO=3, when it is not engine_io
+//! # and engine_io_v3: /engine.io-v3/, the endpoint of the EIO=3 cases (the default)
 //! options:                       # milliseconds and bytes; the defaults are the fixture contract's
 //!   pingInterval: 300
 //!   pingTimeout: 200
@@ -68,13 +68,20 @@ pub struct Paths {
     /// The Socket.IO endpoint; default `/socket.io/`.
     #[serde(default = "default_socket_io_path")]
     pub socket_io: String,
-    /// The Engine.IO endpoint that serves protocol 3 (`EIO=3`), for the `eio3` cases; absent,
-    /// `engine_io` (a server that speaks both versions there).
-    pub engine_io_v3: Option<String>,
+    /// The Engine.IO endpoint that serves protocol 3 (`EIO=3`), for the `eio3` cases; default
+    /// `/engine.io-v3/`, the fixture contract's (apart from `engine_io`, so that a server
+    /// can refuse EIO=3 there as the official one does without `allowEIO3`). A server that
+    /// speaks both versions at one endpoint names it twice.
+    #[serde(default = "default_engine_io_v3_path")]
+    pub engine_io_v3: String,
 }
 
 fn default_engine_io_path() -> String {
     "/engine.io/".to_owned()
+}
+
+fn default_engine_io_v3_path() -> String {
+    "/engine.io-v3/".to_owned()
 }
 
 fn default_socket_io_path() -> String {
@@ -86,7 +93,7 @@ impl Default for Paths {
         Paths {
             engine_io: default_engine_io_path(),
             socket_io: default_socket_io_path(),
-            engine_io_v3: None,
+            engine_io_v3: default_engine_io_v3_path(),
         }
     }
 }
@@ -215,14 +222,11 @@ impl TargetSpec {
         }
         let paths = &profile.paths;
         let named_paths = [
-            ("engine_io:", Some(&paths.engine_io)),
-            ("socket_io:", Some(&paths.socket_io)),
-            ("engine_io_v3:", paths.engine_io_v3.as_ref()),
+            ("engine_io:", &paths.engine_io),
+            ("socket_io:", &paths.socket_io),
+            ("engine_io_v3:", &paths.engine_io_v3),
         ];
-        for (key, value) in named_paths
-            .into_iter()
-            .filter_map(|(key, value)| Some((key, value?)))
-        {
+        for (key, value) in named_paths {
             if !value.starts_with('/') {
                 return Err(LoadError::at_line(
                     path,
@@ -270,11 +274,7 @@ impl TargetSpec {
         Target {
             address,
             engine_io_path: self.paths.engine_io.clone(),
-            engine_io_v3_path: self
-                .paths
-                .engine_io_v3
-                .clone()
-                .unwrap_or_else(|| self.paths.engine_io.clone()),
+            engine_io_v3_path: self.paths.engine_io_v3.clone(),
             socket_io_path: self.paths.socket_io.clone(),
             options: self.options,
             features: self.features.clone(),
