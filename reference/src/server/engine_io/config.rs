@@ -41,7 +41,8 @@ pub struct Config {
     /// Engine.IO requests. Default `/engine.io/`.
     pub path: String,
     /// How long after the handshake, or after the last pong, the server sends a ping.
-    /// Default 25 000 ms.
+    /// Default 25 000 ms. In protocol 3 the client pings and the server sends none: a v3
+    /// session that receives no packet for `ping_interval + ping_timeout` closes.
     pub ping_interval: Duration,
     /// How long the server waits for a pong before it closes the session. Default 20 000 ms.
     pub ping_timeout: Duration,
@@ -61,6 +62,10 @@ pub struct Config {
     pub cookie: Option<Cookie>,
     /// The CORS policy; `None`, the default, sends no CORS headers (HS-27).
     pub cors: Option<Cors>,
+    /// Whether clients of protocol 3 (`EIO=3`: socket.io 1.x and 2.x) are served, as the
+    /// official `allowEIO3`. Default false: their handshake gets `400` code 5 "Unsupported
+    /// protocol version", as a v4-only server answers (E3-01).
+    pub allow_eio3: bool,
     /// How long a polling session closed by the application waits for the client's next `GET`,
     /// which receives the close packet, before it is dropped anyway (CL-05). Default 30 000 ms,
     /// the official server's fixed value.
@@ -80,6 +85,7 @@ impl Default for Config {
             allow_request: None,
             cookie: None,
             cors: None,
+            allow_eio3: false,
             close_timeout: Duration::from_millis(30_000),
         }
     }

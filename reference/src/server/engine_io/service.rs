@@ -27,7 +27,8 @@ use super::session::{Registry, Session, Socket, WsOut};
 use super::{polling, websocket};
 use crate::engine_io::ProtocolVersion;
 
-/// An Engine.IO protocol 4 server: a cheap, cloneable hyper and tower service. Each new
+/// An Engine.IO server, of protocol 4 and, with [`Config::allow_eio3`], protocol 3: a cheap,
+/// cloneable hyper and tower service. Each new
 /// session reaches the application through the [`Sockets`] returned with it by
 /// [`EngineIo::new`], or the acceptor given to [`EngineIo::with_acceptor`].
 #[derive(Clone)]
@@ -72,11 +73,12 @@ struct Query<'a> {
     eio: Option<&'a str>,
     transport: Option<&'a str>,
     sid: Option<&'a str>,
+    b64: Option<&'a str>,
 }
 
 impl<'a> Query<'a> {
     /// The first value of each parameter. Values are compared as they are written: the ones
-    /// that count (`4`, `polling`, `websocket`, base64url sids) need no percent-encoding.
+    /// that count (`3`, `4`, `polling`, `websocket`, base64url sids) need no percent-encoding.
     fn parse(query: &'a str) -> Query<'a> {
         let mut parsed = Query::default();
         for pair in query.split('&') {
@@ -85,11 +87,27 @@ impl<'a> Query<'a> {
                 "EIO" => &mut parsed.eio,
                 "transport" => &mut parsed.transport,
                 "sid" => &mut parsed.sid,
+                "b64" => &mut parsed.b64,
                 _ => continue,
             };
             slot.get_or_insert(value);
         }
         parsed
+    }
+
+    /// The protocol version `EIO` names: exactly `3` or `4`, nothing else.
+    fn version(&self) -> Option<ProtocolVersion> {
+        match self.eio {
+            Some("3") => Some(ProtocolVersion::V3),
+            Some("4") => Some(ProtocolVersion::V4),
+            _ => None,
+        }
+    }
+
+    /// Whether a protocol 3 client asks for binary data as base64: any non-empty `b64` value,
+    /// `b64=0` included, as on the official server (E3-04).
+    fn base64(&self) -> bool {
+        self.b64.is_some_and(|value| !value.is_empty())
     }
 }
 
@@ -200,28 +218,48 @@ impl EngineIo {
                 return refused;
             }
         }
-        // The spec makes EIO mandatory on every request and this server speaks only 4, so
-        // anything but exactly `4` is refused, before any WebSocket is accepted. SPEC-FAITHFUL,
-        // unlike the official server (HS-19), which accepts such a WebSocket with 101 and then
-        // drops it: the spec says the server MUST close it, and refusing the upgrade does that
-        // without pretending to accept.
-        if Query::parse(parts.uri.query().unwrap_or("")).eio != Some("4") {
+        let query = Query::parse(parts.uri.query().unwrap_or(""));
+        let Some(version) = self.served_version(query.version(), session.as_deref()) else {
             return self.refuse(ErrorCode::UnsupportedProtocolVersion, upgrading);
-        }
+        };
+        let base64 = query.base64();
         let request = Request::from_parts(parts, body);
         let routed = match (transport, session) {
-            (TransportKind::Polling, None) => Ok(self.polling_handshake()),
+            (TransportKind::Polling, None) => Ok(self.polling_handshake(version)),
             (TransportKind::Polling, Some(session)) => Ok(match *request.method() {
-                Method::GET => polling::get(session, false).await,
+                Method::GET => polling::get(session, base64).await,
                 Method::POST => polling::post(session, request).await,
                 // The spec knows only GET and POST and is silent on other methods, so this
                 // follows the official server: 500 with an empty body, the session kept (PL-10).
                 _ => response::status(StatusCode::INTERNAL_SERVER_ERROR),
             }),
-            (TransportKind::WebSocket, None) => self.websocket_handshake(request),
+            (TransportKind::WebSocket, None) => self.websocket_handshake(request, version),
             (TransportKind::WebSocket, Some(session)) => self.upgrade(session, request),
         };
         routed.unwrap_or_else(|code| self.refuse(code, upgrading))
+    }
+
+    /// The protocol a request is served in, if any: a handshake's `EIO` must be exactly `4`,
+    /// or exactly `3` with [`Config::allow_eio3`]; any other request's must be its session's.
+    ///
+    /// The spec makes EIO mandatory on every request, so a request without it, or with a
+    /// version not served, is refused with code 5, before any WebSocket is accepted.
+    /// SPEC-FAITHFUL, unlike the official server (HS-19), which accepts such a WebSocket with
+    /// 101 and then drops it: the spec says the server MUST close it, and refusing the upgrade
+    /// does that without pretending to accept. SPEC-FAITHFUL too (HS-08): with `allowEIO3`, the
+    /// official server serves a handshake whose `EIO` is missing or garbage as protocol 3,
+    /// where the spec says a missing mandatory parameter is a bad request.
+    fn served_version(
+        &self,
+        requested: Option<ProtocolVersion>,
+        session: Option<&Session>,
+    ) -> Option<ProtocolVersion> {
+        let requested = requested?;
+        let served = match session {
+            Some(session) => requested == session.version,
+            None => requested == ProtocolVersion::V4 || self.inner.config.allow_eio3,
+        };
+        served.then_some(requested)
     }
 
     /// Puts a handshake to the application's [`AllowRequest`](super::AllowRequest) hook, if
@@ -282,14 +320,16 @@ impl EngineIo {
         }
     }
 
-    fn polling_handshake(&self) -> Response<Body> {
+    /// Opens a polling session. The open packet is the whole payload: `0{…}` in protocol 4,
+    /// `<length>:0{…}` in protocol 3, with the same JSON, `maxPayload` included (E3-03).
+    fn polling_handshake(&self, version: ProtocolVersion) -> Response<Body> {
         let Some(sid) = generate_sid() else {
             return response::error(ErrorCode::BadRequest);
         };
         let open = open_packet(&sid, &self.inner.config, TransportKind::Polling);
         let (session, socket) = Session::open(
             sid.clone(),
-            ProtocolVersion::V4,
+            version,
             Arc::clone(&self.inner.config),
             Arc::clone(&self.inner.registry),
             TransportKind::Polling,
@@ -298,7 +338,7 @@ impl EngineIo {
         session.start_heartbeat();
         (self.inner.accept)(socket);
         let encoding = PayloadEncoding {
-            version: ProtocolVersion::V4,
+            version,
             base64: false,
         };
         let mut response = response::payload(&[open], encoding);
@@ -315,7 +355,11 @@ impl EngineIo {
         response
     }
 
-    fn websocket_handshake<B>(&self, mut request: Request<B>) -> Result<Response<Body>, ErrorCode> {
+    fn websocket_handshake<B>(
+        &self,
+        mut request: Request<B>,
+        version: ProtocolVersion,
+    ) -> Result<Response<Body>, ErrorCode> {
         let switching =
             websocket::switching_protocols(request.headers()).ok_or(ErrorCode::BadRequest)?;
         let sid = generate_sid().ok_or(ErrorCode::BadRequest)?;
@@ -325,7 +369,7 @@ impl EngineIo {
         let _ = outgoing.send(WsOut::Packet(open));
         let (session, socket) = Session::open(
             sid,
-            ProtocolVersion::V4,
+            version,
             Arc::clone(&self.inner.config),
             Arc::clone(&self.inner.registry),
             TransportKind::WebSocket,

@@ -19,9 +19,11 @@ pub enum CloseReason {
     /// The client closed: a close packet, a WebSocket close frame or a dropped connection.
     TransportClose,
     /// The client broke the transport's rules: overlapping requests, a wrong content type, a
-    /// ping from the client, a WebSocket error.
+    /// heartbeat in the wrong direction (a ping from a v4 client, a pong from a v3 client), a
+    /// WebSocket error.
     TransportError,
-    /// No pong came within `ping_timeout`.
+    /// No pong came within `ping_timeout`; in protocol 3, no packet at all within
+    /// `ping_interval + ping_timeout`.
     PingTimeout,
     /// The client sent a packet that does not decode.
     ParseError,
@@ -135,7 +137,9 @@ pub(crate) struct Session {
     pub(crate) config: Arc<Config>,
     registry: Arc<Registry>,
     state: Mutex<State>,
-    pong: Notify,
+    /// Signalled when the client shows it is alive: a pong in protocol 4, any packet in
+    /// protocol 3.
+    heard: Notify,
     closed: watch::Sender<bool>,
     activity: watch::Sender<Activity>,
 }
@@ -190,7 +194,7 @@ impl Session {
                 upgrade: None,
                 incoming: Some(incoming_tx),
             }),
-            pong: Notify::new(),
+            heard: Notify::new(),
             closed,
             activity: watch::Sender::new(Activity::default()),
         });
@@ -247,6 +251,7 @@ impl Session {
     /// Handles a packet the client sent on the session's active transport. Returns false when
     /// the session is (now) closed and the transport should stop reading.
     pub(crate) fn receive(&self, packet: Packet) -> bool {
+        self.heard_packet();
         match packet.packet_type {
             PacketType::Message => {
                 let state = lock(&self.state);
@@ -260,23 +265,53 @@ impl Session {
                 }
                 true
             }
-            // Any pong, with or without data, re-arms the ping interval (HB-04, HB-07).
-            PacketType::Pong => {
-                self.pong.notify_one();
-                true
-            }
-            // In protocol 4 only the server pings: a ping from the client breaks the heartbeat's
-            // direction and closes the session (HB-06).
-            PacketType::Ping => {
-                self.close(CloseReason::TransportError);
-                false
-            }
+            PacketType::Pong => match self.version {
+                // Any pong, with or without data, re-arms the ping interval (HB-04, HB-07).
+                ProtocolVersion::V4 => {
+                    self.heard.notify_one();
+                    true
+                }
+                // In protocol 3 only the client pings: a pong from it breaks the heartbeat's
+                // direction and closes the session, as on the official server (HB-13).
+                ProtocolVersion::V3 => {
+                    self.close(CloseReason::TransportError);
+                    false
+                }
+            },
+            PacketType::Ping => match self.version {
+                // In protocol 4 only the server pings: a ping from the client breaks the
+                // heartbeat's direction and closes the session (HB-06).
+                ProtocolVersion::V4 => {
+                    self.close(CloseReason::TransportError);
+                    false
+                }
+                // SPEC-FAITHFUL, unlike the official server (HB-11), which answers a bare `3`:
+                // the v3 spec says "Server should answer with a pong packet containing the
+                // same data", so `2hi` gets `3hi`.
+                ProtocolVersion::V3 => {
+                    self.send(Packet {
+                        packet_type: PacketType::Pong,
+                        data: packet.data,
+                    });
+                    // A ping read while a close is deferred is not answered, and the rest of
+                    // the payload is still read, for a close packet in it.
+                    !self.is_gone()
+                }
+            },
             PacketType::Close => {
                 self.close_by_client();
                 false
             }
             // Open, upgrade and noop mean nothing on an established transport (PL-13).
             PacketType::Open | PacketType::Upgrade | PacketType::Noop => true,
+        }
+    }
+
+    /// A packet came from the client, on any of its transports: in protocol 3, that keeps the
+    /// session alive for another `ping_interval + ping_timeout`.
+    pub(crate) fn heard_packet(&self) {
+        if self.version == ProtocolVersion::V3 {
+            self.heard.notify_one();
         }
     }
 
@@ -418,33 +453,60 @@ impl Session {
         lock(&self.state).closed
     }
 
-    /// Starts the heartbeat: a ping `pingInterval` after the start or after the last pong, then
-    /// `pingTimeout` to answer it (HB-01 … HB-03).
+    /// Starts the heartbeat. In protocol 4: a ping `pingInterval` after the start or after the
+    /// last pong, then `pingTimeout` to answer it (HB-01 … HB-03). In protocol 3 the client
+    /// pings and the server only watches: see [`Session::watch_v3_client`].
     pub(crate) fn start_heartbeat(self: &Arc<Self>) {
         let session = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut closed = session.closed_signal();
-            let interval = session.config.ping_interval;
-            let timeout = session.config.ping_timeout;
-            loop {
-                tokio::select! {
-                    _ = closed.wait_for(|closed| *closed) => return,
-                    _ = session.pong.notified() => continue,
-                    _ = tokio::time::sleep(interval) => {}
-                }
-                if !session.send(Packet::empty(PacketType::Ping)) {
+        match self.version {
+            ProtocolVersion::V4 => tokio::spawn(session.ping_v4_client()),
+            ProtocolVersion::V3 => tokio::spawn(session.watch_v3_client()),
+        };
+    }
+
+    async fn ping_v4_client(self: Arc<Self>) {
+        let mut closed = self.closed_signal();
+        let interval = self.config.ping_interval;
+        let timeout = self.config.ping_timeout;
+        loop {
+            tokio::select! {
+                _ = closed.wait_for(|closed| *closed) => return,
+                _ = self.heard.notified() => continue,
+                _ = tokio::time::sleep(interval) => {}
+            }
+            if !self.send(Packet::empty(PacketType::Ping)) {
+                return;
+            }
+            tokio::select! {
+                _ = closed.wait_for(|closed| *closed) => return,
+                _ = self.heard.notified() => {}
+                _ = tokio::time::sleep(timeout) => {
+                    self.close(CloseReason::PingTimeout);
                     return;
                 }
-                tokio::select! {
-                    _ = closed.wait_for(|closed| *closed) => return,
-                    _ = session.pong.notified() => {}
-                    _ = tokio::time::sleep(timeout) => {
-                        session.close(CloseReason::PingTimeout);
-                        return;
-                    }
+            }
+        }
+    }
+
+    /// The protocol 3 heartbeat: the session closes with "ping timeout" when no packet came
+    /// within `pingInterval + pingTimeout` of the handshake or of the last packet.
+    ///
+    /// SPEC-FAITHFUL, unlike the official server (HB-12), where only a ping re-arms the timer:
+    /// the v3 spec says the server detects an unresponsive client "when it does not receive any
+    /// data within `pingTimeout + pingInterval`", so any packet counts.
+    async fn watch_v3_client(self: Arc<Self>) {
+        let mut closed = self.closed_signal();
+        let silence = self.config.ping_interval + self.config.ping_timeout;
+        loop {
+            tokio::select! {
+                _ = closed.wait_for(|closed| *closed) => return,
+                _ = self.heard.notified() => continue,
+                _ = tokio::time::sleep(silence) => {
+                    self.close(CloseReason::PingTimeout);
+                    return;
                 }
             }
-        });
+        }
     }
 
     // ---- polling -------------------------------------------------------------------------
@@ -541,6 +603,7 @@ impl Session {
 
     /// Answers `2probe` with `3probe` and releases a pending GET with a noop.
     pub(crate) fn probe(&self) -> bool {
+        self.heard_packet();
         let mut state = lock(&self.state);
         let State { upgrade, poll, .. } = &mut *state;
         let Some(upgrade) = upgrade.as_mut() else {
@@ -560,6 +623,7 @@ impl Session {
     /// Completes the upgrade on `5`: the session moves to the probing WebSocket and the packets
     /// buffered meanwhile are sent on it, once and in order (UP-04).
     pub(crate) fn complete_upgrade(&self) -> bool {
+        self.heard_packet();
         let mut state = lock(&self.state);
         if state.closed.is_some() {
             return false;
@@ -632,6 +696,12 @@ impl Socket {
         self.session.transport()
     }
 
+    /// The protocol the session speaks: [`ProtocolVersion::V3`] only on a server with
+    /// [`Config::allow_eio3`](super::Config::allow_eio3).
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.session.version
+    }
+
     /// Sends a message packet with `data`.
     pub fn send(&self, data: Data) -> Result<(), SocketClosed> {
         let packet = Packet {
@@ -699,6 +769,11 @@ impl SocketHandle {
     /// The session id, `sid`.
     pub fn id(&self) -> &str {
         &self.session.sid
+    }
+
+    /// The protocol the session speaks.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.session.version
     }
 
     /// Sends message packets with each of `data`, in order and with nothing else between
