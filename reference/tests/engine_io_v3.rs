@@ -580,3 +580,18 @@ async fn packets_on_the_probing_websocket_keep_the_session_alive() {
     assert_eq!(recv(&mut socket).await, Some(text("upgraded")));
     assert_eq!(socket.transport(), TransportKind::WebSocket);
 }
+
+// ---- Socket.IO -----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_socket_io_server_refuses_eio3_whatever_its_engine_options() {
+    use sio_reference::server::socket_io::{Config as SioConfig, SocketIo};
+    let mut config = SioConfig::default();
+    config.engine.allow_eio3 = true;
+    let (address, serving) = SocketIo::new(config).listen("127.0.0.1:0").await.unwrap();
+    tokio::spawn(serving);
+    let target = "/socket.io/?EIO=3&transport=polling";
+    request(address, "GET", target, &[], b"")
+        .await
+        .assert_error(5, "Unsupported protocol version");
+}

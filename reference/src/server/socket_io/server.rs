@@ -15,7 +15,7 @@ use super::error::EmitError;
 use super::namespace::{DynamicNamespace, Namespace, SharedHandlers};
 use super::socket::Socket;
 use super::{client, read, write};
-use crate::server::engine_io::{EngineIo, EngineIoLayer};
+use crate::server::engine_io::{self, EngineIo, EngineIoLayer};
 use crate::socket_io::Value;
 
 /// What every connection of a server shares.
@@ -114,7 +114,13 @@ impl SocketIo {
         });
         shared.namespaces.of("/".to_owned());
         let for_connections = Arc::clone(&shared);
-        let engine = EngineIo::with_acceptor(config.engine, move |socket| {
+        // The Socket.IO layer speaks protocol 5 over Engine.IO 4 only: a socket.io 2.x client
+        // (EIO=3) is refused with code 5, whatever the engine options say.
+        let engine_config = engine_io::Config {
+            allow_eio3: false,
+            ..config.engine
+        };
+        let engine = EngineIo::with_acceptor(engine_config, move |socket| {
             tokio::spawn(client::run(socket, Arc::clone(&for_connections)));
         });
         SocketIo { shared, engine }
