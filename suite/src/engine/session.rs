@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{mpsc, watch, Mutex};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::error::StepError;
@@ -123,6 +123,8 @@ enum Route {
 
 struct Poller {
     paused: Arc<AtomicBool>,
+    /// Turns true once the poller has sent its first GET.
+    polling: watch::Receiver<bool>,
     task: AbortOnDrop<()>,
 }
 
@@ -186,7 +188,15 @@ impl Session {
     /// open a WebSocket with the sid, send `2probe`, get `3probe`; the server must then answer
     /// the pending GET (with a noop); then send `5`.
     async fn upgrade(&mut self, wire: &Wire, setup: &SessionSetup<'_>) -> Result<(), StepError> {
-        if let Some(poller) = &self.poller {
+        if let Some(poller) = &mut self.poller {
+            // A client upgrades a session that is polling: without this, the pause could come
+            // before the first GET, and the server's answer to a pending GET (a noop) would go
+            // unchecked. A poller that has ended already has nothing to wait for.
+            let _ = tokio::time::timeout_at(
+                setup.deadline,
+                poller.polling.wait_for(|polling| *polling),
+            )
+            .await;
             poller.paused.store(true, Ordering::SeqCst);
         }
         let request = WsRequest {
@@ -378,11 +388,13 @@ async fn open_polling(
     });
     let heartbeat = protocol.heartbeat(setup.auto_heartbeat);
     let paused = Arc::new(AtomicBool::new(false));
+    let (polling_sender, polling) = watch::channel(false);
     let task = tokio::spawn(poll_loop(
         Arc::clone(&link),
         sender.clone(),
         heartbeat,
         Arc::clone(&paused),
+        polling_sender,
         setup.poll_timeout,
     ));
     Ok(Session {
@@ -394,6 +406,7 @@ async fn open_polling(
         route: Arc::new(Mutex::new(Route::Polling(link))),
         poller: Some(Poller {
             paused,
+            polling,
             task: AbortOnDrop(task),
         }),
         _pinger: None,
@@ -662,6 +675,7 @@ async fn poll_loop(
     inbox: mpsc::UnboundedSender<Incoming>,
     heartbeat: AutoHeartbeat,
     paused: Arc<AtomicBool>,
+    polling: watch::Sender<bool>,
     poll_timeout: Duration,
 ) {
     let mut backoff = NoopBackoff::default();
@@ -669,6 +683,7 @@ async fn poll_loop(
         backoff.wait().await;
         let request = link.request("GET", "");
         let deadline = Instant::now() + poll_timeout;
+        polling.send_replace(true);
         let response = match http::send_fresh(&link.wire, &link.actor, &request, deadline).await {
             Ok(response) => response,
             Err(StepError::Unmet { actual, .. }) => {
