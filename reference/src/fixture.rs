@@ -23,7 +23,10 @@
 //!   data `{"reason":"testing"}`;
 //! - namespaces `/dynamic-<anything>`: created on first CONNECT, behaving as `/custom`.
 //!
-//! At `/engine.io/` it is an Engine.IO server that echoes every message, text or binary.
+//! At `/engine.io/` it is an Engine.IO server that echoes every message, text or binary; it
+//! speaks protocol 4 only, so `EIO=3` there gets `400` code 5, as from a server without
+//! `allowEIO3`. At `/engine.io-v3/` the same echo also serves protocol 3 (`allow_eio3`), for the
+//! suite's `EIO=3` cases. Any other path is `404`.
 //!
 //! Its options default to the contract's: `pingInterval` 300 ms, `pingTimeout` 200 ms,
 //! `maxPayload` 1 000 000, `connectTimeout` 1000 ms, CORS for any origin.
@@ -73,9 +76,10 @@ impl Default for Options {
 }
 
 impl Options {
-    fn engine_config(&self, path: &str) -> engine_io::Config {
+    fn engine_config(&self, path: &str, allow_eio3: bool) -> engine_io::Config {
         engine_io::Config {
             path: path.to_owned(),
+            allow_eio3,
             ping_interval: self.ping_interval,
             ping_timeout: self.ping_timeout,
             upgrade_timeout: self.upgrade_timeout,
@@ -87,8 +91,8 @@ impl Options {
     }
 }
 
-/// The fixture server: the Socket.IO contract at `/socket.io/` and the Engine.IO echo at
-/// `/engine.io/`, on one address.
+/// The fixture server: the Socket.IO contract at `/socket.io/`, the Engine.IO echo at
+/// `/engine.io/` and the protocol 3 echo at `/engine.io-v3/`, on one address.
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
@@ -104,27 +108,21 @@ impl Options {
 pub struct Fixture {
     io: SocketIo,
     echo: EngineIo,
+    echo_v3: EngineIo,
 }
 
 impl Fixture {
     /// The fixture with these options.
     pub fn new(options: Options) -> Fixture {
         let io = SocketIo::new(socket_io::Config {
-            engine: options.engine_config("/socket.io/"),
+            engine: options.engine_config("/socket.io/", false),
             connect_timeout: options.connect_timeout,
             ..socket_io::Config::default()
         });
         install_handlers(&io, options.ack_timeout);
-        let echo = EngineIo::with_acceptor(options.engine_config("/engine.io/"), |mut socket| {
-            tokio::spawn(async move {
-                while let Some(data) = socket.recv().await {
-                    if socket.send(data).is_err() {
-                        break;
-                    }
-                }
-            });
-        });
-        Fixture { io, echo }
+        let echo = echo_server(options.engine_config("/engine.io/", false));
+        let echo_v3 = echo_server(options.engine_config("/engine.io-v3/", true));
+        Fixture { io, echo, echo_v3 }
     }
 
     /// The Socket.IO server at `/socket.io/`.
@@ -132,13 +130,15 @@ impl Fixture {
         &self.io
     }
 
-    /// Answers one request: Socket.IO, the Engine.IO echo, or `404`.
+    /// Answers one request: Socket.IO, one of the Engine.IO echoes, or `404`.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         if self.io.engine().handles(&request) {
             self.io.engine().handle(request).await
+        } else if self.echo.handles(&request) {
+            self.echo.handle(request).await
         } else {
             // The echo server answers 404 outside its own path.
-            self.echo.handle(request).await
+            self.echo_v3.handle(request).await
         }
     }
 
@@ -162,6 +162,19 @@ impl Fixture {
         })
         .await
     }
+}
+
+/// An Engine.IO server that sends every message back, text or binary.
+fn echo_server(config: engine_io::Config) -> EngineIo {
+    EngineIo::with_acceptor(config, |mut socket| {
+        tokio::spawn(async move {
+            while let Some(data) = socket.recv().await {
+                if socket.send(data).is_err() {
+                    break;
+                }
+            }
+        });
+    })
 }
 
 fn install_handlers(io: &SocketIo, ack_timeout: Duration) {

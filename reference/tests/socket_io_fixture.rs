@@ -1,6 +1,6 @@
 //! The fixture server's contract (`sio_reference::fixture`), as a suite will rely on it: the
 //! official test suite's server at `/socket.io/`, the extended handlers, and the Engine.IO
-//! echo at `/engine.io/`.
+//! echoes at `/engine.io/` (protocol 4) and `/engine.io-v3/` (protocols 3 and 4).
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -247,7 +247,81 @@ async fn the_engine_io_echo() {
     );
 }
 
-/// Anything outside `/socket.io/` and `/engine.io/` is 404.
+/// `/engine.io-v3/` is the same echo serving protocol 3 too; `/engine.io/` refuses it, as a
+/// server without `allowEIO3` does.
+#[tokio::test]
+async fn the_engine_io_v3_echo() {
+    let address = fixture(Options::default()).await;
+    request(
+        address,
+        "GET",
+        "/engine.io/?EIO=3&transport=polling",
+        &[],
+        b"",
+    )
+    .await
+    .assert_error(5, "Unsupported protocol version");
+    let url = format!("ws://{address}/engine.io/?EIO=3&transport=websocket");
+    let refused = within(tokio_tungstenite::connect_async(url)).await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    let response = request(
+        address,
+        "GET",
+        "/engine.io-v3/?EIO=3&transport=polling",
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(response.status, 200);
+    let body = response.text();
+    let open = json(body.strip_prefix("114:0").unwrap());
+    assert_eq!(open["pingInterval"], 300);
+    assert_eq!(open["maxPayload"], 1_000_000);
+    let sid = open["sid"].as_str().unwrap();
+    let target = format!("/engine.io-v3/?EIO=3&transport=polling&sid={sid}");
+    let sent = request(
+        address,
+        "POST",
+        &target,
+        &[("Content-Type", "text/plain;charset=UTF-8")],
+        "6:4hello10:b4AQIDBA==".as_bytes(),
+    )
+    .await;
+    assert_eq!((sent.status, sent.text()), (200, "ok"));
+    let echoed = request(address, "GET", &format!("{target}&b64=1"), &[], b"").await;
+    assert_eq!(echoed.text(), "6:4hello10:b4AQIDBA==");
+
+    let url = format!("ws://{address}/engine.io-v3/?EIO=3&transport=websocket");
+    let (mut ws, _) = within(tokio_tungstenite::connect_async(url)).await.unwrap();
+    let open = within(ws.next()).await.unwrap().unwrap();
+    assert!(open.to_text().unwrap().starts_with("0{"));
+    within(ws.send(Message::binary(vec![4_u8, 1, 2, 3])))
+        .await
+        .unwrap();
+    assert_eq!(
+        within(ws.next()).await.unwrap().unwrap(),
+        Message::binary(vec![4_u8, 1, 2, 3])
+    );
+    within(ws.send(Message::text("2hi"))).await.unwrap();
+    assert_eq!(
+        within(ws.next()).await.unwrap().unwrap(),
+        Message::text("3hi")
+    );
+
+    // Protocol 4 is served there too.
+    let response = request(
+        address,
+        "GET",
+        "/engine.io-v3/?EIO=4&transport=polling",
+        &[],
+        b"",
+    )
+    .await;
+    assert!(response.text().starts_with("0{"), "{response:?}");
+}
+
+/// Anything outside `/socket.io/`, `/engine.io/` and `/engine.io-v3/` is 404.
 #[tokio::test]
 async fn other_paths_are_not_found() {
     let address = fixture(Options::default()).await;
@@ -256,6 +330,8 @@ async fn other_paths_are_not_found() {
         "/other/?EIO=4&transport=polling",
         "/socket.iox?EIO=4&transport=polling",
         "/engine.io?EIO=4&transport=polling",
+        "/engine.io-v3?EIO=3&transport=polling",
+        "/engine.io-v2/?EIO=3&transport=polling",
     ] {
         let response = request(address, "GET", target, &[], b"").await;
         assert_eq!(response.status, 404, "{target}");

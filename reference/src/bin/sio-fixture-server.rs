@@ -1,6 +1,7 @@
-//! The fixture server on its own: the Socket.IO test-suite contract at `/socket.io/` and an
-//! Engine.IO echo at `/engine.io/` (see `sio_reference::fixture`). It prints one line, the
-//! address it listens on, and serves until it is killed.
+//! The fixture server on its own: the Socket.IO test-suite contract at `/socket.io/`, an
+//! Engine.IO echo at `/engine.io/` and one that also speaks protocol 3 at `/engine.io-v3/` (see
+//! `sio_reference::fixture`). It prints one line, the address it listens on, and serves until
+//! it is killed.
 
 use std::io::Write;
 use std::process::ExitCode;
