@@ -1,6 +1,14 @@
-//! An Engine.IO protocol 4 server on hyper 1.x and tokio, faithful to the written
-//! [Engine.IO protocol]: the handshake, HTTP long-polling, WebSocket, the upgrade from one to the
-//! other, the heartbeat and the close.
+//! An Engine.IO server on hyper 1.x and tokio, faithful to the written [Engine.IO protocol]:
+//! the handshake, HTTP long-polling, WebSocket, the upgrade from one to the other, the
+//! heartbeat and the close.
+//!
+//! It speaks protocol 4 (`EIO=4`, socket.io 3.x and later), and protocol 3 (`EIO=3`,
+//! socket.io 1.x and 2.x) too when [`Config::allow_eio3`] is on; each session keeps the
+//! version of its handshake ([`Socket::protocol`]) and the application sees no difference. In
+//! a v3 session polling payloads are length-prefixed, binary data travels as a binary payload
+//! or as binary frames that start with the packet type, and the client pings: the server
+//! answers, sends no pings of its own, and closes a session it hears nothing from for
+//! `ping_interval + ping_timeout`.
 //!
 //! Where the official Node.js server departs from the written spec, this one follows the spec;
 //! each such place says so in a `SPEC-FAITHFUL` comment.
@@ -32,7 +40,7 @@
 //!
 //! Options beyond the timers, all off by default as on the official server: an
 //! [`AllowRequest`] hook that may refuse handshakes, the sid [`Cookie`] for sticky sessions,
-//! and a [`Cors`] policy.
+//! a [`Cors`] policy, and protocol 3 ([`Config::allow_eio3`]).
 //!
 //! [Engine.IO protocol]: https://github.com/socketio/engine.io-protocol
 

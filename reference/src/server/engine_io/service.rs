@@ -421,7 +421,7 @@ impl EngineIo {
 
     /// Serves HTTP/1.1 connections from `listener`, with upgrades, until accepting fails for
     /// good. Requests outside the path get `404`. Each request carries its peer's
-    /// [`RemoteAddr`] in its extensions.
+    /// [`RemoteAddr`](super::RemoteAddr) in its extensions.
     pub async fn serve(self, listener: TcpListener) -> io::Result<()> {
         crate::server::http::serve(listener, move |request| {
             let server = self.clone();
