@@ -1,7 +1,8 @@
 "use strict";
 // Interop of the reference fixture server (reference/src/bin/sio-fixture-server.rs) with the
 // official JavaScript clients: socket.io-client over polling, WebSocket, and polling upgraded
-// to WebSocket, and engine.io-client against the Engine.IO echo.
+// to WebSocket, engine.io-client against the Engine.IO echo, and engine.io-client 3 (protocol 3)
+// against the protocol 3 echo.
 //
 // Nothing is built here: the fixture binary comes from $SIO_FIXTURE_SERVER, or
 // ../../target/debug/sio-fixture-server relative to this file. See README.md.
@@ -14,6 +15,7 @@ const path = require("node:path");
 const util = require("node:util");
 const { io, Manager } = require("socket.io-client");
 const { Socket: EngineSocket } = require("engine.io-client");
+const { Socket: EngineSocketV3 } = require("engine.io-client-v3");
 
 /** How long any single wait may take. */
 const WAIT_MS = 3000;
@@ -701,6 +703,56 @@ for (const mode of Object.keys(MODES)) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Engine.IO protocol 3: the official engine.io-client 3.5 (socket.io 2.x's) against the fixture's
+// /engine.io-v3/ echo
+
+/** The fixture's pingInterval + pingTimeout: a v3 client that stops pinging is closed after it. */
+const V3_HEARTBEAT_WINDOW_MS = 300 + 200;
+
+const V3_MODES = {
+  polling: { transports: ["polling"] },
+  "polling, base64": { transports: ["polling"], forceBase64: true },
+  websocket: { transports: ["websocket"] },
+  upgrade: {},
+};
+
+describe("engine.io-client 3 (EIO=3) against /engine.io-v3/", { timeout: 60_000 }, () => {
+  for (const [mode, options] of Object.entries(V3_MODES)) {
+    test(`${mode}: text, unicode and binary echo, and the client's pings keep the session`, { timeout: TEST_MS }, async () => {
+      const engine = new EngineSocketV3(baseUrl, { path: "/engine.io-v3/", ...options });
+      try {
+        const upgraded = mode === "upgrade" ? next(engine, "upgrade", { what: "the v3 upgrade" }) : null;
+        upgraded && upgraded.catch(() => {});
+        await next(engine, "open", { what: "Engine.IO v3 open", failOn: ["error", "close"] });
+        if (upgraded) await upgraded;
+        assert.equal(engine.transport.query.EIO, 3);
+        assert.equal(engine.transport.name, mode === "upgrade" ? "websocket" : options.transports[0]);
+        const echo = async () => {
+          const messages = collect(engine, "message", 4);
+          engine.send(UNICODE);
+          engine.send(bytes(256));
+          engine.send("4");
+          engine.send(new Uint8Array([1, 2, 3]));
+          const got = (await messages).map(([data]) => data);
+          assert.equal(got[0], UNICODE);
+          assert.deepEqual(Buffer.from(got[1]), bytes(256));
+          assert.equal(got[2], "4");
+          assert.deepEqual(Buffer.from(got[3]), Buffer.from([1, 2, 3]));
+        };
+        await echo();
+        // The v3 client pings every pingInterval and closes on a missing pong; the server
+        // closes a client that has not pinged for pingInterval + pingTimeout. Three windows
+        // without a close, then the echo again.
+        await silence(engine, "close", 3 * V3_HEARTBEAT_WINDOW_MS);
+        await echo();
+      } finally {
+        engine.close();
+      }
+    });
+  }
+});
 
 /**
  * Emits `emit-with-ack` with `args`; answers the server's request (the event with an ack
