@@ -27,7 +27,9 @@
 //!     member (`{"reason":"testing"}` in the contract) cannot be expressed;
 //!   - `/dynamic-<anything>`: dynamic namespaces (`SocketIo::dyn_ns`), behaving like `/custom`.
 //! - `/engine.io/` is a raw engineioxide server (same options) that echoes every message, text or
-//!   binary.
+//!   binary, over Engine.IO protocol 4 and, with engineioxide's `v3` feature, protocol 3 (the
+//!   suite's eio3 cases use it as their v3 endpoint: engineioxide cannot serve the versions at
+//!   two paths apart).
 //! - Any other path: 404 (engineioxide's `NotFoundService`).
 //! - CORS for any origin: socketioxide has none built in, so tower-http's `CorsLayer` wraps the
 //!   whole service (`Access-Control-Allow-Origin: *`, like Node's `cors: { origin: "*" }`).
