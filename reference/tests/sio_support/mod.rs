@@ -22,9 +22,9 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-#[path = "../support/http.rs"]
-mod http;
-pub use http::*;
+// The raw HTTP/1.1 client and the bound on every wait are the Engine.IO helpers'
+// (`support/http.rs`), which the socket_io test binary declares once, for `attach` too.
+pub use crate::support::{request, request_within, within, WAIT};
 
 /// The Engine.IO record separator of a polling payload.
 pub const SEPARATOR: char = '\u{1e}';

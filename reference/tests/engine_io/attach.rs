@@ -1,10 +1,6 @@
 //! Attaching the server to an existing application: the tower layer in an axum `Router`,
 //! `EngineIo::handle` with bodies other than hyper's, and the server as a tower service.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
@@ -17,7 +13,8 @@ use futures_util::stream;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use sio_reference::server::engine_io::{Config, EngineIo, EngineIoLayer, TransportKind};
-use support::*;
+
+use crate::support::*;
 
 /// Tells what the application received: method, URI, one header and the body.
 async fn describe(request: AxumRequest) -> String {

@@ -1,14 +1,11 @@
 //! Engine.IO handshake (behaviors HS): the open packet over polling and WebSocket, the sid, and
 //! every refusal with its official status, content type and JSON body.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::time::Duration;
 
 use sio_reference::server::engine_io::{Config, TransportKind};
-use support::*;
+
+use crate::support::*;
 
 fn assert_sid(sid: &str) {
     assert_eq!(sid.len(), 20, "{sid}");

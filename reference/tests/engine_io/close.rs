@@ -2,14 +2,11 @@
 //! pending GET; otherwise deferred to the next GET, which receives `6\x1e1`, within the close
 //! timeout.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::time::{Duration, Instant};
 
 use sio_reference::server::engine_io::{CloseReason, Config};
-use support::*;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn with_no_get_pending_the_next_get_receives_noop_then_close() {

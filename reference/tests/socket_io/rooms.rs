@@ -5,15 +5,12 @@
 //! test then emits a marker to it, and the marker must be the very next packet, since what the
 //! server sends one client arrives in the order it was sent.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod sio_support;
-
 use std::net::SocketAddr;
 
 use sio_reference::server::socket_io::SocketIo;
 use sio_reference::socket_io::Value;
-use sio_support::*;
+
+use crate::sio_support::*;
 
 /// A server whose sockets, in `/` and `/custom`:
 /// - join the rooms listed in their CONNECT payload (`{"rooms":[…]}`), then emit `ready`;

@@ -2,14 +2,11 @@
 //! refusals (unknown namespace, middleware), dynamic namespaces, the connect timeout, and the
 //! CONNECT mistakes that close the whole connection.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod sio_support;
-
 use std::time::{Duration, Instant};
 
 use sio_reference::server::socket_io::{ConnectError, DisconnectReason, SocketIo};
-use sio_support::*;
+
+use crate::sio_support::*;
 
 // ---- joining ---------------------------------------------------------------------------------
 

@@ -2,19 +2,16 @@
 //! `Config::allow_eio3` (behaviors E3, HB-11 … HB-13): length-prefixed payloads, binary
 //! payloads and frames, the heartbeat the client drives, upgrade and close.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use sio_reference::engine_io::{Data, ProtocolVersion};
 use sio_reference::server::engine_io::{CloseReason, Config, Socket, TransportKind};
-use support::*;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::*;
 
 /// The E3-05 binary payload: `4hello` as text, then a message with the bytes 1 2 3 4.
 const HELLO_AND_1234: [u8; 17] = [

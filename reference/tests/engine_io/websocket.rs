@@ -1,15 +1,12 @@
 //! The WebSocket transport (behaviors WS, CL): one packet per frame, text and binary, invalid
 //! packets, and both sides' closes.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use futures_util::{SinkExt, StreamExt};
 use sio_reference::engine_io::Data;
 use sio_reference::server::engine_io::{CloseReason, Config};
-use support::*;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn text_messages_are_echoed() {

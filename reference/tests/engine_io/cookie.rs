@@ -1,13 +1,10 @@
 //! The `cookie` option (behavior HS-23): the sid as a cookie on the polling handshake only.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::time::Duration;
 
 use sio_reference::server::engine_io::{Config, Cookie, SameSite};
-use support::*;
+
+use crate::support::*;
 
 fn with_cookie(cookie: Cookie) -> Config {
     Config {

@@ -3,15 +3,12 @@
 //! payload; placeholders are resolved by `num` and renumbered in order on the way out; every
 //! attachment mistake closes the connection.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod sio_support;
-
 use std::time::Duration;
 
 use sio_reference::server::socket_io::{AckError, DisconnectReason, SocketIo};
 use sio_reference::socket_io::Value;
-use sio_support::*;
+
+use crate::sio_support::*;
 
 /// A placeholder as written on the wire.
 fn placeholder(num: usize) -> String {

@@ -1,12 +1,9 @@
 //! The upgrade from polling to WebSocket (behaviors UP): probe, noop, upgrade, the packets
 //! queued meanwhile, the timeout, and every WebSocket the spec says to close.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use sio_reference::server::engine_io::TransportKind;
-use support::*;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn probe_then_upgrade_moves_the_session_to_websocket() {

@@ -1,17 +1,14 @@
 //! The `allow_request` hook (behaviors HS-14, HS-16, HS-17): the application's say on each
 //! handshake, its place among the server's own checks, and the official refusals.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sio_reference::server::engine_io::{AllowRequest, Config, Refusal, RemoteAddr};
-use support::*;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::support::*;
 
 /// A hook that lets a request through when it carries `x-pass: yes`, refuses it otherwise with
 /// `refusal`, and counts its calls.

@@ -1,14 +1,11 @@
 //! The heartbeat (behaviors HB): the server pings after each interval, the client pongs within
 //! the timeout, and a client ping breaks the heartbeat's direction.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::time::{Duration, Instant};
 
 use sio_reference::server::engine_io::CloseReason;
-use support::*;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn the_first_ping_comes_after_one_ping_interval() {

@@ -1,16 +1,13 @@
 //! The `cors` option (behaviors HS-27, HS-28, HS-29): off by default; when set, the preflight
 //! and the headers of the npm `cors` package, on every engine response.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::StatusCode;
 use sio_reference::server::engine_io::{Config, Cors, CorsOrigin};
-use support::*;
+
+use crate::support::*;
 
 const ORIGIN: &str = "https://example.com";
 

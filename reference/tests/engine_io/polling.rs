@@ -1,12 +1,9 @@
 //! HTTP long-polling (behaviors PL, CL): GET and POST, batching, and each refusal.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use sio_reference::engine_io::Data;
 use sio_reference::server::engine_io::{CloseReason, Config};
-use support::*;
+
+use crate::support::*;
 
 #[tokio::test]
 async fn post_is_answered_ok_and_the_message_echoed() {

@@ -2,17 +2,14 @@
 //! official test suite's server at `/socket.io/`, the extended handlers, and the Engine.IO
 //! echoes at `/engine.io/` (protocol 4) and `/engine.io-v3/` (protocols 3 and 4).
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod sio_support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use sio_reference::fixture::{Fixture, Options};
-use sio_support::*;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::sio_support::*;
 
 async fn fixture(options: Options) -> SocketAddr {
     let (address, serving) = Fixture::new(options).listen("127.0.0.1:0").await.unwrap();

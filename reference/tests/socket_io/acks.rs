@@ -1,16 +1,13 @@
 //! Acknowledgements (behaviors AK): the client's events acknowledged by the server, at most
 //! once; the server's `emit_with_ack`, its ids, its timeout; and broadcasts with an ack.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod sio_support;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use sio_reference::server::socket_io::{AckError, DisconnectReason, Socket, SocketIo};
 use sio_reference::socket_io::Value;
-use sio_support::*;
+
+use crate::sio_support::*;
 
 /// A server whose `/` and `/custom` sockets acknowledge `message-with-ack` with its
 /// arguments, `empty-ack` with none, and report whether each event came with an ack.

@@ -1,15 +1,12 @@
 //! The Socket.IO server mounted in an axum application with `SocketIo::layer`.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod support;
-
 use std::net::SocketAddr;
 
 use axum::routing::get;
 use axum::Router;
 use sio_reference::server::socket_io::{Config, SocketIo};
-use support::*;
+
+use crate::support::*;
 
 /// An axum app with one route and the Socket.IO layer, on 127.0.0.1:0; the server greets
 /// each socket with `hello`.

@@ -2,13 +2,10 @@
 //! arguments, replies carry the namespace, and every invalid payload closes the whole
 //! connection.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod sio_support;
-
 use sio_reference::server::socket_io::{DisconnectReason, EmitError, SocketIo};
 use sio_reference::socket_io::Value;
-use sio_support::*;
+
+use crate::sio_support::*;
 
 /// What the handlers saw: each `message`, by namespace.
 type Events = tokio::sync::mpsc::UnboundedReceiver<(String, Vec<Value>)>;

@@ -2,15 +2,12 @@
 //! `disconnect` and `close_connection`, the server's shutdown, and the reasons the
 //! application's disconnect handlers receive.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-mod sio_support;
-
 use std::collections::HashSet;
 
 use sio_reference::server::socket_io::{DisconnectReason, EmitError, Socket, SocketIo};
 use sio_reference::socket_io::Value;
-use sio_support::*;
+
+use crate::sio_support::*;
 
 type Reasons = tokio::sync::mpsc::UnboundedReceiver<(String, DisconnectReason)>;
 
