@@ -418,35 +418,20 @@ fn handshake_packets(
     protocol: Protocol,
     response: &HttpResponse,
 ) -> Result<(Data, Vec<Data>), StepError> {
-    let expected = "200 with an open packet";
+    let expected = "200 with a polling payload whose first packet is an open packet";
     if response.status != 200 {
         return Err(StepError::unmet(expected, response.describe()));
     }
-    match protocol {
-        Protocol::V4 => {
-            let Ok(text) = std::str::from_utf8(&response.body) else {
-                return Err(StepError::unmet(expected, response.describe()));
-            };
-            let mut packets = text.split('\u{1e}');
-            let open = Data::Text(packets.next().unwrap_or_default().to_owned());
-            Ok((open, packets.map(polling_packet).collect()))
-        }
-        Protocol::V3 => {
-            let expected = "200 with a v3 payload whose first packet is an open packet";
-            let mut packets = decode_poll_body(protocol, response)
-                .map_err(|why| {
-                    StepError::unmet(expected, format!("{}: {why}", response.describe()))
-                })?
-                .into_iter();
-            let Some(open) = packets.next() else {
-                return Err(StepError::unmet(
-                    expected,
-                    format!("{}: no packet", response.describe()),
-                ));
-            };
-            Ok((open, packets.collect()))
-        }
-    }
+    let mut packets = decode_poll_body(protocol, response)
+        .map_err(|why| StepError::unmet(expected, format!("{}: {why}", response.describe())))?
+        .into_iter();
+    let Some(open) = packets.next() else {
+        return Err(StepError::unmet(
+            expected,
+            format!("{}: no packet", response.describe()),
+        ));
+    };
+    Ok((open, packets.collect()))
 }
 
 async fn open_websocket(
