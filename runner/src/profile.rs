@@ -278,6 +278,7 @@ impl TargetSpec {
             socket_io_path: self.paths.socket_io.clone(),
             options: self.options,
             features: self.features.clone(),
+            client: None,
         }
     }
 }

@@ -385,7 +385,9 @@ fn row_class(kind: &EventKind) -> &'static str {
         | EventKind::FrameSent { .. }
         | EventKind::PingSent { .. }
         | EventKind::PongSent { .. }
-        | EventKind::CloseSent { .. } => "out",
+        | EventKind::CloseSent { .. }
+        | EventKind::ResponseSent { .. }
+        | EventKind::Cue { .. } => "out",
         EventKind::HttpResponse { .. }
         | EventKind::HttpFailed { .. }
         | EventKind::WsAccepted
@@ -394,8 +396,14 @@ fn row_class(kind: &EventKind) -> &'static str {
         | EventKind::PingReceived { .. }
         | EventKind::PongReceived { .. }
         | EventKind::CloseReceived { .. }
-        | EventKind::Ended { .. } => "in",
-        EventKind::Note { .. } => "note",
+        | EventKind::Ended { .. }
+        | EventKind::RequestReceived { .. }
+        | EventKind::WsRequestReceived { .. }
+        | EventKind::Report { .. }
+        | EventKind::Output { .. } => "in",
+        EventKind::Note { .. }
+        | EventKind::ProgramStarted { .. }
+        | EventKind::ProgramEnded { .. } => "note",
     }
 }
 
@@ -431,6 +439,28 @@ fn event_cell(out: &mut String, kind: &EventKind) {
         EventKind::HttpFailed { error } => {
             let _ = write!(out, "{RECEIVED}no response: {}", text(error));
         }
+        EventKind::RequestReceived {
+            method,
+            target,
+            headers,
+            body,
+        } => {
+            let _ = write!(
+                out,
+                "{RECEIVED}{} <code>{}</code>",
+                text(method),
+                text(target)
+            );
+            http_parts(out, headers, body);
+        }
+        EventKind::ResponseSent {
+            status,
+            headers,
+            body,
+        } => {
+            let _ = write!(out, "{SENT}{status}");
+            http_parts(out, headers, body);
+        }
         _ => socket_cell(out, kind),
     }
 }
@@ -461,7 +491,26 @@ fn socket_cell(out: &mut String, kind: &EventKind) {
         }
         EventKind::Ended { detail } => write!(out, "{RECEIVED}ended: {}", text(detail)),
         EventKind::Note { text: note } => write!(out, "{}", text(note)),
+        EventKind::WsRequestReceived { target, .. } => {
+            write!(out, "{RECEIVED}WebSocket <code>{}</code>", text(target))
+        }
+        EventKind::ProgramStarted { command } => {
+            write!(out, "client started: <code>{}</code>", text(command))
+        }
+        EventKind::ProgramEnded { status } => write!(out, "client ended: {}", text(status)),
+        EventKind::Cue { line } => write!(out, "{SENT}cue <code>{}</code>", text(line)),
+        EventKind::Report { line } => write!(out, "{RECEIVED}report <code>{}</code>", text(line)),
+        EventKind::Output { stream, line } => {
+            write!(
+                out,
+                "{RECEIVED}{}: <code>{}</code>",
+                text(stream),
+                text(line)
+            )
+        }
         EventKind::Step { .. }
+        | EventKind::RequestReceived { .. }
+        | EventKind::ResponseSent { .. }
         | EventKind::HttpRequest { .. }
         | EventKind::RawRequest { .. }
         | EventKind::HttpResponse { .. }

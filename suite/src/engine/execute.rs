@@ -167,6 +167,10 @@ impl<'a> Execution<'a> {
                 let socket = self.socket(step, close.on.as_ref())?;
                 socket.connection.close(close.code, clock.deadline).await
             }
+            Action::Serving(serving) => Err(StepError::Invalid(format!(
+                "`{}` plays the server, and the engine plays the client in this case",
+                serving.keyword()
+            ))),
             Action::WsClosed(closed) => {
                 let socket = self.socket_mut(step, closed.on.as_ref())?;
                 if closed.allow_close_packet {

@@ -15,6 +15,7 @@ mod execute;
 mod http;
 mod inbox;
 mod matching;
+mod serving;
 mod session;
 mod target;
 mod transcript;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub use serving::{Backoff, ClientProgram};
 pub use target::{DeclaredOptions, RunOptions, Target};
 pub use transcript::{Event, EventKind, Transcript, WireData};
 pub use verdict::{CaseResult, Failure, Verdict};
@@ -62,13 +64,6 @@ async fn judge(
     options: &RunOptions,
     recorder: &Recorder,
 ) -> (Verdict, Option<Failure>) {
-    if case.scenario.role == Role::Client {
-        let why = "client-role scenarios are not replayed yet".to_owned();
-        return (
-            Verdict::Error,
-            Some(failure(case, None, "a server-role case".to_owned(), why)),
-        );
-    }
     if let Some(feature) = missing_feature(case, target) {
         let why = format!("the target does not declare the feature {feature:?}");
         let expected = "the features the case needs".to_owned();
@@ -76,6 +71,9 @@ async fn judge(
             Verdict::Unsupported,
             Some(failure(case, None, expected, why)),
         );
+    }
+    if case.scenario.role == Role::Client {
+        return judge_client(case, target, options, recorder).await;
     }
     let wire = Wire::new(
         target.address,
@@ -94,6 +92,60 @@ async fn judge(
     let Err((index, error)) = outcome else {
         return (Verdict::Pass, None);
     };
+    let level = index
+        .and_then(|index| case.scenario.steps.get(index))
+        .and_then(|step| step.level)
+        .unwrap_or(case.scenario.level);
+    let (verdict, expected, actual) = match error {
+        StepError::Unmet { expected, actual } => (Verdict::for_unmet(level), expected, actual),
+        StepError::Unreachable(why) => (Verdict::Error, "a reachable target".to_owned(), why),
+        StepError::Invalid(why) => (Verdict::Error, "a scenario that can run".to_owned(), why),
+    };
+    (verdict, Some(failure(case, index, expected, actual)))
+}
+
+/// A client-role case: the engine serves the target's client program.
+async fn judge_client(
+    case: &Case,
+    target: &Target,
+    options: &RunOptions,
+    recorder: &Recorder,
+) -> (Verdict, Option<Failure>) {
+    let unsupported = |why: String| {
+        let expected = "a client under test that can run the case".to_owned();
+        (
+            Verdict::Unsupported,
+            Some(failure(case, None, expected, why)),
+        )
+    };
+    let Some(client) = &target.client else {
+        return unsupported("the target names no client program".to_owned());
+    };
+    if client.eio != case.variant.eio {
+        return unsupported(format!(
+            "the client speaks Engine.IO protocol {}, the case {}",
+            client.eio, case.variant.eio
+        ));
+    }
+    let guard = options.scaled(CASE_GUARD);
+    let outcome =
+        match tokio::time::timeout(guard, serving::run(case, client, options, recorder)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                let error = StepError::nothing_within("the case to finish", guard);
+                return verdict_of(case, None, error);
+            }
+        };
+    match (outcome.failure, outcome.unsupported) {
+        (None, _) => (Verdict::Pass, None),
+        (Some(_), Some(what)) => unsupported(format!("the client reported it cannot do {what}")),
+        (Some((index, error)), None) => verdict_of(case, index, error),
+    }
+}
+
+/// The verdict of a step that failed: by its level, or ERROR when the target could not be
+/// judged.
+fn verdict_of(case: &Case, index: Option<usize>, error: StepError) -> (Verdict, Option<Failure>) {
     let level = index
         .and_then(|index| case.scenario.steps.get(index))
         .and_then(|step| step.level)

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::serving::ClientProgram;
 use crate::scenario::{Feature, OptionName, TimingOptions};
 
 /// A server under test.
@@ -25,6 +26,9 @@ pub struct Target {
     /// The features it has; `None` means all of them. Cases needing a missing feature are
     /// UNSUPPORTED.
     pub features: Option<BTreeSet<Feature>>,
+    /// The client under test, for client-role cases (`docs/client-contract.md`); without one,
+    /// those cases are UNSUPPORTED.
+    pub client: Option<ClientProgram>,
 }
 
 impl Target {
@@ -37,6 +41,7 @@ impl Target {
             socket_io_path: "/socket.io/".to_owned(),
             options: DeclaredOptions::fixture_contract(),
             features: None,
+            client: None,
         }
     }
 

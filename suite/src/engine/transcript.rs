@@ -133,6 +133,61 @@ pub enum EventKind {
         /// How.
         detail: String,
     },
+    /// A request of the client under test came in (client-role cases: the engine serves).
+    RequestReceived {
+        /// The method.
+        method: String,
+        /// The path and query.
+        target: String,
+        /// The headers received.
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: WireData,
+    },
+    /// The engine answered a request of the client under test.
+    ResponseSent {
+        /// The status.
+        status: u16,
+        /// The headers sent.
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: WireData,
+    },
+    /// The client under test asked for a WebSocket.
+    WsRequestReceived {
+        /// The path and query.
+        target: String,
+        /// The headers of the upgrade request.
+        headers: Vec<(String, String)>,
+    },
+    /// The engine started the client under test.
+    ProgramStarted {
+        /// The command line.
+        command: String,
+    },
+    /// The engine wrote a cue on the client program's standard input.
+    Cue {
+        /// The JSON line.
+        line: String,
+    },
+    /// The client program reported something on its standard output.
+    Report {
+        /// The JSON line.
+        line: String,
+    },
+    /// The client program wrote something else (standard error, or a line that is not a
+    /// JSON object).
+    Output {
+        /// `stdout` or `stderr`.
+        stream: String,
+        /// The line.
+        line: String,
+    },
+    /// The client program ended.
+    ProgramEnded {
+        /// Its exit status.
+        status: String,
+    },
     /// A remark of the engine (an automatic pong, the upgrade of a session).
     Note {
         /// The remark.
@@ -278,6 +333,38 @@ impl fmt::Display for Event {
             EventKind::PongSent { payload } => write!(f, "> pong control frame {payload}"),
             EventKind::PongReceived { payload } => write!(f, "< pong control frame {payload}"),
             EventKind::Ended { detail } => write!(f, "<> ended: {detail}"),
+            EventKind::RequestReceived {
+                method,
+                target,
+                headers,
+                body,
+            } => {
+                write!(f, "< {method} {target}")?;
+                for (name, value) in headers {
+                    write!(f, " [{name}: {value}]")?;
+                }
+                if body != &WireData::Text(String::new()) {
+                    write!(f, " {body}")?;
+                }
+                Ok(())
+            }
+            EventKind::ResponseSent {
+                status,
+                headers,
+                body,
+            } => {
+                write!(f, "> {status}")?;
+                for (name, value) in headers {
+                    write!(f, " [{name}: {value}]")?;
+                }
+                write!(f, " {body}")
+            }
+            EventKind::WsRequestReceived { target, .. } => write!(f, "< websocket {target}"),
+            EventKind::ProgramStarted { command } => write!(f, "** started: {command}"),
+            EventKind::Cue { line } => write!(f, "> cue {line}"),
+            EventKind::Report { line } => write!(f, "< report {line}"),
+            EventKind::Output { stream, line } => write!(f, "< {stream}: {line}"),
+            EventKind::ProgramEnded { status } => write!(f, "** ended: {status}"),
             EventKind::Note { text } => write!(f, "** {text}"),
         }
     }

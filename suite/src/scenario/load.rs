@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::metadata::{Endpoint, Feature, Heartbeat, Level, Role, SpecReference, Transport};
+use super::serving::{ClientSettings, ServerSettings};
 use super::step::{Action, Step, DEFAULT_ACTOR};
 use crate::yaml::{line_of, parse_yaml, read_text, yaml_files, LoadError};
 
@@ -46,6 +47,12 @@ pub struct Scenario {
     /// Whether the engine answers pings by itself.
     #[serde(default)]
     pub heartbeat: Heartbeat,
+    /// For client-role scenarios: what the client under test is told at start.
+    #[serde(default)]
+    pub client: ClientSettings,
+    /// For client-role scenarios: the options the engine serves with.
+    #[serde(default)]
+    pub server: ServerSettings,
     /// The steps, in order.
     pub steps: Vec<Step>,
     /// The file it was loaded from.
@@ -152,6 +159,7 @@ impl Problem {
 
 fn check(scenario: &Scenario) -> Result<(), Problem> {
     check_metadata(scenario)?;
+    check_role(scenario)?;
     let uses_session = scenario.steps.iter().any(|step| step.action.uses_session());
     if uses_session && scenario.transports.is_empty() {
         return Err(Problem::at_key(
@@ -166,6 +174,36 @@ fn check(scenario: &Scenario) -> Result<(), Problem> {
         ));
     }
     check_names(scenario)
+}
+
+/// A client-role case has the engine serve (`accept`, `cue`, …) and never act as a client
+/// (`open`, `request`, …); a server-role case the reverse.
+fn check_role(scenario: &Scenario) -> Result<(), Problem> {
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let wrong = match scenario.role {
+            Role::Client => step.action.is_client_side(),
+            Role::Server => step.action.is_serving(),
+        };
+        if wrong {
+            return Err(Problem::at_step(
+                index,
+                step,
+                match scenario.role {
+                    Role::Client => "the engine plays the server in a client-role case",
+                    Role::Server => "the engine plays the client in a server-role case",
+                },
+            ));
+        }
+    }
+    let customised = scenario.client != ClientSettings::default()
+        || scenario.server != ServerSettings::default();
+    if scenario.role == Role::Server && customised {
+        return Err(Problem::at_key(
+            "role",
+            "`client` and `server` settings are for client-role scenarios",
+        ));
+    }
+    Ok(())
 }
 
 fn check_metadata(scenario: &Scenario) -> Result<(), Problem> {

@@ -11,6 +11,7 @@ mod duration;
 mod load;
 mod metadata;
 mod pattern;
+mod serving;
 pub(crate) mod shorthand;
 mod step;
 
@@ -21,5 +22,9 @@ pub use metadata::{
     Endpoint, Feature, Heartbeat, Level, Role, SpecDocument, SpecReference, Transport,
 };
 pub use pattern::Pattern;
+pub use serving::{
+    AcceptStep, AnswerConnectStep, ClientSettings, CloseHow, ConnectAnswer, HttpStep,
+    RequestExpect, Respond, ResponseSpec, ServerSettings, ServingAction, WsAcceptStep,
+};
 pub use shorthand::OneOrMany;
 pub use step::*;

@@ -22,6 +22,9 @@ use serde::{Deserialize, Deserializer};
 use super::duration::DurationExpr;
 use super::metadata::Level;
 use super::pattern::{decode_base64, decode_hex, Pattern};
+use super::serving::{
+    cue_from_yaml, AcceptStep, AnswerConnectStep, CloseHow, HttpStep, ServingAction, WsAcceptStep,
+};
 use super::shorthand::{deserialize_shorthand, OneOrMany, Shorthand};
 
 /// The actor of steps that name none.
@@ -86,6 +89,8 @@ pub enum Action {
     WsClose(WsCloseStep),
     /// Expects the server to close a raw WebSocket (close frame or end of the connection).
     WsClosed(WsClosedStep),
+    /// A step of a client-role case, where the engine plays the server.
+    Serving(ServingAction),
 }
 
 impl Action {
@@ -110,6 +115,7 @@ impl Action {
             Action::WsSilence(_) => "ws_silence",
             Action::WsClose(_) => "ws_close",
             Action::WsClosed(_) => "ws_closed",
+            Action::Serving(serving) => serving.keyword(),
         }
     }
 
@@ -123,6 +129,27 @@ impl Action {
                 | Action::Receive(_)
                 | Action::Silence(_)
                 | Action::Closed
+        ) || matches!(self, Action::Serving(serving) if serving.uses_session())
+    }
+
+    /// Whether the step is one of a client-role case only.
+    pub fn is_serving(&self) -> bool {
+        matches!(self, Action::Serving(_))
+    }
+
+    /// Whether the step is one of a server-role case only (the role-neutral steps are
+    /// neither).
+    pub fn is_client_side(&self) -> bool {
+        matches!(
+            self,
+            Action::Open(_)
+                | Action::Connect(_)
+                | Action::Request(_)
+                | Action::Response(_)
+                | Action::Pending(_)
+                | Action::Abort(_)
+                | Action::Websocket(_)
+                | Action::WsPing(_)
         )
     }
 
@@ -138,7 +165,7 @@ impl Action {
                 | Action::WsClosed(_)
                 | Action::Websocket(_)
                 | Action::Request(_)
-        )
+        ) || matches!(self, Action::Serving(serving) if serving.waits())
     }
 }
 
@@ -781,6 +808,17 @@ pub(crate) struct StepFields {
     ws_close: Option<WsCloseStep>,
     #[serde(default, deserialize_with = "present")]
     ws_closed: Option<WsClosedStep>,
+    #[serde(default, deserialize_with = "present")]
+    accept: Option<AcceptStep>,
+    #[serde(default, deserialize_with = "present")]
+    answer_connect: Option<AnswerConnectStep>,
+    cue: Option<serde_json::Value>,
+    reports: Option<serde_json::Value>,
+    close: Option<CloseHow>,
+    http: Option<HttpStep>,
+    #[serde(default, deserialize_with = "present")]
+    ws_accept: Option<WsAcceptStep>,
+    no_request: Option<DurationExpr>,
 }
 
 /// An action that takes no argument (`- closed:`).
@@ -801,7 +839,8 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
 const ACTION_KEYS: &str =
     "open, connect, send, receive, silence, closed, wait, request, response, \
                            pending, abort, websocket, ws_send, ws_ping, ws_receive, ws_silence, \
-                           ws_close, ws_closed";
+                           ws_close, ws_closed; for client-role cases: accept, answer_connect, \
+                           cue, reports, close, http, ws_accept, no_request";
 
 impl TryFrom<StepFields> for Step {
     type Error = String;
@@ -826,6 +865,33 @@ impl TryFrom<StepFields> for Step {
             fields.ws_silence.map(Action::WsSilence),
             fields.ws_close.map(Action::WsClose),
             fields.ws_closed.map(Action::WsClosed),
+            fields
+                .accept
+                .map(|step| Action::Serving(ServingAction::Accept(step))),
+            fields
+                .answer_connect
+                .map(|step| Action::Serving(ServingAction::AnswerConnect(step))),
+            fields
+                .cue
+                .map(|cue| cue_from_yaml(cue).map(|cue| Action::Serving(ServingAction::Cue(cue))))
+                .transpose()?,
+            fields
+                .reports
+                .map(|reports| check_reports(reports).map(ServingAction::Reports))
+                .transpose()?
+                .map(Action::Serving),
+            fields
+                .close
+                .map(|how| Action::Serving(ServingAction::Close(how))),
+            fields
+                .http
+                .map(|step| Action::Serving(ServingAction::Http(step))),
+            fields
+                .ws_accept
+                .map(|step| Action::Serving(ServingAction::WsAccept(step))),
+            fields
+                .no_request
+                .map(|duration| Action::Serving(ServingAction::NoRequest(duration))),
         ];
         let mut actions: Vec<Action> = candidates.into_iter().flatten().collect();
         if actions.len() != 1 {
@@ -851,6 +917,25 @@ impl TryFrom<StepFields> for Step {
             action,
         })
     }
+}
+
+/// Each expected report is a JSON object naming its kind with a string `event`.
+fn check_reports(reports: serde_json::Value) -> Result<Vec<serde_json::Value>, String> {
+    let reports = match reports {
+        serde_json::Value::Array(reports) => reports,
+        one => vec![one],
+    };
+    for report in &reports {
+        if !report
+            .get("event")
+            .is_some_and(serde_json::Value::is_string)
+        {
+            return Err(format!(
+                "a report is a map with a string `event` (connect, disconnect, ...): {report}"
+            ));
+        }
+    }
+    Ok(reports)
 }
 
 impl<'de> Deserialize<'de> for Step {

@@ -1,0 +1,459 @@
+//! The client under test as a running program: started with its settings in the environment,
+//! fed cues on standard input, its reports read from standard output, everything recorded;
+//! killed when the case ends. The contract it follows is `docs/client-contract.md`.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{ChildStdin, Command};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::super::error::{millis, StepError};
+use super::super::transcript::{EventKind, Recorder};
+use super::super::wire::AbortOnDrop;
+use super::listener::ACTOR;
+
+/// The longest line of output the engine reads from a client program; the rest of a longer
+/// line is dropped and the line is marked as cut.
+pub(crate) const MOST_LINE_BYTES: usize = 64 * 1024;
+
+/// How long a program may take to end once its standard input is closed, before it is killed.
+const EXIT_GRACE: Duration = Duration::from_millis(500);
+
+/// How to start a client under test (from its profile).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientProgram {
+    /// The program and its arguments.
+    pub command: Vec<String>,
+    /// The working directory; the runner's own when `None`.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables from the profile.
+    pub env: Vec<(String, String)>,
+    /// The Engine.IO protocol the client speaks: 4, or 3 (socket.io 2.x).
+    pub eio: u8,
+    /// The reconnection delay formula the client follows.
+    pub backoff: Backoff,
+}
+
+/// A reconnection delay formula, by which the engine judges the delays of a client's
+/// reconnection attempts (`docs/client-contract.md`, "The profile of a client").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backoff {
+    /// socket.io-client: `d·2^(n−1)`, moved by up to ±`f` of itself, then capped at the
+    /// maximum delay.
+    #[default]
+    Official,
+    /// python-socketio: `min(d·2^(n−1), max)`, plus a jitter of up to ±`f` seconds.
+    Additive,
+}
+
+impl Backoff {
+    /// The name used in profiles.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backoff::Official => "official",
+            Backoff::Additive => "additive",
+        }
+    }
+
+    /// The earliest and latest delay of attempt `attempt` (from 1), given the first delay,
+    /// the cap and the randomization factor.
+    pub fn window(
+        self,
+        attempt: u32,
+        first: Duration,
+        cap: Duration,
+        factor: f64,
+    ) -> (Duration, Duration) {
+        let exponent = i32::try_from(attempt.saturating_sub(1).min(30)).unwrap_or(30);
+        let base = first.as_secs_f64() * 2f64.powi(exponent);
+        let cap = cap.as_secs_f64();
+        let factor = factor.clamp(0.0, 1.0);
+        let (low, high) = match self {
+            Backoff::Official => (
+                (base * (1.0 - factor)).min(cap),
+                (base * (1.0 + factor)).min(cap),
+            ),
+            Backoff::Additive => {
+                let delay = base.min(cap);
+                ((delay - factor).max(0.0), delay + factor)
+            }
+        };
+        (
+            Duration::from_secs_f64(low.max(0.0)),
+            Duration::from_secs_f64(high.max(0.0)),
+        )
+    }
+}
+
+impl std::str::FromStr for Backoff {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Backoff, String> {
+        match text {
+            "official" => Ok(Backoff::Official),
+            "additive" => Ok(Backoff::Additive),
+            other => Err(format!(
+                "unknown backoff {other:?}: expected official or additive"
+            )),
+        }
+    }
+}
+
+/// A report line the program wrote: a JSON object with an `event` kind.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Report {
+    pub(crate) kind: String,
+    pub(crate) value: Value,
+}
+
+/// What waiting for a report gave.
+pub(crate) enum NextReport {
+    Report(Report),
+    Timeout,
+    /// The program ended: how.
+    Ended(String),
+}
+
+/// A running client program.
+pub(crate) struct Program {
+    stdin: Option<ChildStdin>,
+    reports: mpsc::UnboundedReceiver<Report>,
+    /// Reports taken off the channel while looking for another kind, in order.
+    set_aside: VecDeque<Report>,
+    /// The first `unsupported` report, if any.
+    unsupported: Arc<Mutex<Option<String>>>,
+    /// Turns `Some` with the exit status once the program has ended.
+    ended: watch::Receiver<Option<String>>,
+    recorder: Recorder,
+    _tasks: Vec<AbortOnDrop<()>>,
+}
+
+impl Program {
+    /// Starts `program` with `settings` in its environment.
+    pub(crate) fn start(
+        program: &ClientProgram,
+        settings: &[(String, String)],
+        recorder: &Recorder,
+    ) -> Result<Program, StepError> {
+        let Some((executable, arguments)) = program.command.split_first() else {
+            return Err(StepError::Invalid(
+                "the client profile's command is empty".to_owned(),
+            ));
+        };
+        let mut command = Command::new(executable);
+        command
+            .args(arguments)
+            .envs(program.env.iter().cloned())
+            .envs(settings.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(cwd) = &program.cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command.spawn().map_err(|error| {
+            StepError::Unreachable(format!(
+                "cannot start the client {:?}: {error}",
+                program.command.join(" ")
+            ))
+        })?;
+        recorder.record(
+            ACTOR,
+            "process",
+            EventKind::ProgramStarted {
+                command: program.command.join(" "),
+            },
+        );
+        let stdin = child.stdin.take();
+        let (report_sender, reports) = mpsc::unbounded_channel();
+        let unsupported = Arc::new(Mutex::new(None));
+        let (ended_sender, ended) = watch::channel(None);
+        let mut tasks = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            let reader = ReportReader {
+                recorder: recorder.clone(),
+                reports: report_sender,
+                unsupported: Arc::clone(&unsupported),
+            };
+            tasks.push(AbortOnDrop(tokio::spawn(
+                reader.run(BufReader::new(stdout)),
+            )));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            let recorder = recorder.clone();
+            tasks.push(AbortOnDrop(tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr);
+                while let Some(line) = read_line(&mut lines).await {
+                    recorder.record(
+                        ACTOR,
+                        "stderr",
+                        EventKind::Output {
+                            stream: "stderr".to_owned(),
+                            line,
+                        },
+                    );
+                }
+            })));
+        }
+        let recorder_for_exit = recorder.clone();
+        // The child is owned by this task: dropping the program aborts it, and dropping the
+        // child kills the process.
+        tasks.push(AbortOnDrop(tokio::spawn(async move {
+            let status = match child.wait().await {
+                Ok(status) => status.to_string(),
+                Err(error) => format!("unknown ({error})"),
+            };
+            recorder_for_exit.record(
+                ACTOR,
+                "process",
+                EventKind::ProgramEnded {
+                    status: status.clone(),
+                },
+            );
+            let _ = ended_sender.send(Some(status));
+        })));
+        Ok(Program {
+            stdin,
+            reports,
+            set_aside: VecDeque::new(),
+            unsupported,
+            ended,
+            recorder: recorder.clone(),
+            _tasks: tasks,
+        })
+    }
+
+    /// Writes a cue, one JSON line, on the program's standard input.
+    pub(crate) async fn cue(&mut self, cue: &Value, deadline: Instant) -> Result<(), StepError> {
+        let line = cue.to_string();
+        self.recorder
+            .record(ACTOR, "stdin", EventKind::Cue { line: line.clone() });
+        let Some(stdin) = self.stdin.as_mut() else {
+            return Err(StepError::unmet(
+                "a client reading its cues",
+                "its standard input is closed",
+            ));
+        };
+        let write = async {
+            stdin.write_all(line.as_bytes()).await?;
+            stdin.write_all(b"\n").await?;
+            stdin.flush().await
+        };
+        match tokio::time::timeout_at(deadline, write).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(StepError::unmet(
+                "a client reading its cues",
+                format!("writing the cue failed: {error} ({})", self.describe_end()),
+            )),
+            Err(_) => Err(StepError::unmet(
+                "a client reading its cues",
+                "it did not read the cue in time",
+            )),
+        }
+    }
+
+    /// The first report of kind `kind`, waiting until `deadline`; reports of other kinds
+    /// that come first are kept, in order, for later.
+    pub(crate) async fn next_report(&mut self, kind: &str, deadline: Instant) -> NextReport {
+        if let Some(position) = self.set_aside.iter().position(|report| report.kind == kind) {
+            if let Some(report) = self.set_aside.remove(position) {
+                return NextReport::Report(report);
+            }
+        }
+        loop {
+            match tokio::time::timeout_at(deadline, self.reports.recv()).await {
+                Ok(Some(report)) if report.kind == kind => return NextReport::Report(report),
+                Ok(Some(other)) => self.set_aside.push_back(other),
+                Ok(None) => {
+                    // Standard output is closed: the program is ending; say how, if it has.
+                    let ended = self.await_end(deadline).await;
+                    return NextReport::Ended(ended);
+                }
+                Err(_) => return NextReport::Timeout,
+            }
+        }
+    }
+
+    /// What the program said it cannot do, if it did.
+    pub(crate) fn unsupported(&self) -> Option<String> {
+        self.unsupported
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Whether the program has ended, and how.
+    pub(crate) fn exit_status(&self) -> Option<String> {
+        self.ended.borrow().clone()
+    }
+
+    /// Closes the program's standard input, the contract's signal to end, and gives it a
+    /// moment to do so; the process is killed when the program is dropped.
+    pub(crate) async fn finish(mut self) {
+        self.stdin = None;
+        let _ = tokio::time::timeout(EXIT_GRACE, self.ended.wait_for(Option::is_some)).await;
+    }
+
+    async fn await_end(&mut self, deadline: Instant) -> String {
+        let waited = tokio::time::timeout_at(deadline, self.ended.wait_for(Option::is_some)).await;
+        match waited {
+            Ok(Ok(status)) => format!("the client ended: {}", status.clone().unwrap_or_default()),
+            _ => "the client closed its standard output".to_owned(),
+        }
+    }
+
+    fn describe_end(&self) -> String {
+        match self.exit_status() {
+            Some(status) => format!("the client ended: {status}"),
+            None => "the client is still running".to_owned(),
+        }
+    }
+}
+
+/// Reads the program's standard output: JSON objects are reports, the rest is recorded.
+struct ReportReader {
+    recorder: Recorder,
+    reports: mpsc::UnboundedSender<Report>,
+    unsupported: Arc<Mutex<Option<String>>>,
+}
+
+impl ReportReader {
+    async fn run(self, mut stdout: impl AsyncBufRead + Unpin) {
+        while let Some(line) = read_line(&mut stdout).await {
+            match parse_report(&line) {
+                Some(report) => {
+                    self.recorder
+                        .record(ACTOR, "stdout", EventKind::Report { line });
+                    if report.kind == "unsupported" {
+                        let what = report.value["what"].to_string();
+                        let mut unsupported = self
+                            .unsupported
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner());
+                        unsupported.get_or_insert(what);
+                    }
+                    let _ = self.reports.send(report);
+                }
+                None => self.recorder.record(
+                    ACTOR,
+                    "stdout",
+                    EventKind::Output {
+                        stream: "stdout".to_owned(),
+                        line,
+                    },
+                ),
+            }
+        }
+    }
+}
+
+/// A report: a JSON object whose `event` is a string.
+fn parse_report(line: &str) -> Option<Report> {
+    let value: Value = serde_json::from_str(line.trim()).ok()?;
+    let kind = value.get("event")?.as_str()?.to_owned();
+    Some(Report { kind, value })
+}
+
+/// One line, at most [`MOST_LINE_BYTES`] of it (the rest dropped and marked), without its end
+/// of line; `None` at the end of the stream.
+async fn read_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
+    let mut line = Vec::new();
+    let mut cut = false;
+    loop {
+        let buffer = match reader.fill_buf().await {
+            Ok(buffer) => buffer,
+            Err(_) => return None,
+        };
+        if buffer.is_empty() {
+            return (!line.is_empty() || cut).then(|| finish_line(line, cut));
+        }
+        let (taken, found_end) = match buffer.iter().position(|&byte| byte == b'\n') {
+            Some(end) => (end + 1, true),
+            None => (buffer.len(), false),
+        };
+        let content = &buffer[..if found_end { taken - 1 } else { taken }];
+        let room = MOST_LINE_BYTES.saturating_sub(line.len());
+        if content.len() > room {
+            cut = true;
+        }
+        line.extend_from_slice(&content[..content.len().min(room)]);
+        reader.consume(taken);
+        if found_end {
+            return Some(finish_line(line, cut));
+        }
+    }
+}
+
+fn finish_line(mut line: Vec<u8>, cut: bool) -> String {
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    let mut text = String::from_utf8_lossy(&line).into_owned();
+    if cut {
+        text.push_str(&format!(" [cut at {MOST_LINE_BYTES} bytes]"));
+    }
+    text
+}
+
+/// A duration as milliseconds, for messages.
+pub(crate) fn describe_window(low: Duration, high: Duration) -> String {
+    format!("between {} and {}", millis(low), millis(high))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lines_are_bounded() {
+        let long = "x".repeat(MOST_LINE_BYTES + 10);
+        let input = format!("{{\"event\":\"connect\"}}\r\n{long}\nlast");
+        let mut reader = BufReader::new(input.as_bytes());
+        assert_eq!(
+            read_line(&mut reader).await.as_deref(),
+            Some("{\"event\":\"connect\"}")
+        );
+        let cut = read_line(&mut reader).await.unwrap_or_default();
+        assert!(
+            cut.ends_with("[cut at 65536 bytes]"),
+            "{}",
+            &cut[cut.len() - 30..]
+        );
+        assert_eq!(read_line(&mut reader).await.as_deref(), Some("last"));
+        assert_eq!(read_line(&mut reader).await, None);
+    }
+
+    #[test]
+    fn reports_are_json_objects_with_a_kind() {
+        let report = parse_report(r#"{"event":"disconnect","reason":"io server disconnect"}"#);
+        assert_eq!(
+            report.map(|report| report.kind).as_deref(),
+            Some("disconnect")
+        );
+        assert!(parse_report("listening").is_none());
+        assert!(parse_report(r#"{"event":3}"#).is_none());
+        assert!(parse_report("[1]").is_none());
+    }
+
+    #[test]
+    fn backoff_windows_follow_each_formula() {
+        let ms = Duration::from_millis;
+        let official = |attempt| Backoff::Official.window(attempt, ms(100), ms(500), 0.5);
+        assert_eq!(official(1), (ms(50), ms(150)));
+        assert_eq!(official(2), (ms(100), ms(300)));
+        assert_eq!(official(3), (ms(200), ms(500)));
+        assert_eq!(official(5), (ms(500), ms(500)));
+        let additive = |attempt| Backoff::Additive.window(attempt, ms(1000), ms(5000), 0.5);
+        assert_eq!(additive(1), (ms(500), ms(1500)));
+        assert_eq!(additive(4), (ms(4500), ms(5500)));
+        assert_eq!(additive(9), (ms(4500), ms(5500)));
+    }
+}

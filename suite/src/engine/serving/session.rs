@@ -1,0 +1,793 @@
+//! The abstract Engine.IO session on the server's side, for client-role cases: the engine
+//! answers the client's handshake with an open packet and then carries packets both ways over
+//! HTTP long-polling (a GET held until there is something to send, POSTs read and answered
+//! `ok`), over WebSocket, or over polling upgraded to WebSocket the way the spec's server does
+//! it (`2probe` answered `3probe`, the held GET answered with a noop, then `5`).
+//!
+//! Whatever the transport, what the client sends lands in one [`Inbox`]: a packet is
+//! [`Data::Text`] with its type character (`4hello`), or [`Data::Binary`] for a binary
+//! message, its data only, in both protocols. A close packet `1` from the client, or the end of
+//! its WebSocket, ends the session, and the inbox says so.
+//!
+//! The automatic heartbeat is the server's half of it. In protocol 4 the server pings: the
+//! engine sends `2` every `pingInterval` from the open onward and leaves the client's pongs
+//! `3` out of the inbox. In protocol 3 the client pings: every ping `2` (with its data) is
+//! answered with a pong `3` (with the same data) and left out of the inbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot, watch, Mutex};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::super::error::StepError;
+use super::super::inbox::{Closure, Inbox, Incoming};
+use super::super::matching::{
+    eio3_session_packet, polling_packet, split_eio3_binary_payload, split_eio3_payload,
+};
+use super::super::transcript::{EventKind, Recorder, WireData};
+use super::super::wire::AbortOnDrop;
+use super::listener::{Arrival, Received, Reply, Routes, ServerStream, ACTOR};
+use crate::scenario::Data;
+
+type Sink = Arc<Mutex<Option<SplitSink<ServerStream, Message>>>>;
+
+/// What a session is opened with.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionConfig {
+    pub(crate) sid: String,
+    pub(crate) eio: u8,
+    /// The open packet, as sent (`0{"sid":…}`).
+    pub(crate) open_packet: String,
+    pub(crate) ping_interval: Duration,
+    /// The engine keeps the heartbeat by itself (`heartbeat: auto`).
+    pub(crate) auto_heartbeat: bool,
+    /// Whether the engine accepts an upgrade of this polling session to WebSocket.
+    pub(crate) upgrade: bool,
+}
+
+/// A live session.
+pub(crate) struct ServedSession {
+    pub(crate) sid: String,
+    /// What the client sent, in order.
+    pub(crate) inbox: Inbox,
+    link: Arc<Link>,
+    /// Turns true once the client has completed an upgrade (sent `5`).
+    upgraded: watch::Receiver<bool>,
+    _tasks: Vec<AbortOnDrop<()>>,
+}
+
+/// What the session's tasks share: how to send, and where packets go.
+struct Link {
+    eio: u8,
+    sid: String,
+    auto_heartbeat: bool,
+    recorder: Recorder,
+    routes: Routes,
+    inbox: mpsc::UnboundedSender<Incoming>,
+    state: Mutex<State>,
+}
+
+/// The transport of the moment.
+enum State {
+    Polling {
+        /// Packets waiting for the client's next GET.
+        queue: Vec<Data>,
+        /// The client's GET, held until there is something to send.
+        held: Option<Arrival>,
+    },
+    WebSocket {
+        channel: String,
+        sink: Sink,
+    },
+    /// Ended by either side.
+    Closed,
+}
+
+impl ServedSession {
+    /// Answers a polling handshake with the open packet and starts serving the session.
+    pub(crate) fn polling(
+        handshake: Arrival,
+        config: &SessionConfig,
+        routes: &Routes,
+        recorder: &Recorder,
+    ) -> ServedSession {
+        let open = Data::Text(config.open_packet.clone());
+        let body = encode_payload(config.eio, &[open]);
+        handshake.answer(Reply::text(200, "text/plain; charset=UTF-8", body));
+        let state = State::Polling {
+            queue: Vec::new(),
+            held: None,
+        };
+        ServedSession::start(config, state, routes, recorder)
+    }
+
+    /// Accepts a WebSocket handshake, sends the open packet as its first frame, and starts
+    /// serving the session over it.
+    pub(crate) async fn websocket(
+        handshake: Arrival,
+        config: &SessionConfig,
+        routes: &Routes,
+        recorder: &Recorder,
+        deadline: Instant,
+    ) -> Result<ServedSession, StepError> {
+        let channel = handshake.channel.clone();
+        let stream = accept_websocket(handshake, deadline).await?;
+        let (sink, stream) = stream.split();
+        let sink: Sink = Arc::new(Mutex::new(Some(sink)));
+        let state = State::WebSocket {
+            channel: channel.clone(),
+            sink: Arc::clone(&sink),
+        };
+        let mut session = ServedSession::start(config, state, routes, recorder);
+        session
+            .link
+            .send_frame(&sink, &channel, &Data::Text(config.open_packet.clone()))
+            .await;
+        let link = Arc::clone(&session.link);
+        let reader = tokio::spawn(async move { link.read_websocket(stream, channel).await });
+        session._tasks.push(AbortOnDrop(reader));
+        Ok(session)
+    }
+
+    fn start(
+        config: &SessionConfig,
+        state: State,
+        routes: &Routes,
+        recorder: &Recorder,
+    ) -> ServedSession {
+        let (sender, inbox) = Inbox::new();
+        let link = Arc::new(Link {
+            eio: config.eio,
+            sid: config.sid.clone(),
+            auto_heartbeat: config.auto_heartbeat,
+            recorder: recorder.clone(),
+            routes: routes.clone(),
+            inbox: sender,
+            state: Mutex::new(state),
+        });
+        let (arrivals_sender, arrivals) = mpsc::unbounded_channel();
+        routes.open(&config.sid, arrivals_sender);
+        let (upgraded_sender, upgraded) = watch::channel(false);
+        let driver = Driver {
+            link: Arc::clone(&link),
+            upgrade: config.upgrade,
+            upgraded: Arc::new(upgraded_sender),
+            tasks: Vec::new(),
+        };
+        let mut tasks = vec![AbortOnDrop(tokio::spawn(driver.run(arrivals)))];
+        if config.auto_heartbeat && config.eio == 4 {
+            let link = Arc::clone(&link);
+            let interval = config.ping_interval;
+            tasks.push(AbortOnDrop(tokio::spawn(async move {
+                link.ping_every(interval).await;
+            })));
+        }
+        ServedSession {
+            sid: config.sid.clone(),
+            inbox,
+            link,
+            upgraded,
+            _tasks: tasks,
+        }
+    }
+
+    /// Sends packets: over polling in the answer to the client's next GET (all of them in one
+    /// payload), over WebSocket one frame each.
+    pub(crate) async fn send(&self, packets: &[Data]) -> Result<(), StepError> {
+        if self.link.send(packets).await {
+            Ok(())
+        } else {
+            Err(StepError::unmet(
+                "a session open to send on",
+                "the session is closed",
+            ))
+        }
+    }
+
+    /// Waits until the client has upgraded the session (sent `5` on the new WebSocket).
+    pub(crate) async fn await_upgrade(&mut self, deadline: Instant) -> Result<(), StepError> {
+        let started = Instant::now();
+        match tokio::time::timeout_at(deadline, self.upgraded.wait_for(|done| *done)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(StepError::unmet(
+                "the client's upgrade to WebSocket",
+                "the session ended first",
+            )),
+            Err(_) => Err(StepError::nothing_within(
+                "the client's upgrade to WebSocket (a WebSocket with the sid, `2probe`, then `5`)",
+                started.elapsed(),
+            )),
+        }
+    }
+
+    /// Ends the session from the server's side: with a close packet `1` (`packet`), or by
+    /// ending the transport without one (`drop`): the held GET's connection, or the WebSocket's.
+    pub(crate) async fn close(&self, with_packet: bool) {
+        self.link.close(with_packet).await;
+    }
+}
+
+impl Drop for ServedSession {
+    fn drop(&mut self) {
+        self.link.routes.close(&self.sid);
+    }
+}
+
+/// Handles the requests that carry the session's sid.
+struct Driver {
+    link: Arc<Link>,
+    upgrade: bool,
+    upgraded: Arc<watch::Sender<bool>>,
+    tasks: Vec<AbortOnDrop<()>>,
+}
+
+impl Driver {
+    async fn run(mut self, mut arrivals: mpsc::UnboundedReceiver<Arrival>) {
+        while let Some(arrival) = arrivals.recv().await {
+            let request = &arrival.request;
+            if request.websocket {
+                self.on_websocket(arrival).await;
+            } else if request.method == "GET" {
+                self.link.on_get(arrival).await;
+            } else if request.method == "POST" {
+                self.link.on_post(arrival).await;
+            } else {
+                self.link.note(&format!(
+                    "a {} request for the session: answered 400",
+                    request.method
+                ));
+                arrival.answer(Reply::text(400, "text/plain", "Bad request"));
+            }
+        }
+    }
+
+    /// A WebSocket with the sid: the client upgrades.
+    async fn on_websocket(&mut self, arrival: Arrival) {
+        let polling = matches!(*self.link.state.lock().await, State::Polling { .. });
+        if !self.upgrade || !polling {
+            self.link
+                .note("a WebSocket with the sid where no upgrade is offered: refused with 400");
+            arrival.answer(Reply::text(
+                400,
+                "application/json",
+                r#"{"code":3,"message":"Bad request"}"#,
+            ));
+            return;
+        }
+        let channel = arrival.channel.clone();
+        let (deliver, delivered) = oneshot::channel();
+        arrival.answer(Reply::Accept(deliver));
+        let link = Arc::clone(&self.link);
+        let upgraded = Arc::clone(&self.upgraded);
+        self.tasks.push(AbortOnDrop(tokio::spawn(async move {
+            if let Ok(stream) = delivered.await {
+                link.serve_upgrade(stream, channel, &upgraded).await;
+            }
+        })));
+    }
+}
+
+impl Link {
+    fn note(&self, text: &str) {
+        self.recorder.record(
+            ACTOR,
+            "session",
+            EventKind::Note {
+                text: text.to_owned(),
+            },
+        );
+    }
+
+    fn deliver(&self, item: Incoming) {
+        let _ = self.inbox.send(item);
+    }
+
+    /// Ends the session because of what the client did.
+    async fn end_by_client(&self, detail: &str) {
+        let mut state = self.state.lock().await;
+        if let State::Polling {
+            held: Some(held), ..
+        } = std::mem::replace(&mut *state, State::Closed)
+        {
+            held.answer(Reply::text(
+                200,
+                "text/plain; charset=UTF-8",
+                encode_payload(self.eio, &[Data::Text("6".to_owned())]),
+            ));
+        }
+        *state = State::Closed;
+        self.routes.close(&self.sid);
+        self.deliver(Incoming::closed(detail));
+    }
+
+    async fn on_get(&self, arrival: Arrival) {
+        let mut state = self.state.lock().await;
+        match &mut *state {
+            State::Polling { held: Some(_), .. } => {
+                drop(state);
+                arrival.answer(Reply::text(
+                    400,
+                    "application/json",
+                    r#"{"code":3,"message":"Bad request"}"#,
+                ));
+                self.end_by_client(
+                    "the client sent a GET while another was pending (\"the client MUST NOT have more than one active GET\"): answered 400",
+                )
+                .await;
+            }
+            State::Polling { queue, held } if queue.is_empty() => *held = Some(arrival),
+            State::Polling { queue, .. } => {
+                let packets = std::mem::take(queue);
+                arrival.answer(self.payload_reply(&packets));
+            }
+            State::WebSocket { .. } | State::Closed => {
+                drop(state);
+                self.note("a polling GET for a session no longer on polling: answered 400");
+                arrival.answer(Reply::unknown_session());
+            }
+        }
+    }
+
+    async fn on_post(&self, arrival: Arrival) {
+        let on_polling = matches!(*self.state.lock().await, State::Polling { .. });
+        if !on_polling {
+            self.note("a polling POST for a session no longer on polling: answered 400");
+            arrival.answer(Reply::unknown_session());
+            return;
+        }
+        let packets = match decode_payload(self.eio, &arrival.request) {
+            Ok(packets) => packets,
+            Err(why) => {
+                arrival.answer(Reply::text(
+                    400,
+                    "application/json",
+                    r#"{"code":3,"message":"Bad request"}"#,
+                ));
+                self.end_by_client(&format!(
+                    "the client POSTed a body that is not a payload: {why}"
+                ))
+                .await;
+                return;
+            }
+        };
+        arrival.answer(Reply::text(200, "text/html", "ok"));
+        for packet in packets {
+            if self.on_packet(packet).await == Flow::Ended {
+                return;
+            }
+        }
+    }
+
+    /// The session's packet rules, for a packet from either transport.
+    async fn on_packet(&self, packet: Data) -> Flow {
+        let text = match &packet {
+            Data::Text(text) => text.as_str(),
+            Data::Binary(_) => {
+                self.deliver(Incoming::Data(packet));
+                return Flow::Go;
+            }
+        };
+        if text == "1" {
+            self.end_by_client("the client sent a close packet 1").await;
+            return Flow::Ended;
+        }
+        if self.auto_heartbeat && self.eio == 4 && text == "3" {
+            return Flow::Go;
+        }
+        if self.auto_heartbeat && self.eio == 3 && text.starts_with('2') {
+            let pong = format!("3{}", &text[1..]);
+            self.send(&[Data::Text(pong)]).await;
+            return Flow::Go;
+        }
+        self.deliver(Incoming::Data(packet));
+        Flow::Go
+    }
+
+    fn payload_reply(&self, packets: &[Data]) -> Reply {
+        Reply::text(
+            200,
+            "text/plain; charset=UTF-8",
+            encode_payload(self.eio, packets),
+        )
+    }
+
+    /// Sends packets on the transport of the moment; false when the session is closed.
+    async fn send(&self, packets: &[Data]) -> bool {
+        let mut state = self.state.lock().await;
+        match &mut *state {
+            State::Polling { queue, held } => {
+                queue.extend(packets.iter().cloned());
+                if let Some(get) = held.take() {
+                    let packets = std::mem::take(queue);
+                    get.answer(self.payload_reply(&packets));
+                }
+                true
+            }
+            State::WebSocket { channel, sink } => {
+                let (channel, sink) = (channel.clone(), Arc::clone(sink));
+                drop(state);
+                for packet in packets {
+                    self.send_frame(&sink, &channel, packet).await;
+                }
+                true
+            }
+            State::Closed => false,
+        }
+    }
+
+    async fn send_frame(&self, sink: &Sink, channel: &str, packet: &Data) {
+        let message = match (packet, self.eio) {
+            (Data::Text(text), _) => Message::text(text.clone()),
+            (Data::Binary(bytes), 3) => {
+                let mut framed = vec![4];
+                framed.extend_from_slice(bytes);
+                Message::binary(framed)
+            }
+            (Data::Binary(bytes), _) => Message::binary(bytes.clone()),
+        };
+        let frame = match &message {
+            Message::Binary(bytes) => WireData::Binary(bytes.to_vec()),
+            _ => WireData::frame(packet),
+        };
+        if let Some(sink) = sink.lock().await.as_mut() {
+            if sink.send(message).await.is_ok() {
+                self.recorder
+                    .record(ACTOR, channel, EventKind::FrameSent { frame });
+            }
+        }
+    }
+
+    async fn ping_every(&self, interval: Duration) {
+        let mut ticks = tokio::time::interval_at(Instant::now() + interval, interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if !self.send(&[Data::Text("2".to_owned())]).await {
+                return;
+            }
+        }
+    }
+
+    async fn close(&self, with_packet: bool) {
+        let mut state = self.state.lock().await;
+        let previous = std::mem::replace(&mut *state, State::Closed);
+        self.routes.close(&self.sid);
+        drop(state);
+        match previous {
+            State::Polling { mut queue, held } => {
+                if with_packet {
+                    queue.push(Data::Text("1".to_owned()));
+                }
+                match (held, with_packet) {
+                    (Some(get), true) => get.answer(self.payload_reply(&queue)),
+                    (Some(get), false) => get.answer(Reply::Drop),
+                    (None, _) => {}
+                }
+            }
+            State::WebSocket { channel, sink } => {
+                if with_packet {
+                    self.send_frame(&sink, &channel, &Data::Text("1".to_owned()))
+                        .await;
+                    if let Some(sink) = sink.lock().await.as_mut() {
+                        if sink.send(Message::Close(None)).await.is_ok() {
+                            self.recorder.record(
+                                ACTOR,
+                                &channel,
+                                EventKind::CloseSent { code: None },
+                            );
+                        }
+                    }
+                }
+                // Dropping the writing half (the reader ends with the session) ends the
+                // connection; without a close packet, that is all the client sees.
+                sink.lock().await.take();
+                self.recorder.record(
+                    ACTOR,
+                    &channel,
+                    EventKind::Ended {
+                        detail: "the engine ended the WebSocket".to_owned(),
+                    },
+                );
+            }
+            State::Closed => {}
+        }
+    }
+
+    /// The upgrade, the spec's way: `2probe` answered `3probe`, the held GET answered with a
+    /// noop so the client's polling can pause, then `5` moves the session to the WebSocket.
+    async fn serve_upgrade(
+        self: &Arc<Self>,
+        stream: ServerStream,
+        channel: String,
+        upgraded: &watch::Sender<bool>,
+    ) {
+        let (sink, mut stream) = stream.split();
+        let sink: Sink = Arc::new(Mutex::new(Some(sink)));
+        while let Some(message) = stream.next().await {
+            let data = match self.frame_data(message, &channel) {
+                Frame::Packet(data) => data,
+                Frame::Control => continue,
+                Frame::End => break,
+            };
+            match &data {
+                Data::Text(text) if text == "2probe" => {
+                    self.send_frame(&sink, &channel, &Data::Text("3probe".to_owned()))
+                        .await;
+                    let mut state = self.state.lock().await;
+                    if let State::Polling { held, .. } = &mut *state {
+                        if let Some(get) = held.take() {
+                            get.answer(self.payload_reply(&[Data::Text("6".to_owned())]));
+                        }
+                    }
+                }
+                Data::Text(text) if text == "5" => {
+                    let queued = {
+                        let mut state = self.state.lock().await;
+                        let queued = match &mut *state {
+                            State::Polling { queue, held } => {
+                                if let Some(get) = held.take() {
+                                    get.answer(self.payload_reply(&[Data::Text("6".to_owned())]));
+                                }
+                                std::mem::take(queue)
+                            }
+                            _ => Vec::new(),
+                        };
+                        *state = State::WebSocket {
+                            channel: channel.clone(),
+                            sink: Arc::clone(&sink),
+                        };
+                        queued
+                    };
+                    self.recorder.record(
+                        ACTOR,
+                        &channel,
+                        EventKind::Note {
+                            text: "upgraded: the session goes on over this WebSocket".to_owned(),
+                        },
+                    );
+                    for packet in &queued {
+                        self.send_frame(&sink, &channel, packet).await;
+                    }
+                    let _ = upgraded.send(true);
+                    self.read_messages(stream, channel).await;
+                    return;
+                }
+                _ => {
+                    self.deliver(Incoming::Data(data));
+                }
+            }
+        }
+        self.note("the upgrade's WebSocket ended before the client sent `5`");
+    }
+
+    async fn read_websocket(self: &Arc<Self>, stream: SplitStream<ServerStream>, channel: String) {
+        self.read_messages(stream, channel).await;
+    }
+
+    /// Reads the session's WebSocket until it ends.
+    async fn read_messages(&self, mut stream: SplitStream<ServerStream>, channel: String) {
+        while let Some(message) = stream.next().await {
+            match message {
+                Ok(Message::Close(frame)) => {
+                    let code = frame.map(|frame| u16::from(frame.code));
+                    self.recorder
+                        .record(ACTOR, &channel, EventKind::CloseReceived { code });
+                    self.end_websocket(Closure {
+                        detail: format!("the client closed the WebSocket (code {code:?})"),
+                        code: Some(code.unwrap_or(1005)),
+                    })
+                    .await;
+                    return;
+                }
+                other => match self.frame_data(other, &channel) {
+                    Frame::Packet(data) => {
+                        if self.on_packet(data).await == Flow::Ended {
+                            return;
+                        }
+                    }
+                    Frame::Control => {}
+                    Frame::End => break,
+                },
+            }
+        }
+        self.recorder.record(
+            ACTOR,
+            &channel,
+            EventKind::Ended {
+                detail: "the client's WebSocket ended".to_owned(),
+            },
+        );
+        self.end_websocket(Closure {
+            detail: "the client's WebSocket ended without a close frame".to_owned(),
+            code: None,
+        })
+        .await;
+    }
+
+    async fn end_websocket(&self, closure: Closure) {
+        let mut state = self.state.lock().await;
+        if matches!(*state, State::Closed) {
+            return;
+        }
+        *state = State::Closed;
+        self.routes.close(&self.sid);
+        self.deliver(Incoming::Closed(closure));
+    }
+
+    /// A frame as the session sees it, recorded: a packet, nothing (a control frame), or the
+    /// end of the connection.
+    fn frame_data(
+        &self,
+        message: Result<Message, tokio_tungstenite::tungstenite::Error>,
+        channel: &str,
+    ) -> Frame {
+        let data = match message {
+            Ok(Message::Text(text)) => Data::Text(text.as_str().to_owned()),
+            Ok(Message::Binary(bytes)) => Data::Binary(bytes.to_vec()),
+            Ok(Message::Ping(payload)) => {
+                self.recorder.record(
+                    ACTOR,
+                    channel,
+                    EventKind::PingReceived {
+                        payload: WireData::body(&payload),
+                    },
+                );
+                return Frame::Control;
+            }
+            Ok(Message::Pong(payload)) => {
+                self.recorder.record(
+                    ACTOR,
+                    channel,
+                    EventKind::PongReceived {
+                        payload: WireData::body(&payload),
+                    },
+                );
+                return Frame::Control;
+            }
+            Ok(Message::Close(_)) | Ok(Message::Frame(_)) => return Frame::End,
+            Err(error) => {
+                self.note(&format!("the client's WebSocket failed: {error}"));
+                return Frame::End;
+            }
+        };
+        self.recorder.record(
+            ACTOR,
+            channel,
+            EventKind::FrameReceived {
+                frame: WireData::frame(&data),
+            },
+        );
+        Frame::Packet(match (data, self.eio) {
+            (Data::Binary(bytes), 3) => match bytes.split_first() {
+                Some((4, rest)) => Data::Binary(rest.to_vec()),
+                _ => Data::Binary(bytes),
+            },
+            (data, _) => data,
+        })
+    }
+}
+
+/// A frame as the session sees it.
+enum Frame {
+    Packet(Data),
+    Control,
+    End,
+}
+
+/// Whether a session goes on after a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Ended,
+}
+
+/// Accepts a WebSocket request: the stream once upgraded, by `deadline`.
+pub(crate) async fn accept_websocket(
+    arrival: Arrival,
+    deadline: Instant,
+) -> Result<ServerStream, StepError> {
+    let (deliver, delivered) = oneshot::channel();
+    arrival.answer(Reply::Accept(deliver));
+    match tokio::time::timeout_at(deadline, delivered).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(_)) => Err(StepError::unmet(
+            "the WebSocket upgraded",
+            "the client's connection ended during the upgrade",
+        )),
+        Err(_) => Err(StepError::unmet(
+            "the WebSocket upgraded",
+            "the upgrade did not complete in time",
+        )),
+    }
+}
+
+/// A server's payload: protocol 4 packets joined by `\x1e` (binary as `b<base64>`), or a
+/// protocol 3 payload, `<length>:<packet>` with lengths in UTF-16 code units (binary as
+/// `b4<base64>`).
+pub(crate) fn encode_payload(eio: u8, packets: &[Data]) -> String {
+    let base64 = base64::engine::general_purpose::STANDARD;
+    if eio == 3 {
+        let mut payload = String::new();
+        for packet in packets {
+            let text = match packet {
+                Data::Text(text) => text.clone(),
+                Data::Binary(bytes) => format!("b4{}", base64.encode(bytes)),
+            };
+            let length: usize = text.chars().map(char::len_utf16).sum();
+            payload.push_str(&format!("{length}:{text}"));
+        }
+        return payload;
+    }
+    packets
+        .iter()
+        .map(|packet| match packet {
+            Data::Text(text) => text.clone(),
+            Data::Binary(bytes) => format!("b{}", base64.encode(bytes)),
+        })
+        .collect::<Vec<_>>()
+        .join("\u{1e}")
+}
+
+/// The packets of a client's POST body.
+fn decode_payload(eio: u8, request: &Received) -> Result<Vec<Data>, String> {
+    let binary = request
+        .header("content-type")
+        .is_some_and(|value| value.starts_with("application/octet-stream"));
+    if eio == 3 {
+        if binary {
+            return split_eio3_binary_payload(&request.body).map(|packets| {
+                packets
+                    .into_iter()
+                    .map(|packet| match packet {
+                        Data::Binary(bytes) => match bytes.split_first() {
+                            Some((4, rest)) => Data::Binary(rest.to_vec()),
+                            _ => Data::Binary(bytes),
+                        },
+                        text => text,
+                    })
+                    .collect()
+            });
+        }
+        let text =
+            std::str::from_utf8(&request.body).map_err(|_| "the body is not UTF-8".to_owned())?;
+        return split_eio3_payload(text)
+            .map(|packets| packets.into_iter().map(eio3_session_packet).collect());
+    }
+    let text =
+        std::str::from_utf8(&request.body).map_err(|_| "the body is not UTF-8".to_owned())?;
+    if text.is_empty() {
+        return Err("the body is empty".to_owned());
+    }
+    text.split('\u{1e}')
+        .map(|packet| {
+            if packet.is_empty() {
+                return Err("an empty packet".to_owned());
+            }
+            match (packet.strip_prefix('b'), polling_packet(packet)) {
+                (Some(_), Data::Text(_)) => Err(format!("{packet:?} is not valid base64")),
+                (_, data) => Ok(data),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_are_encoded_per_protocol() {
+        let packets = [
+            Data::Text("4é😀".to_owned()),
+            Data::Binary(vec![1, 2, 3]),
+            Data::Text("2".to_owned()),
+        ];
+        assert_eq!(encode_payload(4, &packets), "4é😀\u{1e}bAQID\u{1e}2");
+        assert_eq!(encode_payload(3, &packets), "4:4é😀6:b4AQID1:2");
+    }
+}
