@@ -70,6 +70,9 @@ struct Link {
     routes: Routes,
     inbox: mpsc::UnboundedSender<Incoming>,
     state: Mutex<State>,
+    /// Turns true when the engine ends the session: WebSocket readers then let go of their
+    /// half of the connection, so that it ends.
+    closing: watch::Sender<bool>,
 }
 
 /// The transport of the moment.
@@ -149,6 +152,7 @@ impl ServedSession {
             routes: routes.clone(),
             inbox: sender,
             state: Mutex::new(state),
+            closing: watch::channel(false).0,
         });
         let (arrivals_sender, arrivals) = mpsc::unbounded_channel();
         routes.open(&config.sid, arrivals_sender);
@@ -458,6 +462,7 @@ impl Link {
         let previous = std::mem::replace(&mut *state, State::Closed);
         self.routes.close(&self.sid);
         drop(state);
+        self.closing.send_replace(true);
         match previous {
             State::Polling { mut queue, held } => {
                 if with_packet {
@@ -508,7 +513,8 @@ impl Link {
     ) {
         let (sink, mut stream) = stream.split();
         let sink: Sink = Arc::new(Mutex::new(Some(sink)));
-        while let Some(message) = stream.next().await {
+        let mut closing = self.closing.subscribe();
+        while let Some(message) = next_unless_closing(&mut stream, &mut closing).await {
             let data = match self.frame_data(message, &channel) {
                 Frame::Packet(data) => data,
                 Frame::Control => continue,
@@ -571,7 +577,8 @@ impl Link {
 
     /// Reads the session's WebSocket until it ends.
     async fn read_messages(&self, mut stream: SplitStream<ServerStream>, channel: String) {
-        while let Some(message) = stream.next().await {
+        let mut closing = self.closing.subscribe();
+        while let Some(message) = next_unless_closing(&mut stream, &mut closing).await {
             match message {
                 Ok(Message::Close(frame)) => {
                     let code = frame.map(|frame| u16::from(frame.code));
@@ -677,6 +684,18 @@ enum Frame {
     Packet(Data),
     Control,
     End,
+}
+
+/// The next message, or `None` at the end of the connection or once the engine ends the
+/// session.
+async fn next_unless_closing(
+    stream: &mut SplitStream<ServerStream>,
+    closing: &mut watch::Receiver<bool>,
+) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+    tokio::select! {
+        message = stream.next() => message,
+        _ = closing.wait_for(|closing| *closing) => None,
+    }
 }
 
 /// Whether a session goes on after a packet.
