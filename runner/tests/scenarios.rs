@@ -32,8 +32,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The client-role cases judge a client, not this server: suite/tests/client_role.rs and
+    // the client profiles replay them.
     let cases = match scenario::load_dir(&scenario::default_dir()) {
-        Ok(scenarios) => scenario::expand(scenarios),
+        Ok(scenarios) => scenario::expand(
+            scenarios
+                .into_iter()
+                .filter(|scenario| scenario.role == scenario::Role::Server),
+        ),
         Err(error) => {
             eprintln!("cannot load the scenarios: {error}");
             return ExitCode::FAILURE;
