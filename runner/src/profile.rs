@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use sio_suite::engine::{DeclaredOptions, Target};
-use sio_suite::scenario::Feature;
+use sio_suite::engine::{Backoff, ClientProgram, DeclaredOptions, Target};
+use sio_suite::scenario::{Case, Feature, Role};
 use sio_suite::yaml::{line_of, parse_yaml, read_text, LoadError};
 
 use crate::baseline::{Baseline, Expectation};
@@ -56,6 +56,32 @@ pub struct Profile {
     pub features: Option<Vec<Feature>>,
     /// Its expected non-passes.
     pub baseline: Option<BaselineRef>,
+    /// The client under test, for client-role cases (`docs/client-contract.md`).
+    pub client: Option<ClientSpec>,
+}
+
+/// A profile's `client`, as written: the program the engine starts for each client-role
+/// case.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    /// The program and its arguments; a program written with a `/` is relative to `cwd`.
+    pub command: Vec<String>,
+    /// The directory it runs in, relative to the profile; default the profile's.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The Engine.IO protocol it speaks: 4 (the default), or 3 (socket.io 2.x).
+    #[serde(default = "default_client_eio")]
+    pub eio: u8,
+    /// The reconnection delay formula it follows: `official` (the default) or `additive`.
+    #[serde(default)]
+    pub backoff: Option<String>,
+}
+
+fn default_client_eio() -> u8 {
+    4
 }
 
 /// The server's paths.
@@ -174,6 +200,8 @@ pub struct TargetSpec {
     pub features: Option<BTreeSet<Feature>>,
     /// The profile's baseline.
     pub baseline: Option<Baseline>,
+    /// The client under test, for client-role cases.
+    pub client: Option<ClientProgram>,
 }
 
 impl TargetSpec {
@@ -187,6 +215,7 @@ impl TargetSpec {
             options: DeclaredOptions::fixture_contract(),
             features: None,
             baseline: None,
+            client: None,
         }
     }
 
@@ -213,11 +242,15 @@ impl TargetSpec {
             Some(start) => Some(start_command(start, path, &text)?),
             None => None,
         };
-        if url.is_some() == start.is_some() {
+        let client = match profile.client {
+            Some(client) => Some(client_program(client, path, &text)?),
+            None => None,
+        };
+        if (url.is_some() && start.is_some()) || (url.is_none() && start.is_none() && client.is_none()) {
             return Err(LoadError::at_line(
                 path,
                 line_of(&text, "start:").max(line_of(&text, "url:")),
-                "a profile has either `url` (a running server) or `start` (a program the runner starts), not both nor neither",
+                "a profile has either `url` (a running server) or `start` (a program the runner starts), not both; or neither and a `client`",
             ));
         }
         let paths = &profile.paths;
@@ -266,7 +299,23 @@ impl TargetSpec {
                 .features
                 .map(|features| features.into_iter().collect()),
             baseline,
+            client,
         })
+    }
+
+    /// Whether the profile describes a server (client-role cases aside, the embedded
+    /// reference serves a profile without one).
+    pub fn has_server(&self) -> bool {
+        self.url.is_some() || self.start.is_some() || self.client.is_none()
+    }
+
+    /// Whether a run against this target includes `case`: server-role cases when it has a
+    /// server, client-role cases when it has a client.
+    pub fn runs(&self, case: &Case) -> bool {
+        match case.scenario.role {
+            Role::Server => self.has_server(),
+            Role::Client => self.client.is_some(),
+        }
     }
 
     /// The engine's target, at `address`.
@@ -278,9 +327,45 @@ impl TargetSpec {
             socket_io_path: self.paths.socket_io.clone(),
             options: self.options,
             features: self.features.clone(),
-            client: None,
+            client: self.client.clone(),
         }
     }
+}
+
+fn client_program(client: ClientSpec, profile: &Path, text: &str) -> Result<ClientProgram, LoadError> {
+    let Some(program) = client.command.first().filter(|program| !program.is_empty()) else {
+        return Err(LoadError::at_line(
+            profile,
+            line_of(text, "command:"),
+            "`client.command` names no program",
+        ));
+    };
+    if ![3, 4].contains(&client.eio) {
+        return Err(LoadError::at_line(
+            profile,
+            line_of(text, "eio:"),
+            format!("`client.eio` is 3 or 4, not {}", client.eio),
+        ));
+    }
+    let backoff = match client.backoff.as_deref() {
+        None => Backoff::default(),
+        Some(name) => name
+            .parse()
+            .map_err(|why: String| LoadError::at_line(profile, line_of(text, "backoff:"), why))?,
+    };
+    let cwd = relative_to_profile(profile, client.cwd.as_deref().unwrap_or(Path::new("")));
+    let cwd = std::path::absolute(&cwd).unwrap_or(cwd);
+    let mut command = client.command.clone();
+    if program.contains('/') {
+        command[0] = cwd.join(program).to_string_lossy().into_owned();
+    }
+    Ok(ClientProgram {
+        command,
+        cwd: Some(cwd),
+        env: client.env.into_iter().collect(),
+        eio: client.eio,
+        backoff,
+    })
 }
 
 fn start_command(start: StartSpec, profile: &Path, text: &str) -> Result<StartCommand, LoadError> {
