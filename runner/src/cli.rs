@@ -431,7 +431,11 @@ pub async fn run_target(
 ) -> Result<Report, String> {
     let options = settings.options;
     // Server-role cases judge the target's server, client-role cases its client.
-    let cases: Vec<Case> = cases.iter().filter(|case| spec.runs(case)).cloned().collect();
+    let cases: Vec<Case> = cases
+        .iter()
+        .filter(|case| spec.runs(case))
+        .cloned()
+        .collect();
     let cases = cases.as_slice();
     let mut launched = None;
     let (address, description) = match (&spec.url, &spec.start) {

@@ -246,7 +246,9 @@ impl TargetSpec {
             Some(client) => Some(client_program(client, path, &text)?),
             None => None,
         };
-        if (url.is_some() && start.is_some()) || (url.is_none() && start.is_none() && client.is_none()) {
+        if (url.is_some() && start.is_some())
+            || (url.is_none() && start.is_none() && client.is_none())
+        {
             return Err(LoadError::at_line(
                 path,
                 line_of(&text, "start:").max(line_of(&text, "url:")),
@@ -332,7 +334,11 @@ impl TargetSpec {
     }
 }
 
-fn client_program(client: ClientSpec, profile: &Path, text: &str) -> Result<ClientProgram, LoadError> {
+fn client_program(
+    client: ClientSpec,
+    profile: &Path,
+    text: &str,
+) -> Result<ClientProgram, LoadError> {
     let Some(program) = client.command.first().filter(|program| !program.is_empty()) else {
         return Err(LoadError::at_line(
             profile,

@@ -37,6 +37,11 @@ const CLIENT_PATH: &str = "/socket.io/";
 /// to notice the end of its session, and a loaded machine's scheduling.
 const BACKOFF_SLACK: Duration = Duration::from_millis(100);
 
+/// How long a client program may take from its start to its first request, on top of the
+/// step's own deadline: starting a runtime (Node.js, Python) takes a while on a loaded
+/// machine, and is not what a case judges.
+const START_ALLOWANCE: Duration = Duration::from_secs(10);
+
 /// The step that failed and why; `None` for a failure outside any step.
 pub(crate) type ServingFailure = (Option<usize>, StepError);
 
@@ -148,6 +153,8 @@ struct Serving<'a> {
     issued: u64,
     /// The reconnection delay formula the client declares.
     backoff: Backoff,
+    /// Whether the client has made its first request yet.
+    started: bool,
 }
 
 /// When a step must be done, and not before when.
@@ -210,6 +217,7 @@ impl<'a> Serving<'a> {
             last_refusal: None,
             issued: 0,
             backoff: Backoff::default(),
+            started: false,
         }
     }
 
@@ -406,10 +414,17 @@ impl<'a> Serving<'a> {
         if let Some(arrival) = self.waiting.pop_front() {
             return Some(arrival);
         }
-        tokio::time::timeout_at(deadline, self.listener.front.recv())
+        let deadline = if self.started {
+            deadline
+        } else {
+            deadline.max(Instant::now() + self.options.scaled(START_ALLOWANCE))
+        };
+        let arrival = tokio::time::timeout_at(deadline, self.listener.front.recv())
             .await
             .ok()
-            .flatten()
+            .flatten();
+        self.started |= arrival.is_some();
+        arrival
     }
 
     async fn accept(&mut self, accept: &AcceptStep, clock: &Clock) -> Result<(), StepError> {
