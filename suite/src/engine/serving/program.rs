@@ -23,6 +23,10 @@ use super::listener::ACTOR;
 /// line is dropped and the line is marked as cut.
 pub(crate) const MOST_LINE_BYTES: usize = 64 * 1024;
 
+/// How many reports may wait to be read; a program that writes more than that before the
+/// steps read them waits (its pipe fills), so a flood costs no memory.
+const QUEUED_REPORTS: usize = 4096;
+
 /// How long a program may take to end once its standard input is closed, before it is killed.
 const EXIT_GRACE: Duration = Duration::from_millis(500);
 
@@ -124,7 +128,7 @@ pub(crate) enum NextReport {
 /// A running client program.
 pub(crate) struct Program {
     stdin: Option<ChildStdin>,
-    reports: mpsc::UnboundedReceiver<Report>,
+    reports: mpsc::Receiver<Report>,
     /// Reports taken off the channel while looking for another kind, in order.
     set_aside: VecDeque<Report>,
     /// The first `unsupported` report, if any.
@@ -173,7 +177,7 @@ impl Program {
             },
         );
         let stdin = child.stdin.take();
-        let (report_sender, reports) = mpsc::unbounded_channel();
+        let (report_sender, reports) = mpsc::channel(QUEUED_REPORTS);
         let unsupported = Arc::new(Mutex::new(None));
         let (ended_sender, ended) = watch::channel(None);
         let mut tasks = Vec::new();
@@ -321,7 +325,7 @@ impl Program {
 /// Reads the program's standard output: JSON objects are reports, the rest is recorded.
 struct ReportReader {
     recorder: Recorder,
-    reports: mpsc::UnboundedSender<Report>,
+    reports: mpsc::Sender<Report>,
     unsupported: Arc<Mutex<Option<String>>>,
 }
 
@@ -340,7 +344,9 @@ impl ReportReader {
                             .unwrap_or_else(|poisoned| poisoned.into_inner());
                         unsupported.get_or_insert(what);
                     }
-                    let _ = self.reports.send(report);
+                    if self.reports.send(report).await.is_err() {
+                        return;
+                    }
                 }
                 None => self.recorder.record(
                     ACTOR,
