@@ -539,27 +539,32 @@ fn matrix_command(args: &MatrixArgs) -> Outcome {
     let mut columns = Vec::new();
     if args.expected {
         for (path, spec) in &specs {
-            columns.push(matrix::expected_column(path, spec, &cases));
+            for role in matrix::roles(spec) {
+                columns.push(matrix::expected_column(path, spec, &cases, role));
+            }
         }
     } else {
         let settings = RunSettings::new(args.jobs, args.time_scale, !args.no_progress);
         let runtime = runtime()?;
         for (path, spec) in &specs {
-            println!(
-                "== {}",
-                spec.name.as_deref().unwrap_or(&path.display().to_string())
-            );
-            let baseline = spec.baseline.clone().unwrap_or_default();
-            let report = runtime
-                .block_on(run_target(spec, &cases, &baseline, &settings))
-                .map(|mut report| {
-                    let profile = path.display();
-                    report.replay = Some(format!("sio-conformance run --profile '{profile}'"));
-                    report
-                });
-            let column = matrix::column(path, spec, report);
-            print_column_outcome(&column);
-            columns.push(column);
+            for role in matrix::roles(spec) {
+                println!(
+                    "== {} ({role:?} side)",
+                    spec.name.as_deref().unwrap_or(&path.display().to_string())
+                );
+                let baseline = spec.baseline.clone().unwrap_or_default();
+                let role_cases = matrix::cases_of(&cases, role);
+                let report = runtime
+                    .block_on(run_target(spec, &role_cases, &baseline, &settings))
+                    .map(|mut report| {
+                        let profile = path.display();
+                        report.replay = Some(format!("sio-conformance run --profile '{profile}'"));
+                        report
+                    });
+                let column = matrix::column(path, spec, role, report);
+                print_column_outcome(&column);
+                columns.push(column);
+            }
         }
         runtime.shutdown_timeout(Duration::from_millis(500));
     }

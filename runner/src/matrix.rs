@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use sio_suite::engine::{self, CaseResult, Failure, Transcript, Verdict};
-use sio_suite::scenario::{Case, Feature};
+use sio_suite::scenario::{Case, Feature, Role};
 
 use crate::baseline::{Baseline, Outcome, VERDICTS};
 use crate::profile::TargetSpec;
@@ -84,6 +84,11 @@ pub struct Column {
     pub baseline: Option<PathBuf>,
     /// The features the profile declares; `None`, all.
     pub features: Option<BTreeSet<Feature>>,
+    /// Which side of the implementation the column judges: its server (server-role cases) or
+    /// its client (client-role cases).
+    pub role: Role,
+    /// For a client column, the Engine.IO protocol its client speaks.
+    pub client_eio: Option<u8>,
     /// The run's report, or why the target could not run.
     pub report: Result<Report, String>,
 }
@@ -98,15 +103,46 @@ impl Column {
     }
 }
 
-/// The column a profile's target would get if every case met its baseline: UNSUPPORTED where
-/// a feature is not declared, the baseline's verdict where it has an entry, PASS elsewhere.
-pub fn expected_column(profile: &Path, spec: &TargetSpec, cases: &[Case]) -> Column {
+/// The sides of an implementation a profile describes, each a column of its own: its server,
+/// its client, or both.
+pub fn roles(spec: &TargetSpec) -> Vec<Role> {
+    let mut roles = Vec::new();
+    if spec.has_server() {
+        roles.push(Role::Server);
+    }
+    if spec.client.is_some() {
+        roles.push(Role::Client);
+    }
+    roles
+}
+
+/// The cases of one role.
+pub fn cases_of(cases: &[Case], role: Role) -> Vec<Case> {
+    cases
+        .iter()
+        .filter(|case| case.scenario.role == role)
+        .cloned()
+        .collect()
+}
+
+/// The column a profile's target would get if every case of `role` met its baseline:
+/// UNSUPPORTED where a feature is not declared (or, for a client, where the case speaks
+/// another protocol version), the baseline's verdict where it has an entry, PASS elsewhere.
+pub fn expected_column(profile: &Path, spec: &TargetSpec, cases: &[Case], role: Role) -> Column {
     let baseline = spec.baseline.clone().unwrap_or_default();
     let target = spec.target(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-    let reported = cases
+    let other_version = |case: &Case| {
+        role == Role::Client
+            && target
+                .client
+                .as_ref()
+                .is_some_and(|client| client.eio != case.variant.eio)
+    };
+    let reported = cases_of(cases, role)
         .iter()
         .map(|case| {
-            let verdict = if engine::missing_feature(case, &target).is_some() {
+            let verdict = if engine::missing_feature(case, &target).is_some() || other_version(case)
+            {
                 Verdict::Unsupported
             } else {
                 baseline
@@ -123,21 +159,40 @@ pub fn expected_column(profile: &Path, spec: &TargetSpec, cases: &[Case]) -> Col
             ReportedCase::new(case, result, &baseline)
         })
         .collect();
-    column(profile, spec, Ok(report_of(spec, reported, &baseline)))
+    column(
+        profile,
+        spec,
+        role,
+        Ok(report_of(spec, reported, &baseline)),
+    )
 }
 
-/// A column from a profile and its run.
-pub fn column(profile: &Path, spec: &TargetSpec, report: Result<Report, String>) -> Column {
-    let key = profile
+/// A column from a profile and its run of the cases of `role`.
+pub fn column(
+    profile: &Path,
+    spec: &TargetSpec,
+    role: Role,
+    report: Result<Report, String>,
+) -> Column {
+    let stem = profile
         .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())
         .unwrap_or_else(|| profile.display().to_string());
+    let name = spec.name.clone().unwrap_or_else(|| stem.clone());
+    // A profile with both sides has two columns, told apart by their anchors and names.
+    let both = roles(spec).len() > 1;
+    let (key, name) = match role {
+        Role::Client if both => (format!("{stem}-client"), format!("{name} (client)")),
+        _ => (stem, name),
+    };
     Column {
-        name: spec.name.clone().unwrap_or_else(|| key.clone()),
+        name,
         key,
         profile: profile.to_owned(),
         baseline: spec.baseline.as_ref().and_then(|b| b.source.clone()),
         features: spec.features.clone(),
+        role,
+        client_eio: spec.client.as_ref().map(|client| client.eio),
         report,
     }
 }
@@ -157,9 +212,50 @@ fn report_of(spec: &TargetSpec, cases: Vec<ReportedCase>, baseline: &Baseline) -
     }
 }
 
-/// Renders the document, written to `output` (links are relative to its folder).
+/// Renders the document, written to `output` (links are relative to its folder): the
+/// servers against the server-role cases, then the clients against the client-role cases.
 pub fn render(columns: &[Column], cases: &[Case], output: &Path) -> String {
     let base = output.parent().unwrap_or(Path::new("."));
+    let of_role = |role: Role| -> Vec<Column> {
+        columns
+            .iter()
+            .filter(|column| column.role == role)
+            .cloned()
+            .collect()
+    };
+    let mut out = render_servers(&of_role(Role::Server), &cases_of(cases, Role::Server), base);
+    let clients = of_role(Role::Client);
+    if !clients.is_empty() {
+        render_clients(&mut out, &clients, &cases_of(cases, Role::Client), base);
+    }
+    out
+}
+
+fn render_clients(out: &mut String, columns: &[Column], cases: &[Case], base: &Path) {
+    let scenarios: BTreeSet<&str> = cases.iter().map(|case| case.scenario.id.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "# Clients
+"
+    );
+    let _ = writeln!(
+        out,
+        "The suite's {} client-role cases ({} scenarios): the runner plays the server and \
+         starts each client through its adapter under `runner/adapters/`, which follows the \
+         [client contract](client-contract.md); each client is described by its profile under \
+         `runner/profiles/`, and every case that does not pass is expected by its baseline, with \
+         the reason.\n",
+        cases.len(),
+        scenarios.len()
+    );
+    summary_table(out, "Client implementations", columns, base);
+    area_table(out, "Clients by area", columns, cases);
+    for column in columns {
+        deviations(out, column, cases, base);
+    }
+}
+
+fn render_servers(columns: &[Column], cases: &[Case], base: &Path) -> String {
     let mut out = String::new();
     let scenarios: BTreeSet<&str> = cases.iter().map(|case| case.scenario.id.as_str()).collect();
     let _ = writeln!(out, "# Compatibility matrix\n");
@@ -178,16 +274,16 @@ pub fn render(columns: &[Column], cases: &[Case], output: &Path) -> String {
         cases.len(),
         scenarios.len()
     );
-    summary_table(&mut out, columns, base);
-    area_table(&mut out, columns, cases);
+    summary_table(&mut out, "Implementations", columns, base);
+    area_table(&mut out, "By area", columns, cases);
     for column in columns {
         deviations(&mut out, column, cases, base);
     }
     out
 }
 
-fn summary_table(out: &mut String, columns: &[Column], base: &Path) {
-    let _ = writeln!(out, "## Implementations\n");
+fn summary_table(out: &mut String, title: &str, columns: &[Column], base: &Path) {
+    let _ = writeln!(out, "## {title}\n");
     let _ = write!(out, "| implementation | profile |");
     for verdict in VERDICTS {
         let _ = write!(out, " {verdict} |");
@@ -224,8 +320,8 @@ fn summary_table(out: &mut String, columns: &[Column], base: &Path) {
     out.push('\n');
 }
 
-fn area_table(out: &mut String, columns: &[Column], cases: &[Case]) {
-    let _ = writeln!(out, "## By area\n");
+fn area_table(out: &mut String, title: &str, columns: &[Column], cases: &[Case]) {
+    let _ = writeln!(out, "## {title}\n");
     let _ = writeln!(
         out,
         "Each cell counts the cases that pass, then the others by verdict, each linked to its \
@@ -363,6 +459,19 @@ fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
         (Outcome::AsExpected, Some(entry)) => {
             let also: Vec<&str> = entry.also.iter().map(|verdict| verdict.as_str()).collect();
             format!("(or {}, by timing) {}", also.join(" or "), entry.reason)
+        }
+        (Outcome::AsExpected, None)
+            if shown(case) == Verdict::Unsupported
+                && column.client_eio.is_some_and(|eio| {
+                    cases.iter().any(|candidate| {
+                        candidate.id == case.result.id && candidate.variant.eio != eio
+                    })
+                }) =>
+        {
+            format!(
+                "the client speaks Engine.IO protocol {}, not the case's",
+                column.client_eio.unwrap_or_default()
+            )
         }
         (Outcome::AsExpected, None) if shown(case) == Verdict::Unsupported => {
             let needed = cases

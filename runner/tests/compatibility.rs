@@ -17,9 +17,12 @@ fn the_committed_matrix_is_current() {
     );
     let columns: Vec<matrix::Column> = profiles
         .iter()
-        .map(|path| {
+        .flat_map(|path| {
             let spec = TargetSpec::load(path).expect("the profile loads");
-            matrix::expected_column(path, &spec, &cases)
+            matrix::roles(&spec)
+                .into_iter()
+                .map(|role| matrix::expected_column(path, &spec, &cases, role))
+                .collect::<Vec<_>>()
         })
         .collect();
     let output = matrix::default_output();

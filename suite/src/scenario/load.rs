@@ -195,6 +195,13 @@ fn check_role(scenario: &Scenario) -> Result<(), Problem> {
             ));
         }
     }
+    // The folder tells the role, so that a baseline entry or a filter names one side.
+    if (scenario.role == Role::Client) != scenario.id.starts_with("client/") {
+        return Err(Problem::at_key(
+            "role",
+            "client-role scenarios, and only they, live under `client/`",
+        ));
+    }
     let customised = scenario.client != ClientSettings::default()
         || scenario.server != ServerSettings::default();
     if scenario.role == Role::Server && customised {
