@@ -23,8 +23,8 @@ pub use metadata::{
 };
 pub use pattern::Pattern;
 pub use serving::{
-    AcceptStep, AnswerConnectStep, ClientSettings, CloseHow, ConnectAnswer, HttpStep,
-    RequestExpect, Respond, ResponseSpec, ServerSettings, ServingAction, WsAcceptStep,
+    AcceptStep, AnswerConnectStep, ClientSettings, CloseHow, ConnectAnswer, HandshakeTransport,
+    HttpStep, RequestExpect, Respond, ResponseSpec, ServerSettings, ServingAction, WsAcceptStep,
 };
 pub use shorthand::OneOrMany;
 pub use step::*;

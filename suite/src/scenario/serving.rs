@@ -167,6 +167,23 @@ pub struct AcceptStep {
     /// within the delay the client's declared backoff gives that attempt, counted from the
     /// step's start, with the scenario's `client.options`.
     pub attempt: Option<u32>,
+    /// The transport the handshake must use, when it is not the variant's first one (a
+    /// client that falls back to WebSocket after its polling handshake was refused).
+    pub transport: Option<HandshakeTransport>,
+    /// Whether the engine serves the client's upgrade (`upgrade` variant): `false` leaves the
+    /// upgrade's WebSocket to the steps (`ws_accept`, then `ws_receive: 2probe`, …), for
+    /// cases about the upgrade itself.
+    pub upgrade: Option<bool>,
+}
+
+/// The transport of a handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandshakeTransport {
+    /// A polling GET.
+    Polling,
+    /// A WebSocket.
+    Websocket,
 }
 
 /// `answer_connect`: written short, a string is the namespace.

@@ -22,12 +22,12 @@ use super::super::vars::Vars;
 use super::super::wire::AbortOnDrop;
 use super::listener::{Arrival, Listener, Received, Reply, ServerStream, ACTOR};
 use super::program::{describe_window, Backoff, ClientProgram, NextReport, Program};
-use super::session::{accept_websocket, ServedSession, SessionConfig};
+use super::session::{accept_websocket, ServedSession, SessionConfig, UpgradeHandling};
 use super::ServedOptions;
 use crate::scenario::{
     AcceptStep, Action, AnswerConnectStep, Case, CloseHow, ConnectAnswer, Data, FrameExpect,
-    Heartbeat, HttpStep, Pattern, RequestExpect, Respond, ServingAction, Step, Transport, Window,
-    WsAcceptStep,
+    HandshakeTransport, Heartbeat, HttpStep, Pattern, RequestExpect, Respond, ServingAction, Step,
+    Transport, Window, WsAcceptStep,
 };
 
 /// The path the client under test is told to use (`SIO_PATH`).
@@ -433,7 +433,11 @@ impl<'a> Serving<'a> {
             .variant
             .transport
             .ok_or_else(|| StepError::Invalid("`accept` needs a transport axis".to_owned()))?;
-        let websocket = transport == Transport::Websocket;
+        let websocket = match accept.transport {
+            Some(HandshakeTransport::Websocket) => true,
+            Some(HandshakeTransport::Polling) => false,
+            None => transport == Transport::Websocket,
+        };
         let expected = format!(
             "the client's handshake ({} with EIO={})",
             if websocket {
@@ -460,7 +464,7 @@ impl<'a> Serving<'a> {
         }
         clock.check_min()?;
         let sid = self.next_id("eio");
-        let config = self.session_config(&sid, accept, transport)?;
+        let config = self.session_config(&sid, accept, transport, websocket)?;
         let session = if websocket {
             ServedSession::websocket(
                 arrival,
@@ -475,7 +479,7 @@ impl<'a> Serving<'a> {
         };
         self.vars.set("sid", Value::from(sid));
         let session = self.session.insert(session);
-        if transport == Transport::Upgrade {
+        if config.upgrade == UpgradeHandling::Serve {
             session.await_upgrade(clock.deadline).await?;
         }
         Ok(())
@@ -554,13 +558,20 @@ impl<'a> Serving<'a> {
         sid: &str,
         accept: &AcceptStep,
         transport: Transport,
+        websocket: bool,
     ) -> Result<SessionConfig, StepError> {
         let server = &self.case.scenario.server;
         let eio = self.case.variant.eio;
-        let upgrades: Vec<&str> = if transport == Transport::Upgrade {
+        let offered = transport == Transport::Upgrade && !websocket;
+        let upgrades: Vec<&str> = if offered {
             vec!["websocket"]
         } else {
             Vec::new()
+        };
+        let upgrade = match (offered, accept.upgrade) {
+            (false, _) => UpgradeHandling::Refuse,
+            (true, Some(false)) => UpgradeHandling::Steps,
+            (true, _) => UpgradeHandling::Serve,
         };
         let open_packet = match &accept.open {
             Some(open) => self.vars.substitute(open)?.replace("${sid}", sid),
@@ -583,7 +594,8 @@ impl<'a> Serving<'a> {
             open_packet,
             ping_interval: Duration::from_millis(server.ping_interval),
             auto_heartbeat: self.case.scenario.heartbeat == Heartbeat::Auto,
-            upgrade: transport == Transport::Upgrade,
+            upgrade,
+            max_payload: (eio == 4).then_some(server.max_payload),
         })
     }
 

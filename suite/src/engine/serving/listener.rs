@@ -144,6 +144,8 @@ pub(crate) struct Routes {
 struct RouteTable {
     sessions: HashMap<String, mpsc::UnboundedSender<Arrival>>,
     closed: HashSet<String>,
+    /// The front door, for requests a session hands back.
+    front: Option<mpsc::UnboundedSender<Arrival>>,
 }
 
 impl Routes {
@@ -159,6 +161,14 @@ impl Routes {
         let mut table = self.lock();
         table.sessions.remove(sid);
         table.closed.insert(sid.to_owned());
+    }
+
+    /// Hands a request of a session to the steps instead (an upgrade the steps script).
+    pub(crate) fn to_front(&self, arrival: Arrival) {
+        let front = self.lock().front.clone();
+        if let Some(front) = front {
+            let _ = front.send(arrival);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, RouteTable> {
@@ -193,6 +203,7 @@ impl Listener {
         let address = socket.local_addr()?;
         let routes = Routes::default();
         let (front_sender, front) = mpsc::unbounded_channel();
+        routes.lock().front = Some(front_sender.clone());
         let shared = Shared {
             recorder,
             routes: routes.clone(),

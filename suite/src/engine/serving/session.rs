@@ -46,8 +46,22 @@ pub(crate) struct SessionConfig {
     pub(crate) ping_interval: Duration,
     /// The engine keeps the heartbeat by itself (`heartbeat: auto`).
     pub(crate) auto_heartbeat: bool,
-    /// Whether the engine accepts an upgrade of this polling session to WebSocket.
-    pub(crate) upgrade: bool,
+    /// How the engine treats a WebSocket the client opens to upgrade this polling session.
+    pub(crate) upgrade: UpgradeHandling,
+    /// The `maxPayload` announced (protocol 4): a POST over it gets 413 and ends the session,
+    /// as the official server does.
+    pub(crate) max_payload: Option<u64>,
+}
+
+/// How the engine treats a WebSocket opened to upgrade a polling session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpgradeHandling {
+    /// None is offered: such a WebSocket is refused with 400.
+    Refuse,
+    /// The spec's upgrade, served by the session.
+    Serve,
+    /// Left to the steps: the request goes to the front door, where `ws_accept` takes it.
+    Steps,
 }
 
 /// A live session.
@@ -66,6 +80,7 @@ struct Link {
     eio: u8,
     sid: String,
     auto_heartbeat: bool,
+    max_payload: Option<u64>,
     recorder: Recorder,
     routes: Routes,
     inbox: mpsc::UnboundedSender<Incoming>,
@@ -148,6 +163,7 @@ impl ServedSession {
             eio: config.eio,
             sid: config.sid.clone(),
             auto_heartbeat: config.auto_heartbeat,
+            max_payload: config.max_payload,
             recorder: recorder.clone(),
             routes: routes.clone(),
             inbox: sender,
@@ -225,7 +241,7 @@ impl Drop for ServedSession {
 /// Handles the requests that carry the session's sid.
 struct Driver {
     link: Arc<Link>,
-    upgrade: bool,
+    upgrade: UpgradeHandling,
     upgraded: Arc<watch::Sender<bool>>,
     tasks: Vec<AbortOnDrop<()>>,
 }
@@ -253,7 +269,11 @@ impl Driver {
     /// A WebSocket with the sid: the client upgrades.
     async fn on_websocket(&mut self, arrival: Arrival) {
         let polling = matches!(*self.link.state.lock().await, State::Polling { .. });
-        if !self.upgrade || !polling {
+        if self.upgrade == UpgradeHandling::Steps {
+            self.link.routes.to_front(arrival);
+            return;
+        }
+        if self.upgrade == UpgradeHandling::Refuse || !polling {
             self.link
                 .note("a WebSocket with the sid where no upgrade is offered: refused with 400");
             arrival.answer(Reply::text(
@@ -342,6 +362,18 @@ impl Link {
         if !on_polling {
             self.note("a polling POST for a session no longer on polling: answered 400");
             arrival.answer(Reply::unknown_session());
+            return;
+        }
+        let size = arrival.request.body.len();
+        if let Some(max) = self
+            .max_payload
+            .filter(|max| u64::try_from(size).unwrap_or(u64::MAX) > *max)
+        {
+            arrival.answer(Reply::text(413, "text/plain", "Payload Too Large"));
+            self.end_by_client(&format!(
+                "the client POSTed {size} bytes, over the maxPayload of {max} it was given (\"The client SHOULD use the maxPayload value sent during the handshake to decide how many packets should be concatenated\"): answered 413, as the official server does"
+            ))
+            .await;
             return;
         }
         let packets = match decode_payload(self.eio, &arrival.request) {
