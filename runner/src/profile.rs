@@ -78,6 +78,8 @@ pub struct ClientSpec {
     /// The reconnection delay formula it follows: `official` (the default) or `additive`.
     #[serde(default)]
     pub backoff: Option<String>,
+    /// Seconds it may take from its start to its first request; default 10.
+    pub start_timeout: Option<u64>,
 }
 
 fn default_client_eio() -> u8 {
@@ -371,6 +373,9 @@ fn client_program(
         env: client.env.into_iter().collect(),
         eio: client.eio,
         backoff,
+        start_timeout: client
+            .start_timeout
+            .map_or(ClientProgram::DEFAULT_START_TIMEOUT, Duration::from_secs),
     })
 }
 

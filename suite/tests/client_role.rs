@@ -117,6 +117,7 @@ async fn judge(behaviour: &str, id: &str, wanted: Wanted) -> Result<(), Failed> 
             env: vec![(BEHAVIOUR.to_owned(), behaviour.to_owned())],
             eio: 4,
             backoff: Backoff::Official,
+            start_timeout: Duration::from_secs(1),
         }),
         ..Target::fixture(([127, 0, 0, 1], 9).into())
     };

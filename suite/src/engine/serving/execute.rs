@@ -37,11 +37,6 @@ const CLIENT_PATH: &str = "/socket.io/";
 /// to notice the end of its session, and a loaded machine's scheduling.
 const BACKOFF_SLACK: Duration = Duration::from_millis(100);
 
-/// How long a client program may take from its start to its first request, on top of the
-/// step's own deadline: starting a runtime (Node.js, Python) takes a while on a loaded
-/// machine, and is not what a case judges.
-const START_ALLOWANCE: Duration = Duration::from_secs(10);
-
 /// The step that failed and why; `None` for a failure outside any step.
 pub(crate) type ServingFailure = (Option<usize>, StepError);
 
@@ -84,6 +79,7 @@ pub(crate) async fn run(
     };
     let mut serving = Serving::new(case, options, recorder.clone(), listener, program);
     serving.backoff = client.backoff;
+    serving.start_allowance = client.start_timeout;
     let failure = serving
         .run()
         .await
@@ -155,6 +151,10 @@ struct Serving<'a> {
     backoff: Backoff,
     /// Whether the client has made its first request yet.
     started: bool,
+    /// How long the client may take to make its first request, on top of the step's deadline.
+    start_allowance: Duration,
+    /// How the client program ended, once it has.
+    exited: Option<String>,
 }
 
 /// When a step must be done, and not before when.
@@ -218,6 +218,8 @@ impl<'a> Serving<'a> {
             issued: 0,
             backoff: Backoff::default(),
             started: false,
+            start_allowance: ClientProgram::DEFAULT_START_TIMEOUT,
+            exited: None,
         }
     }
 
@@ -417,14 +419,34 @@ impl<'a> Serving<'a> {
         let deadline = if self.started {
             deadline
         } else {
-            deadline.max(Instant::now() + self.options.scaled(START_ALLOWANCE))
+            deadline.max(Instant::now() + self.options.scaled(self.start_allowance))
         };
-        let arrival = tokio::time::timeout_at(deadline, self.listener.front.recv())
-            .await
-            .ok()
-            .flatten();
+        let arrival = tokio::select! {
+            arrival = tokio::time::timeout_at(deadline, self.listener.front.recv()) => {
+                arrival.ok().flatten()
+            }
+            // A program that has ended makes no more requests (the ones it made are queued).
+            status = self.program.ended(), if self.exited.is_none() => {
+                self.exited = Some(status);
+                self.listener.front.try_recv().ok()
+            }
+        };
         self.started |= arrival.is_some();
         arrival
+    }
+
+    /// No request came: because the client ended, or by the deadline.
+    fn nothing(&self, expected: String, clock: &Clock) -> StepError {
+        match &self.exited {
+            Some(status) => StepError::unmet(
+                expected,
+                format!(
+                    "the client ended after {} ({status})",
+                    millis(clock.waited())
+                ),
+            ),
+            None => StepError::nothing_within(expected, clock.waited()),
+        }
     }
 
     async fn accept(&mut self, accept: &AcceptStep, clock: &Clock) -> Result<(), StepError> {
@@ -448,7 +470,7 @@ impl<'a> Serving<'a> {
             self.case.variant.eio
         );
         let Some(arrival) = self.next_arrival(clock.deadline).await else {
-            return Err(StepError::nothing_within(expected, clock.waited()));
+            return Err(self.nothing(expected, clock));
         };
         let arrived = clock.waited();
         if let Err(error) = self.check_handshake(&arrival.request, accept, websocket) {
@@ -728,10 +750,7 @@ impl<'a> Serving<'a> {
 
     async fn http(&mut self, http: &HttpStep, clock: &Clock) -> Result<(), StepError> {
         let Some(arrival) = self.next_arrival(clock.deadline).await else {
-            return Err(StepError::nothing_within(
-                "a request from the client",
-                clock.waited(),
-            ));
+            return Err(self.nothing("a request from the client".to_owned(), clock));
         };
         let mut vars = std::mem::take(&mut self.vars);
         let checked = if arrival.request.websocket {
@@ -773,10 +792,7 @@ impl<'a> Serving<'a> {
         clock: &Clock,
     ) -> Result<(), StepError> {
         let Some(arrival) = self.next_arrival(clock.deadline).await else {
-            return Err(StepError::nothing_within(
-                "a WebSocket request from the client",
-                clock.waited(),
-            ));
+            return Err(self.nothing("a WebSocket request from the client".to_owned(), clock));
         };
         let mut vars = std::mem::take(&mut self.vars);
         let checked = if arrival.request.websocket {

@@ -43,6 +43,15 @@ pub struct ClientProgram {
     pub eio: u8,
     /// The reconnection delay formula the client follows.
     pub backoff: Backoff,
+    /// How long the program may take from its start to its first request, on top of the
+    /// first step's own deadline: starting a runtime (Node.js, Python) takes a while on a
+    /// loaded machine, and is not what a case judges.
+    pub start_timeout: Duration,
+}
+
+impl ClientProgram {
+    /// The default [`ClientProgram::start_timeout`].
+    pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 }
 
 /// A reconnection delay formula, by which the engine judges the delays of a client's
@@ -297,6 +306,19 @@ impl Program {
     /// Whether the program has ended, and how.
     pub(crate) fn exit_status(&self) -> Option<String> {
         self.ended.borrow().clone()
+    }
+
+    /// Waits until the program has ended; its exit status.
+    pub(crate) async fn ended(&self) -> String {
+        let mut ended = self.ended.clone();
+        let status = ended
+            .wait_for(Option::is_some)
+            .await
+            .map(|status| status.clone());
+        status
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "unknown".to_owned())
     }
 
     /// Closes the program's standard input, the contract's signal to end, and gives it a
