@@ -51,15 +51,23 @@ pub fn render(coverage: &[Covered<'_>], all: bool) -> String {
             counts.0 += 1;
         }
     }
+    // The document column is as wide as the longest name, so that the table stays aligned
+    // whatever documents the catalogue holds.
+    let width = totals
+        .keys()
+        .map(|(document, _, _)| document.chars().count())
+        .chain(std::iter::once("document".len()))
+        .max()
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{:<27} {:<8} {:<15} {:>8} {:>6}",
+        "{:<width$} {:<8} {:<15} {:>8} {:>6}",
         "document", "subject", "level", "covered", "total"
     );
     for ((document, subject, level), (covered, total)) in &totals {
         let _ = writeln!(
             out,
-            "{document:<27} {subject:<8} {level:<15} {covered:>8} {total:>6}"
+            "{document:<width$} {subject:<8} {level:<15} {covered:>8} {total:>6}"
         );
     }
     let covered = coverage

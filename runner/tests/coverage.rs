@@ -49,3 +49,18 @@ fn the_report_counts_covered_and_uncovered_requirements() {
         );
     }
 }
+
+/// The table's columns line up for every document name, the longest included.
+#[test]
+fn the_report_table_is_aligned() {
+    let catalogue = requirements::load_dir(&requirements::default_dir()).expect("requirements");
+    let scenarios = scenario::load_dir(&scenario::default_dir()).expect("scenarios");
+    let report = coverage::render(&coverage::compute(&catalogue, &scenarios), false);
+    let table: Vec<&str> = report.lines().take_while(|line| !line.is_empty()).collect();
+    assert!(table.len() > 1, "{report}");
+    let widths: Vec<usize> = table.iter().map(|line| line.chars().count()).collect();
+    assert!(
+        widths.iter().all(|width| *width == widths[0]),
+        "{widths:?}\n{report}"
+    );
+}

@@ -1,7 +1,7 @@
 //! The requirements catalogue under `suite/requirements/`: one id per MUST/SHOULD/MAY sentence
-//! of the specs, per format the specs define, and per behaviour of the official server that
-//! the suite checks where the specs are silent, each with its quote and source, so that
-//! coverage can be computed from the scenarios' `covers`.
+//! of the specs, per format the specs define, and per behaviour of the official server or the
+//! official client that the suite checks where the specs are silent, each with its quote and
+//! source, so that coverage can be computed from the scenarios' `covers`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -50,8 +50,8 @@ pub enum Subject {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
-    /// The stable id: `EIO4-POLL-POST-OK`, or a behaviour id of the official server
-    /// (`HS-09`, as in the research catalogue).
+    /// The stable id: `EIO4-POLL-POST-OK`, or a behaviour id of the official server (`HS-09`)
+    /// or client (`SC-02`), as in the project's behaviour catalogue.
     pub id: String,
     /// The section of the document (its heading).
     pub section: String,
@@ -69,7 +69,8 @@ pub struct Requirement {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequirementsFile {
-    /// The document: `engine.io-protocol`, `socket.io-protocol`, `official-server`.
+    /// The document: `engine.io-protocol`, `socket.io-protocol`, `official-server`,
+    /// `official-server-socket-io`, `official-client`.
     pub document: String,
     /// Where it is, pinned (a commit URL, or the packages and versions observed).
     pub source: String,
