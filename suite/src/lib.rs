@@ -10,6 +10,8 @@
 //!   their transports and protocol versions into cases.
 //! - [`requirements`]: the requirements catalogue under `suite/requirements/` that scenarios
 //!   cover.
+//! - [`protocol`]: the Engine.IO and Socket.IO wire formats, written from the specs: packet
+//!   types, packets and polling payloads, encoded and decoded strictly.
 //! - [`engine`]: the replay engine that runs a case against a target and returns its verdict,
 //!   the failing step and the wire transcript.
 //! - [`yaml`]: the YAML reading shared by all of them, with located errors.
@@ -18,6 +20,7 @@
 //! written from the specs as wire text and bytes.
 
 pub mod engine;
+pub mod protocol;
 pub mod requirements;
 pub mod scenario;
 pub mod vectors;

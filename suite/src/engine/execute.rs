@@ -10,13 +10,15 @@ use tokio::time::Instant;
 use super::error::{millis, StepError};
 use super::http::{self, HttpRequest, HttpResponse, KeptConnection};
 use super::inbox::{Control, Inbox, Incoming, Next};
-use super::matching::{decode_socket_io, match_body, match_data, MatchError};
+use super::matching::{match_body, match_data, MatchError};
 use super::session::{Session, SessionSetup};
 use super::target::{RunOptions, Target};
 use super::transcript::EventKind;
 use super::vars::Vars;
 use super::websocket::{self, AutoHeartbeat, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
+use crate::protocol::engine_io::PacketType;
+use crate::protocol::socket_io::{self, Packet};
 use crate::scenario::{
     AbortStep, Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, FrameExpect, Heartbeat,
     OpenStep, Pattern, PendingStep, RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step,
@@ -241,17 +243,13 @@ impl<'a> Execution<'a> {
             self.open(step, &OpenStep::default(), clock).await?;
         }
         let namespace = self.vars.substitute(&connect.namespace)?;
-        let mut packet = "40".to_owned();
-        if namespace != "/" {
-            packet.push_str(&namespace);
-            packet.push(',');
-        }
-        if let Some(auth) = &connect.auth {
-            packet.push_str(&self.vars.substitute(&auth.to_string())?);
-        }
-        self.session(step)?
-            .send(&[Data::Text(packet)], clock.deadline)
-            .await?;
+        let auth = connect
+            .auth
+            .as_ref()
+            .map(|auth| self.vars.substitute_json(auth))
+            .transpose()?;
+        let packet = Packet::connect(&namespace, auth).to_message();
+        self.session(step)?.send(&[packet], clock.deadline).await?;
         let variable = connect.variable(&step.actor);
         let data = connect.expect.clone().unwrap_or_else(
             || json!({"sid": {"$capture": variable, "$match": "$string"}, "$extra": true}),
@@ -813,8 +811,11 @@ async fn expect_connect_answer(
         match inbox.next(clock.deadline).await {
             Next::Item(Incoming::Data(data)) => {
                 let is_answer = match &data {
-                    Data::Text(text) => decode_socket_io(text).is_ok_and(|packet| {
-                        matches!(packet["type"].as_u64(), Some(0 | 4)) && packet["nsp"] == namespace
+                    Data::Text(text) => socket_io::decode_message(text).is_ok_and(|packet| {
+                        matches!(
+                            packet.kind,
+                            socket_io::PacketType::Connect | socket_io::PacketType::ConnectError
+                        ) && packet.nsp == namespace
                     }),
                     Data::Binary(_) => false,
                 };
@@ -1113,7 +1114,7 @@ fn describe_status(status: Option<u16>) -> String {
 async fn skip_noops(inbox: &mut Inbox, deadline: Instant) {
     loop {
         match inbox.next(deadline).await {
-            Next::Item(Incoming::Data(Data::Text(text))) if text == "6" => continue,
+            Next::Item(Incoming::Data(packet)) if PacketType::Noop.is_bare(&packet) => continue,
             Next::Item(other) => {
                 inbox.put_back(vec![other]);
                 return;
@@ -1127,7 +1128,7 @@ async fn skip_noops(inbox: &mut Inbox, deadline: Instant) {
 /// first item; anything else stays in the inbox.
 async fn skip_close_packet(inbox: &mut Inbox, deadline: Instant) {
     match inbox.next(deadline).await {
-        Next::Item(Incoming::Data(Data::Text(text))) if text == "1" => {}
+        Next::Item(Incoming::Data(packet)) if PacketType::Close.is_bare(&packet) => {}
         Next::Item(other) => inbox.put_back(vec![other]),
         Next::Timeout => {}
     }

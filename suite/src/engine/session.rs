@@ -22,21 +22,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use tokio::sync::{mpsc, watch, Mutex};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::error::StepError;
 use super::http::{self, HttpRequest, HttpResponse};
 use super::inbox::{Inbox, Incoming, Next};
-use super::matching::{
-    eio3_binary_packet, eio3_session_packet, match_data, polling_packet, split_eio3_binary_payload,
-    split_eio3_payload, MatchError,
-};
+use super::matching::{match_data, MatchError};
 use super::transcript::{EventKind, WireData};
 use super::vars::Vars;
 use super::websocket::{self, AutoHeartbeat, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
+use crate::protocol::engine_io::{self, v3, v4, PacketType, PING_PROBE, PONG_PROBE};
 use crate::scenario::{Data, Pattern, Transport};
 
 /// What opening a session needs to know.
@@ -222,7 +219,7 @@ impl Session {
             }
         };
         connection
-            .send(&Data::Text("2probe".to_owned()), setup.deadline)
+            .send(&Data::Text(PING_PROBE.to_owned()), setup.deadline)
             .await?;
         self.await_probe_answer(setup.deadline).await?;
         self.await_poller_end(setup.deadline).await?;
@@ -237,7 +234,7 @@ impl Session {
                 )
             })?;
         connection
-            .send(&Data::Text("5".to_owned()), setup.deadline)
+            .send(&PacketType::Upgrade.text(""), setup.deadline)
             .await?;
         wire.recorder.record(
             setup.actor,
@@ -250,14 +247,14 @@ impl Session {
         Ok(())
     }
 
-    /// Waits for `3probe`, keeping whatever else arrives meanwhile (packets of the pending
+    /// Waits for [`PONG_PROBE`], keeping whatever else arrives meanwhile (packets of the pending
     /// GET) in the inbox, in order.
     async fn await_probe_answer(&mut self, deadline: Instant) -> Result<(), StepError> {
         let started = Instant::now();
         let mut others = Vec::new();
         let result = loop {
             match self.inbox.next(deadline).await {
-                Next::Item(Incoming::Data(Data::Text(text))) if text == "3probe" => break Ok(()),
+                Next::Item(Incoming::Data(Data::Text(text))) if text == PONG_PROBE => break Ok(()),
                 Next::Item(Incoming::Closed(closure)) => {
                     break Err(StepError::unmet("3probe on the WebSocket", closure.detail))
                 }
@@ -300,7 +297,7 @@ impl Route {
     ) -> Result<(), StepError> {
         match self {
             Route::Polling(link) => {
-                link.post(&encode_payload(protocol, packets), deadline)
+                link.post(&encode_payload(protocol, packets)?, deadline)
                     .await
             }
             Route::WebSocket(connection) => {
@@ -331,7 +328,7 @@ impl Pinger {
         let interval = self.interval.max(Duration::from_millis(1));
         let mut ticks = tokio::time::interval_at(Instant::now() + interval, interval);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let ping = [Data::Text("2".to_owned())];
+        let ping = [PacketType::Ping.text("")];
         loop {
             ticks.tick().await;
             let route = self.route.lock().await;
@@ -500,7 +497,7 @@ async fn open_websocket(
 /// Matches the open packet and returns its sid.
 fn check_open(open: &Data, setup: &SessionSetup<'_>, vars: &mut Vars) -> Result<String, StepError> {
     let pattern = Pattern::Json {
-        prefix: "0".to_owned(),
+        prefix: PacketType::Open.bare().to_owned(),
         value: setup.open_json.clone(),
     };
     let expected = format!("an open packet {pattern}");
@@ -521,77 +518,65 @@ fn check_open(open: &Data, setup: &SessionSetup<'_>, vars: &mut Vars) -> Result<
 }
 
 /// The body of a POST of some packets.
-fn encode_payload(protocol: Protocol, packets: &[Data]) -> String {
+fn encode_payload(protocol: Protocol, packets: &[Data]) -> Result<String, StepError> {
     match protocol {
-        Protocol::V3 => encode_eio3_payload(packets),
-        Protocol::V4 => encode_eio4_payload(packets),
+        Protocol::V4 => Ok(v4::encode_payload(packets)),
+        Protocol::V3 => {
+            let packets: Vec<Data> = packets
+                .iter()
+                .map(|packet| frame(protocol, packet))
+                .collect();
+            v3::encode_text_payload(&packets)
+                .map_err(|error| StepError::Invalid(format!("cannot encode a v3 payload: {error}")))
+        }
     }
-}
-
-/// A protocol 4 polling payload: the packets joined by `\x1e`, binary as `b<base64>`.
-fn encode_eio4_payload(packets: &[Data]) -> String {
-    packets
-        .iter()
-        .map(|packet| match packet {
-            Data::Text(text) => text.clone(),
-            Data::Binary(bytes) => {
-                format!(
-                    "b{}",
-                    base64::engine::general_purpose::STANDARD.encode(bytes)
-                )
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\u{1e}")
-}
-
-/// A protocol 3 text payload: `<length>:<packet>` for each packet, the length in UTF-16 code
-/// units as the official parser counts (JavaScript's `String.length`), a binary message as
-/// `b4<base64>`.
-fn encode_eio3_payload(packets: &[Data]) -> String {
-    packets
-        .iter()
-        .map(|packet| {
-            let packet = match packet {
-                Data::Text(text) => text.clone(),
-                Data::Binary(bytes) => format!(
-                    "b4{}",
-                    base64::engine::general_purpose::STANDARD.encode(bytes)
-                ),
-            };
-            format!("{}:{packet}", packet.encode_utf16().count())
-        })
-        .collect()
 }
 
 /// The WebSocket frame of a packet: in protocol 3 a binary message carries its type byte 4
 /// first.
 fn frame(protocol: Protocol, packet: &Data) -> Data {
     match (protocol, packet) {
-        (Protocol::V3, Data::Binary(bytes)) => {
-            let mut frame = Vec::with_capacity(bytes.len() + 1);
-            frame.push(4);
-            frame.extend_from_slice(bytes);
-            Data::Binary(frame)
-        }
+        (Protocol::V3, Data::Binary(bytes)) => v3::binary_message(bytes),
         (_, packet) => packet.clone(),
     }
+}
+
+/// A protocol 3 binary packet as a session sees it: a message (type byte 4) is its data, as in
+/// protocol 4; any other packet stays whole, type byte included, so that a step expecting a
+/// message shows the difference.
+pub(crate) fn v3_session_binary(packet: Vec<u8>) -> Data {
+    match v3::message_data(&packet) {
+        Some(data) => Data::Binary(data.to_vec()),
+        None => Data::Binary(packet),
+    }
+}
+
+/// A packet of a polling body as a session sees it: decoded when it decodes, its text
+/// otherwise, so that a step expecting something else shows what came.
+fn session_packet(protocol: Protocol, packet: &str) -> Data {
+    let decoded = match protocol {
+        Protocol::V4 => v4::decode_packet(packet),
+        Protocol::V3 => v3::decode_packet(packet).map(|decoded| match decoded {
+            Data::Binary(bytes) => v3_session_binary(bytes),
+            text => text,
+        }),
+    };
+    decoded.unwrap_or_else(|_| Data::Text(packet.to_owned()))
 }
 
 /// The packets of a polling GET's body, as the session sees them.
 fn decode_poll_body(protocol: Protocol, response: &HttpResponse) -> Result<Vec<Data>, String> {
     match protocol {
-        Protocol::V4 => Ok(String::from_utf8_lossy(&response.body)
-            .split('\u{1e}')
-            .map(polling_packet)
+        Protocol::V4 => Ok(v4::split_payload(&String::from_utf8_lossy(&response.body))
+            .map(|packet| session_packet(protocol, packet))
             .collect()),
         Protocol::V3 if is_octet_stream(response) => {
-            let packets = split_eio3_binary_payload(&response.body)
+            let records = v3::split_binary_payload(&response.body)
                 .map_err(|why| format!("not a v3 binary payload: {why}"))?;
-            Ok(packets
+            Ok(records
                 .into_iter()
-                .map(|packet| match packet {
-                    Data::Binary(bytes) => eio3_binary_packet(bytes),
+                .map(|record| match record {
+                    Data::Binary(bytes) => v3_session_binary(bytes),
                     text => text,
                 })
                 .collect())
@@ -600,8 +585,11 @@ fn decode_poll_body(protocol: Protocol, response: &HttpResponse) -> Result<Vec<D
             let text = std::str::from_utf8(&response.body)
                 .map_err(|_| "not a v3 payload: not UTF-8".to_owned())?;
             let packets =
-                split_eio3_payload(text).map_err(|why| format!("not a v3 payload: {why}"))?;
-            Ok(packets.into_iter().map(eio3_session_packet).collect())
+                v3::split_text_payload(text).map_err(|why| format!("not a v3 payload: {why}"))?;
+            Ok(packets
+                .into_iter()
+                .map(|packet| session_packet(protocol, packet))
+                .collect())
         }
     }
 }
@@ -614,7 +602,7 @@ fn is_octet_stream(response: &HttpResponse) -> bool {
             .next()
             .unwrap_or_default()
             .trim()
-            .eq_ignore_ascii_case("application/octet-stream")
+            .eq_ignore_ascii_case(v3::BINARY_CONTENT_TYPE)
     })
 }
 
@@ -623,7 +611,7 @@ impl PollingLink {
         let headers = if method == "POST" {
             vec![(
                 "Content-Type".to_owned(),
-                "text/plain;charset=UTF-8".to_owned(),
+                engine_io::TEXT_CONTENT_TYPE.to_owned(),
             )]
         } else {
             Vec::new()
@@ -703,18 +691,20 @@ async fn poll_loop(
         });
         backoff.after(packets.iter().all(is_noop));
         for packet in packets {
-            match &packet {
-                Data::Text(text) if text == "6" => {}
-                Data::Text(text) if text == "1" => {
+            let is = |kind: PacketType| kind.is_bare(&packet);
+            match heartbeat {
+                _ if is(PacketType::Noop) => {}
+                _ if is(PacketType::Close) => {
                     let _ = inbox.send(Incoming::closed("a close packet 1".to_owned()));
                     return;
                 }
-                Data::Text(text) if text == "2" && heartbeat == AutoHeartbeat::AnswerPings => {
+                AutoHeartbeat::AnswerPings if is(PacketType::Ping) => {
                     let deadline = Instant::now() + poll_timeout;
-                    let pong = encode_payload(link.protocol, &[Data::Text("3".to_owned())]);
-                    let _ = link.post(&pong, deadline).await;
+                    if let Ok(pong) = encode_payload(link.protocol, &[PacketType::Pong.text("")]) {
+                        let _ = link.post(&pong, deadline).await;
+                    }
                 }
-                Data::Text(text) if text == "3" && heartbeat == AutoHeartbeat::DropPongs => {}
+                AutoHeartbeat::DropPongs if is(PacketType::Pong) => {}
                 _ => {
                     let _ = inbox.send(Incoming::Data(packet));
                 }
@@ -724,7 +714,7 @@ async fn poll_loop(
 }
 
 fn is_noop(packet: &Data) -> bool {
-    matches!(packet, Data::Text(text) if text == "6")
+    PacketType::Noop.is_bare(packet)
 }
 
 /// The pause before the next GET when GETs bring nothing but noops: a server that answers
@@ -767,24 +757,14 @@ mod tests {
     }
 
     #[test]
-    fn v3_posts_count_lengths_in_utf16_units_and_write_binary_as_b4_base64() {
+    fn posts_are_payloads_of_the_session_protocol() {
         assert_eq!(
-            encode_eio3_payload(&[text("4hello"), text("4world")]),
-            "6:4hello6:4world"
+            encode_payload(Protocol::V3, &[text("4€"), Data::Binary(vec![1, 2, 3, 4])]),
+            Ok("2:4€10:b4AQIDBA==".to_owned())
         );
-        // `€` is one unit, `😀` two (a surrogate pair), whatever their UTF-8 lengths.
-        assert_eq!(encode_eio3_payload(&[text("4€"), text("4😀")]), "2:4€3:4😀");
-        assert_eq!(
-            encode_eio3_payload(&[Data::Binary(vec![1, 2, 3, 4]), text("2")]),
-            "10:b4AQIDBA==1:2"
-        );
-        assert_eq!(encode_eio3_payload(&[]), "");
-        // What the suite writes, its own splitter reads back.
-        let payload = encode_eio3_payload(&[text("4€"), text("4😀"), text("4")]);
-        assert_eq!(split_eio3_payload(&payload), Ok(vec!["4€", "4😀", "4"]));
         assert_eq!(
             encode_payload(Protocol::V4, &[text("4a"), Data::Binary(vec![1, 2, 3])]),
-            "4a\u{1e}bAQID"
+            Ok("4a\u{1e}bAQID".to_owned())
         );
     }
 

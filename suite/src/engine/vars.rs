@@ -53,6 +53,27 @@ impl Vars {
         Ok(result)
     }
 
+    /// Replaces every `${name}` in the strings of a JSON value (its keys too), as
+    /// [`Vars::substitute`] does in text.
+    pub(crate) fn substitute_json(&self, value: &Value) -> Result<Value, StepError> {
+        Ok(match value {
+            Value::String(text) => Value::String(self.substitute(text)?),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.substitute_json(item))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(object) => Value::Object(
+                object
+                    .iter()
+                    .map(|(key, item)| Ok((self.substitute(key)?, self.substitute_json(item)?)))
+                    .collect::<Result<_, StepError>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
     /// The variable a string names when it is exactly `${name}`.
     pub(crate) fn whole(&self, text: &str) -> Option<Result<&Value, StepError>> {
         let name = text.strip_prefix("${")?.strip_suffix('}')?;
@@ -84,5 +105,9 @@ mod tests {
         assert!(vars.substitute("${nope}").is_err());
         assert_eq!(vars.whole("${pingInterval}"), Some(Ok(&Value::from(300))));
         assert_eq!(vars.whole("x${sid}"), None);
+        assert_eq!(
+            vars.substitute_json(&serde_json::json!({"${sid}": ["${sid}", 1, "${pingInterval}"]})),
+            Ok(serde_json::json!({"abc": ["abc", 1, "300"]}))
+        );
     }
 }

@@ -20,9 +20,10 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::error::{millis, StepError};
 use super::inbox::{Closure, Control, Incoming};
-use super::matching::eio3_binary_packet;
+use super::session::v3_session_binary;
 use super::transcript::{EventKind, WireData};
 use super::wire::{AbortOnDrop, Wire};
+use crate::protocol::engine_io::PacketType;
 use crate::scenario::Data;
 
 type Stream = WebSocketStream<TcpStream>;
@@ -88,7 +89,7 @@ pub(crate) enum Framing {
     Session,
     /// A protocol 3 session: the same, and a binary frame carries its packet type in its
     /// first byte, so a binary message `04 …` is queued as its data (see
-    /// [`eio3_binary_packet`]).
+    /// [`v3_session_binary`]).
     SessionV3,
 }
 
@@ -224,9 +225,12 @@ impl Reader {
         let mut closed = false;
         while let Some(message) = stream.next().await {
             match message {
-                Ok(Message::Text(text)) if self.framing != Framing::Raw && text.as_str() == "1" => {
+                Ok(Message::Text(text))
+                    if self.framing != Framing::Raw
+                        && text.as_str() == PacketType::Close.bare() =>
+                {
                     self.record(EventKind::FrameReceived {
-                        frame: WireData::Text("1".to_owned()),
+                        frame: WireData::Text(PacketType::Close.bare().to_owned()),
                     });
                     if !closed {
                         let _ = self.inbox.send(Incoming::closed("a close packet 1"));
@@ -309,28 +313,28 @@ impl Reader {
         self.record(EventKind::FrameReceived {
             frame: WireData::frame(&data),
         });
-        let is = |text: &str| matches!(&data, Data::Text(packet) if packet == text);
-        if self.heartbeat == AutoHeartbeat::DropPongs && is("3") {
+        let is = |kind: PacketType| kind.is_bare(&data);
+        if self.heartbeat == AutoHeartbeat::DropPongs && is(PacketType::Pong) {
             return;
         }
-        if self.heartbeat == AutoHeartbeat::AnswerPings && is("2") {
-            let pong = Message::text("3");
+        if self.heartbeat == AutoHeartbeat::AnswerPings && is(PacketType::Ping) {
+            let pong = Message::text(PacketType::Pong.bare());
             let sent = match self.sink.lock().await.as_mut() {
                 Some(sink) => sink.send(pong).await.is_ok(),
                 None => false,
             };
             if sent {
                 self.record(EventKind::FrameSent {
-                    frame: WireData::Text("3".to_owned()),
+                    frame: WireData::Text(PacketType::Pong.bare().to_owned()),
                 });
             }
             return;
         }
-        if self.framing != Framing::Raw && is("6") {
+        if self.framing != Framing::Raw && is(PacketType::Noop) {
             return;
         }
         let data = match (self.framing, data) {
-            (Framing::SessionV3, Data::Binary(bytes)) => eio3_binary_packet(bytes),
+            (Framing::SessionV3, Data::Binary(bytes)) => v3_session_binary(bytes),
             (_, data) => data,
         };
         let _ = self.inbox.send(Incoming::Data(data));
