@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::super::error::{millis, StepError};
 use super::super::inbox::{Closure, Inbox, Incoming, Next};
-use super::super::matching::{decode_socket_io, match_body, match_data, MatchError};
+use super::super::matching::{match_body, match_data, MatchError};
 use super::super::target::RunOptions;
 use super::super::transcript::{EventKind, Recorder, WireData};
 use super::super::vars::Vars;
@@ -24,6 +24,7 @@ use super::listener::{Arrival, Listener, Received, Reply, ServerStream, ACTOR};
 use super::program::{describe_window, Backoff, ClientProgram, NextReport, Program};
 use super::session::{accept_websocket, ServedSession, SessionConfig, UpgradeHandling};
 use super::ServedOptions;
+use crate::protocol::socket_io;
 use crate::scenario::{
     AcceptStep, Action, AnswerConnectStep, Case, CloseHow, ConnectAnswer, Data, FrameExpect,
     HandshakeTransport, Heartbeat, HttpStep, Pattern, RequestExpect, Respond, ServingAction, Step,
@@ -473,6 +474,11 @@ impl<'a> Serving<'a> {
             return Err(self.nothing(expected, clock));
         };
         let arrived = clock.waited();
+        // A first handshake may come after the step's deadline (the program's start is allowed
+        // for); what follows it still gets a step's time.
+        let deadline = clock
+            .deadline
+            .max(Instant::now() + self.options.scaled(self.options.step_timeout));
         if let Err(error) = self.check_handshake(&arrival.request, accept, websocket) {
             arrival.answer(Reply::text(
                 400,
@@ -493,7 +499,7 @@ impl<'a> Serving<'a> {
                 &config,
                 &self.listener.routes,
                 &self.recorder,
-                clock.deadline,
+                deadline,
             )
             .await?
         } else {
@@ -502,7 +508,7 @@ impl<'a> Serving<'a> {
         self.vars.set("sid", Value::from(sid));
         let session = self.session.insert(session);
         if config.upgrade == UpgradeHandling::Serve {
-            session.await_upgrade(clock.deadline).await?;
+            session.await_upgrade(deadline).await?;
         }
         Ok(())
     }
@@ -634,32 +640,33 @@ impl<'a> Serving<'a> {
         if !implicit {
             self.await_connect(connect, &namespace, clock).await?;
         }
-        let prefix = if namespace == "/" {
-            "40".to_owned()
-        } else {
-            format!("40{namespace},")
-        };
         let variable = if namespace == "/" {
             "socket".to_owned()
         } else {
             format!("socket{namespace}")
         };
+        let connected =
+            socket_io::Packet::new(socket_io::PacketType::Connect).in_namespace(&namespace);
         let answer = match &connect.answer {
-            ConnectAnswer::Accept if eio == 3 => Some(prefix),
+            // Socket.IO v4 answers a CONNECT without a payload.
+            ConnectAnswer::Accept if eio == 3 => Some(connected.to_message()),
             ConnectAnswer::Accept => {
                 let id = self.next_id("sio");
                 self.vars.set(variable, Value::from(id.clone()));
-                Some(format!("{prefix}{}", json!({ "sid": id })))
+                Some(connected.with_data(json!({ "sid": id })).to_message())
             }
             ConnectAnswer::Refuse(payload) => {
                 let payload = substitute_json(&self.vars, payload)?;
-                Some(format!("44{}{payload}", &prefix[2..]))
+                let refusal = socket_io::Packet::new(socket_io::PacketType::ConnectError)
+                    .in_namespace(&namespace)
+                    .with_data(payload);
+                Some(refusal.to_message())
             }
-            ConnectAnswer::Raw(raw) => Some(self.vars.substitute(raw)?),
+            ConnectAnswer::Raw(raw) => Some(Data::Text(self.vars.substitute(raw)?)),
             ConnectAnswer::Silent => None,
         };
         if let Some(answer) = answer {
-            self.session()?.send(&[Data::Text(answer)]).await?;
+            self.session()?.send(&[answer]).await?;
         }
         Ok(())
     }
@@ -856,8 +863,9 @@ impl<'a> Serving<'a> {
 /// Whether a packet is a Socket.IO CONNECT for `namespace`.
 fn is_connect_for(data: &Data, namespace: &str) -> bool {
     match data {
-        Data::Text(text) => decode_socket_io(text)
-            .is_ok_and(|packet| packet["type"].as_u64() == Some(0) && packet["nsp"] == namespace),
+        Data::Text(text) => socket_io::decode_message(text).is_ok_and(|packet| {
+            packet.kind == socket_io::PacketType::Connect && packet.nsp == namespace
+        }),
         Data::Binary(_) => false,
     }
 }

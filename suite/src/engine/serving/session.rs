@@ -17,7 +17,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
@@ -26,12 +25,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::super::error::StepError;
 use super::super::inbox::{Closure, Inbox, Incoming};
-use super::super::matching::{
-    eio3_session_packet, polling_packet, split_eio3_binary_payload, split_eio3_payload,
-};
 use super::super::transcript::{EventKind, Recorder, WireData};
 use super::super::wire::AbortOnDrop;
 use super::listener::{Arrival, Received, Reply, Routes, ServerStream, ACTOR};
+use crate::protocol::engine_io::{v3, v4, PacketType, PROBE};
 use crate::scenario::Data;
 
 type Sink = Arc<Mutex<Option<SplitSink<ServerStream, Message>>>>;
@@ -321,7 +318,7 @@ impl Link {
             held.answer(Reply::text(
                 200,
                 "text/plain; charset=UTF-8",
-                encode_payload(self.eio, &[Data::Text("6".to_owned())]),
+                encode_payload(self.eio, &[bare(PacketType::Noop)]),
             ));
         }
         *state = State::Closed;
@@ -408,15 +405,15 @@ impl Link {
                 return Flow::Go;
             }
         };
-        if text == "1" {
+        if text == PacketType::Close.bare() {
             self.end_by_client("the client sent a close packet 1").await;
             return Flow::Ended;
         }
-        if self.auto_heartbeat && self.eio == 4 && text == "3" {
+        if self.auto_heartbeat && self.eio == 4 && text == PacketType::Pong.bare() {
             return Flow::Go;
         }
-        if self.auto_heartbeat && self.eio == 3 && text.starts_with('2') {
-            let pong = format!("3{}", &text[1..]);
+        if self.auto_heartbeat && self.eio == 3 && text.starts_with(PacketType::Ping.digit()) {
+            let pong = format!("{}{}", PacketType::Pong.digit(), &text[1..]);
             self.send(&[Data::Text(pong)]).await;
             return Flow::Go;
         }
@@ -459,11 +456,10 @@ impl Link {
     async fn send_frame(&self, sink: &Sink, channel: &str, packet: &Data) {
         let message = match (packet, self.eio) {
             (Data::Text(text), _) => Message::text(text.clone()),
-            (Data::Binary(bytes), 3) => {
-                let mut framed = vec![4];
-                framed.extend_from_slice(bytes);
-                Message::binary(framed)
-            }
+            (Data::Binary(bytes), 3) => match v3::binary_message(bytes) {
+                Data::Binary(framed) => Message::binary(framed),
+                Data::Text(text) => Message::text(text),
+            },
             (Data::Binary(bytes), _) => Message::binary(bytes.clone()),
         };
         let frame = match &message {
@@ -483,7 +479,7 @@ impl Link {
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if !self.send(&[Data::Text("2".to_owned())]).await {
+            if !self.send(&[bare(PacketType::Ping)]).await {
                 return;
             }
         }
@@ -498,7 +494,7 @@ impl Link {
         match previous {
             State::Polling { mut queue, held } => {
                 if with_packet {
-                    queue.push(Data::Text("1".to_owned()));
+                    queue.push(bare(PacketType::Close));
                 }
                 match (held, with_packet) {
                     (Some(get), true) => get.answer(self.payload_reply(&queue)),
@@ -508,7 +504,7 @@ impl Link {
             }
             State::WebSocket { channel, sink } => {
                 if with_packet {
-                    self.send_frame(&sink, &channel, &Data::Text("1".to_owned()))
+                    self.send_frame(&sink, &channel, &bare(PacketType::Close))
                         .await;
                     if let Some(sink) = sink.lock().await.as_mut() {
                         if sink.send(Message::Close(None)).await.is_ok() {
@@ -553,23 +549,23 @@ impl Link {
                 Frame::End => break,
             };
             match &data {
-                Data::Text(text) if text == "2probe" => {
-                    self.send_frame(&sink, &channel, &Data::Text("3probe".to_owned()))
+                Data::Text(text) if text.strip_prefix(PacketType::Ping.digit()) == Some(PROBE) => {
+                    self.send_frame(&sink, &channel, &PacketType::Pong.text(PROBE))
                         .await;
                     let mut state = self.state.lock().await;
                     if let State::Polling { held, .. } = &mut *state {
                         if let Some(get) = held.take() {
-                            get.answer(self.payload_reply(&[Data::Text("6".to_owned())]));
+                            get.answer(self.payload_reply(&[bare(PacketType::Noop)]));
                         }
                     }
                 }
-                Data::Text(text) if text == "5" => {
+                Data::Text(text) if text == PacketType::Upgrade.bare() => {
                     let queued = {
                         let mut state = self.state.lock().await;
                         let queued = match &mut *state {
                             State::Polling { queue, held } => {
                                 if let Some(get) = held.take() {
-                                    get.answer(self.payload_reply(&[Data::Text("6".to_owned())]));
+                                    get.answer(self.payload_reply(&[bare(PacketType::Noop)]));
                                 }
                                 std::mem::take(queue)
                             }
@@ -701,12 +697,10 @@ impl Link {
                 frame: WireData::frame(&data),
             },
         );
-        Frame::Packet(match (data, self.eio) {
-            (Data::Binary(bytes), 3) => match bytes.split_first() {
-                Some((4, rest)) => Data::Binary(rest.to_vec()),
-                _ => Data::Binary(bytes),
-            },
-            (data, _) => data,
+        Frame::Packet(if self.eio == 3 {
+            v3_session_packet(data)
+        } else {
+            data
         })
     }
 }
@@ -728,6 +722,11 @@ async fn next_unless_closing(
         message = stream.next() => message,
         _ = closing.wait_for(|closing| *closing) => None,
     }
+}
+
+/// A packet of `kind` without data, such as `6`.
+fn bare(kind: PacketType) -> Data {
+    Data::Text(kind.bare().to_owned())
 }
 
 /// Whether a session goes on after a packet.
@@ -758,30 +757,32 @@ pub(crate) async fn accept_websocket(
 }
 
 /// A server's payload: protocol 4 packets joined by `\x1e` (binary as `b<base64>`), or a
-/// protocol 3 payload, `<length>:<packet>` with lengths in UTF-16 code units (binary as
-/// `b4<base64>`).
+/// protocol 3 text payload, `<length>:<packet>` with lengths in UTF-16 code units (a binary
+/// message as `b4<base64>`).
 pub(crate) fn encode_payload(eio: u8, packets: &[Data]) -> String {
-    let base64 = base64::engine::general_purpose::STANDARD;
-    if eio == 3 {
-        let mut payload = String::new();
-        for packet in packets {
-            let text = match packet {
-                Data::Text(text) => text.clone(),
-                Data::Binary(bytes) => format!("b4{}", base64.encode(bytes)),
-            };
-            let length: usize = text.chars().map(char::len_utf16).sum();
-            payload.push_str(&format!("{length}:{text}"));
-        }
-        return payload;
+    if eio != 3 {
+        return v4::encode_payload(packets);
     }
-    packets
+    let framed: Vec<Data> = packets
         .iter()
         .map(|packet| match packet {
-            Data::Text(text) => text.clone(),
-            Data::Binary(bytes) => format!("b{}", base64.encode(bytes)),
+            Data::Binary(bytes) => v3::binary_message(bytes),
+            text => text.clone(),
         })
-        .collect::<Vec<_>>()
-        .join("\u{1e}")
+        .collect();
+    // Every packet is well formed: text as the steps wrote it, binary with its type byte.
+    v3::encode_text_payload(&framed).unwrap_or_default()
+}
+
+/// A protocol 3 packet as the session sees it: a binary message as its data.
+fn v3_session_packet(packet: Data) -> Data {
+    match packet {
+        Data::Binary(bytes) => match v3::message_data(&bytes) {
+            Some(data) => Data::Binary(data.to_vec()),
+            None => Data::Binary(bytes),
+        },
+        text => text,
+    }
 }
 
 /// The packets of a client's POST body.
@@ -789,42 +790,19 @@ fn decode_payload(eio: u8, request: &Received) -> Result<Vec<Data>, String> {
     let binary = request
         .header("content-type")
         .is_some_and(|value| value.starts_with("application/octet-stream"));
-    if eio == 3 {
-        if binary {
-            return split_eio3_binary_payload(&request.body).map(|packets| {
-                packets
-                    .into_iter()
-                    .map(|packet| match packet {
-                        Data::Binary(bytes) => match bytes.split_first() {
-                            Some((4, rest)) => Data::Binary(rest.to_vec()),
-                            _ => Data::Binary(bytes),
-                        },
-                        text => text,
-                    })
-                    .collect()
-            });
-        }
-        let text =
-            std::str::from_utf8(&request.body).map_err(|_| "the body is not UTF-8".to_owned())?;
-        return split_eio3_payload(text)
-            .map(|packets| packets.into_iter().map(eio3_session_packet).collect());
+    if eio == 3 && binary {
+        return v3::decode_binary_payload(&request.body)
+            .map(|packets| packets.into_iter().map(v3_session_packet).collect())
+            .map_err(|error| error.to_string());
     }
     let text =
         std::str::from_utf8(&request.body).map_err(|_| "the body is not UTF-8".to_owned())?;
-    if text.is_empty() {
-        return Err("the body is empty".to_owned());
+    if eio == 3 {
+        return v3::decode_text_payload(text)
+            .map(|packets| packets.into_iter().map(v3_session_packet).collect())
+            .map_err(|error| error.to_string());
     }
-    text.split('\u{1e}')
-        .map(|packet| {
-            if packet.is_empty() {
-                return Err("an empty packet".to_owned());
-            }
-            match (packet.strip_prefix('b'), polling_packet(packet)) {
-                (Some(_), Data::Text(_)) => Err(format!("{packet:?} is not valid base64")),
-                (_, data) => Ok(data),
-            }
-        })
-        .collect()
+    v4::decode_payload(text).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]
