@@ -11,11 +11,12 @@ use super::error::{millis, StepError};
 use super::http::{self, HttpRequest, HttpResponse, KeptConnection};
 use super::inbox::{Control, Inbox, Incoming, Next};
 use super::matching::{match_body, match_data, MatchError};
+use super::session::rules::{AutoHeartbeat, PacketRules};
 use super::session::{Session, SessionSetup};
 use super::target::{RunOptions, Target};
 use super::transcript::EventKind;
 use super::vars::Vars;
-use super::websocket::{self, AutoHeartbeat, Framing, WsConnection, WsOpen, WsRequest};
+use super::websocket::{self, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
 use crate::protocol::engine_io::PacketType;
 use crate::protocol::socket_io::{self, Packet};
@@ -568,12 +569,12 @@ impl<'a> Execution<'a> {
             headers,
             // A raw WebSocket answers pings `2` under the automatic heartbeat, whatever the
             // protocol: raw steps see the frames as they are, and a v3 server never pings.
-            heartbeat: if self.case.scenario.heartbeat == Heartbeat::Auto {
+            rules: PacketRules::raw(if self.case.scenario.heartbeat == Heartbeat::Auto {
                 AutoHeartbeat::AnswerPings
             } else {
                 AutoHeartbeat::Off
-            },
-            framing: Framing::Raw,
+            }),
+            framing: Framing::AsIs,
             control_frames: websocket.control_frames,
         };
         let (sender, inbox) = Inbox::new();
