@@ -22,8 +22,9 @@ use crate::protocol::engine_io::PacketType;
 use crate::protocol::socket_io::{self, Packet};
 use crate::scenario::{
     AbortStep, Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, FrameExpect, Heartbeat,
-    OpenStep, Pattern, PendingStep, RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step,
-    TimingOptions, WebsocketExpect, WebsocketOutcome, WebsocketStep, Window, SWITCHING_PROTOCOLS,
+    HttpAction, OpenStep, Pattern, PendingStep, RequestStep, ResponseExpect, ResponseStep,
+    SessionAction, StatusExpect, Step, TimingOptions, WebsocketExpect, WebsocketOutcome,
+    WebsocketStep, Window, WsAction, SWITCHING_PROTOCOLS,
 };
 
 /// A background request: running, or finished early (seen by `pending`).
@@ -98,19 +99,23 @@ impl<'a> Execution<'a> {
     async fn step(&mut self, step: &Step) -> Result<(), StepError> {
         let clock = StepClock::start(self.options, self.target, step.within.as_ref());
         match &step.action {
-            Action::Open(open) => self.open(step, open, &clock).await,
-            Action::Connect(connect) => self.connect(step, connect, &clock).await,
-            Action::Send(packets) => {
+            Action::Session(SessionAction::Open(open)) => self.open(step, open, &clock).await,
+            Action::Session(SessionAction::Connect(connect)) => {
+                self.connect(step, connect, &clock).await
+            }
+            Action::Session(SessionAction::Send(packets)) => {
                 let packets = self.substitute_data(packets)?;
                 self.session(step)?.send(&packets, clock.deadline).await
             }
-            Action::Receive(patterns) => self.receive(step, patterns, &clock).await,
-            Action::Silence(duration) => {
+            Action::Session(SessionAction::Receive(patterns)) => {
+                self.receive(step, patterns, &clock).await
+            }
+            Action::Session(SessionAction::Silence(duration)) => {
                 let duration = duration.eval(&self.target.options);
                 let inbox = &mut self.session_mut(step)?.inbox;
                 expect_silence(inbox, duration, "packet").await
             }
-            Action::Closed => {
+            Action::Session(SessionAction::Closed) => {
                 let inbox = &mut self.session_mut(step)?.inbox;
                 expect_closed(inbox, &clock, "the session closed").await
             }
@@ -119,21 +124,21 @@ impl<'a> Execution<'a> {
                 tokio::time::sleep(duration).await;
                 Ok(())
             }
-            Action::Request(request) => self.request(step, request, &clock).await,
-            Action::Response(response) => self.response(response, &clock).await,
-            Action::Pending(pending) => self.pending(pending).await,
-            Action::Abort(abort) => self.abort(step, abort).await,
-            Action::Websocket(websocket) => self.websocket(step, websocket, &clock).await,
-            Action::WsSend(send) => {
+            Action::Http(HttpAction::Request(request)) => self.request(step, request, &clock).await,
+            Action::Http(HttpAction::Response(response)) => self.response(response, &clock).await,
+            Action::Http(HttpAction::Pending(pending)) => self.pending(pending).await,
+            Action::Http(HttpAction::Abort(abort)) => self.abort(step, abort).await,
+            Action::Ws(WsAction::Open(websocket)) => self.websocket(step, websocket, &clock).await,
+            Action::Ws(WsAction::Send(send)) => {
                 let data = self.substitute_one(&send.data)?;
                 let socket = self.socket(step, send.on.as_ref())?;
                 socket.connection.send(&data, clock.deadline).await
             }
-            Action::WsPing(ping) => {
+            Action::Ws(WsAction::Ping(ping)) => {
                 let socket = self.socket(step, ping.on.as_ref())?;
                 socket.connection.ping(&ping.payload, clock.deadline).await
             }
-            Action::WsReceive(receive) => {
+            Action::Ws(WsAction::Receive(receive)) => {
                 let name = socket_name(step, receive.on.as_ref());
                 let mut vars = std::mem::take(&mut self.vars);
                 let result = match self.sockets.get_mut(&name) {
@@ -161,16 +166,16 @@ impl<'a> Execution<'a> {
                 self.vars = vars;
                 result
             }
-            Action::WsSilence(silence) => {
+            Action::Ws(WsAction::Silence(silence)) => {
                 let duration = silence.duration.eval(&self.target.options);
                 let socket = self.socket_mut(step, silence.on.as_ref())?;
                 expect_silence(&mut socket.inbox, duration, "frame").await
             }
-            Action::WsClose(close) => {
+            Action::Ws(WsAction::Close(close)) => {
                 let socket = self.socket(step, close.on.as_ref())?;
                 socket.connection.close(close.code, clock.deadline).await
             }
-            Action::WsClosed(closed) => {
+            Action::Ws(WsAction::Closed(closed)) => {
                 let socket = self.socket_mut(step, closed.on.as_ref())?;
                 if closed.allow_close_packet {
                     skip_close_packet(&mut socket.inbox, clock.deadline).await;
