@@ -11,18 +11,20 @@ use super::error::{millis, StepError};
 use super::http::{self, HttpRequest, HttpResponse, KeptConnection};
 use super::inbox::{Control, Inbox, Incoming, Next};
 use super::matching::{match_body, match_data, MatchError};
+use super::session::rules::{AutoHeartbeat, PacketRules};
 use super::session::{Session, SessionSetup};
 use super::target::{RunOptions, Target};
 use super::transcript::EventKind;
 use super::vars::Vars;
-use super::websocket::{self, AutoHeartbeat, Framing, WsConnection, WsOpen, WsRequest};
+use super::websocket::{self, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
 use crate::protocol::engine_io::PacketType;
 use crate::protocol::socket_io::{self, Packet};
 use crate::scenario::{
     AbortStep, Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, FrameExpect, Heartbeat,
-    OpenStep, Pattern, PendingStep, RequestStep, ResponseExpect, ResponseStep, StatusExpect, Step,
-    TimingOptions, WebsocketExpect, WebsocketOutcome, WebsocketStep, Window, SWITCHING_PROTOCOLS,
+    HttpAction, OpenStep, Pattern, PendingStep, RequestStep, ResponseExpect, ResponseStep,
+    SessionAction, StatusExpect, Step, TimingOptions, WebsocketExpect, WebsocketOutcome,
+    WebsocketStep, Window, WsAction, SWITCHING_PROTOCOLS,
 };
 
 /// A background request: running, or finished early (seen by `pending`).
@@ -97,19 +99,23 @@ impl<'a> Execution<'a> {
     async fn step(&mut self, step: &Step) -> Result<(), StepError> {
         let clock = StepClock::start(self.options, self.target, step.within.as_ref());
         match &step.action {
-            Action::Open(open) => self.open(step, open, &clock).await,
-            Action::Connect(connect) => self.connect(step, connect, &clock).await,
-            Action::Send(packets) => {
+            Action::Session(SessionAction::Open(open)) => self.open(step, open, &clock).await,
+            Action::Session(SessionAction::Connect(connect)) => {
+                self.connect(step, connect, &clock).await
+            }
+            Action::Session(SessionAction::Send(packets)) => {
                 let packets = self.substitute_data(packets)?;
                 self.session(step)?.send(&packets, clock.deadline).await
             }
-            Action::Receive(patterns) => self.receive(step, patterns, &clock).await,
-            Action::Silence(duration) => {
+            Action::Session(SessionAction::Receive(patterns)) => {
+                self.receive(step, patterns, &clock).await
+            }
+            Action::Session(SessionAction::Silence(duration)) => {
                 let duration = duration.eval(&self.target.options);
                 let inbox = &mut self.session_mut(step)?.inbox;
                 expect_silence(inbox, duration, "packet").await
             }
-            Action::Closed => {
+            Action::Session(SessionAction::Closed) => {
                 let inbox = &mut self.session_mut(step)?.inbox;
                 expect_closed(inbox, &clock, "the session closed").await
             }
@@ -118,21 +124,21 @@ impl<'a> Execution<'a> {
                 tokio::time::sleep(duration).await;
                 Ok(())
             }
-            Action::Request(request) => self.request(step, request, &clock).await,
-            Action::Response(response) => self.response(response, &clock).await,
-            Action::Pending(pending) => self.pending(pending).await,
-            Action::Abort(abort) => self.abort(step, abort).await,
-            Action::Websocket(websocket) => self.websocket(step, websocket, &clock).await,
-            Action::WsSend(send) => {
+            Action::Http(HttpAction::Request(request)) => self.request(step, request, &clock).await,
+            Action::Http(HttpAction::Response(response)) => self.response(response, &clock).await,
+            Action::Http(HttpAction::Pending(pending)) => self.pending(pending).await,
+            Action::Http(HttpAction::Abort(abort)) => self.abort(step, abort).await,
+            Action::Ws(WsAction::Open(websocket)) => self.websocket(step, websocket, &clock).await,
+            Action::Ws(WsAction::Send(send)) => {
                 let data = self.substitute_one(&send.data)?;
                 let socket = self.socket(step, send.on.as_ref())?;
                 socket.connection.send(&data, clock.deadline).await
             }
-            Action::WsPing(ping) => {
+            Action::Ws(WsAction::Ping(ping)) => {
                 let socket = self.socket(step, ping.on.as_ref())?;
                 socket.connection.ping(&ping.payload, clock.deadline).await
             }
-            Action::WsReceive(receive) => {
+            Action::Ws(WsAction::Receive(receive)) => {
                 let name = socket_name(step, receive.on.as_ref());
                 let mut vars = std::mem::take(&mut self.vars);
                 let result = match self.sockets.get_mut(&name) {
@@ -160,12 +166,12 @@ impl<'a> Execution<'a> {
                 self.vars = vars;
                 result
             }
-            Action::WsSilence(silence) => {
+            Action::Ws(WsAction::Silence(silence)) => {
                 let duration = silence.duration.eval(&self.target.options);
                 let socket = self.socket_mut(step, silence.on.as_ref())?;
                 expect_silence(&mut socket.inbox, duration, "frame").await
             }
-            Action::WsClose(close) => {
+            Action::Ws(WsAction::Close(close)) => {
                 let socket = self.socket(step, close.on.as_ref())?;
                 socket.connection.close(close.code, clock.deadline).await
             }
@@ -173,7 +179,7 @@ impl<'a> Execution<'a> {
                 "`{}` plays the server, and the engine plays the client in this case",
                 serving.keyword()
             ))),
-            Action::WsClosed(closed) => {
+            Action::Ws(WsAction::Closed(closed)) => {
                 let socket = self.socket_mut(step, closed.on.as_ref())?;
                 if closed.allow_close_packet {
                     skip_close_packet(&mut socket.inbox, clock.deadline).await;
@@ -572,12 +578,12 @@ impl<'a> Execution<'a> {
             headers,
             // A raw WebSocket answers pings `2` under the automatic heartbeat, whatever the
             // protocol: raw steps see the frames as they are, and a v3 server never pings.
-            heartbeat: if self.case.scenario.heartbeat == Heartbeat::Auto {
+            rules: PacketRules::raw(if self.case.scenario.heartbeat == Heartbeat::Auto {
                 AutoHeartbeat::AnswerPings
             } else {
                 AutoHeartbeat::Off
-            },
-            framing: Framing::Raw,
+            }),
+            framing: Framing::AsIs,
             control_frames: websocket.control_frames,
         };
         let (sender, inbox) = Inbox::new();

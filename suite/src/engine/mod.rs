@@ -14,6 +14,7 @@ mod error;
 mod execute;
 mod http;
 mod inbox;
+mod judge;
 mod matching;
 mod serving;
 mod session;
@@ -24,8 +25,6 @@ mod verdict;
 mod websocket;
 mod wire;
 
-use std::time::Duration;
-
 use tokio::time::Instant;
 
 pub use serving::{Backoff, ClientProgram};
@@ -33,16 +32,10 @@ pub use target::{DeclaredOptions, RunOptions, Target};
 pub use transcript::{Event, EventKind, Transcript, WireData};
 pub use verdict::{CaseResult, Failure, Verdict};
 
-use error::StepError;
-use execute::Execution;
+use judge::judge;
 use transcript::Recorder;
-use wire::Wire;
 
-use crate::scenario::{Case, Feature, Role, SpecDocument};
-
-/// The longest a whole case may take before scaling, whatever its steps say: a guard that
-/// should never fire, since every step has its own deadline.
-const CASE_GUARD: Duration = Duration::from_secs(60);
+use crate::scenario::{Case, Feature};
 
 /// Runs one case against a target.
 pub async fn run(case: &Case, target: &Target, options: &RunOptions) -> CaseResult {
@@ -58,106 +51,6 @@ pub async fn run(case: &Case, target: &Target, options: &RunOptions) -> CaseResu
     }
 }
 
-async fn judge(
-    case: &Case,
-    target: &Target,
-    options: &RunOptions,
-    recorder: &Recorder,
-) -> (Verdict, Option<Failure>) {
-    if let Some(feature) = missing_feature(case, target) {
-        let why = format!("the target does not declare the feature {feature:?}");
-        let expected = "the features the case needs".to_owned();
-        return (
-            Verdict::Unsupported,
-            Some(failure(case, None, expected, why)),
-        );
-    }
-    if case.scenario.role == Role::Client {
-        return judge_client(case, target, options, recorder).await;
-    }
-    let wire = Wire::new(
-        target.address,
-        recorder.clone(),
-        options.scaled(options.connect_timeout),
-    );
-    let guard = options.scaled(CASE_GUARD);
-    let outcome = {
-        let mut execution = Execution::new(case, target, options, wire);
-        match tokio::time::timeout(guard, execution.run()).await {
-            Ok(result) => result.map_err(|(index, error)| (Some(index), error)),
-            Err(_) => Err((None, StepError::nothing_within("the case to finish", guard))),
-        }
-        // The execution is dropped here, and every task it started with it.
-    };
-    let Err((index, error)) = outcome else {
-        return (Verdict::Pass, None);
-    };
-    let level = index
-        .and_then(|index| case.scenario.steps.get(index))
-        .and_then(|step| step.level)
-        .unwrap_or(case.scenario.level);
-    let (verdict, expected, actual) = match error {
-        StepError::Unmet { expected, actual } => (Verdict::for_unmet(level), expected, actual),
-        StepError::Unreachable(why) => (Verdict::Error, "a reachable target".to_owned(), why),
-        StepError::Invalid(why) => (Verdict::Error, "a scenario that can run".to_owned(), why),
-    };
-    (verdict, Some(failure(case, index, expected, actual)))
-}
-
-/// A client-role case: the engine serves the target's client program.
-async fn judge_client(
-    case: &Case,
-    target: &Target,
-    options: &RunOptions,
-    recorder: &Recorder,
-) -> (Verdict, Option<Failure>) {
-    let unsupported = |why: String| {
-        let expected = "a client under test that can run the case".to_owned();
-        (
-            Verdict::Unsupported,
-            Some(failure(case, None, expected, why)),
-        )
-    };
-    let Some(client) = &target.client else {
-        return unsupported("the target names no client program".to_owned());
-    };
-    if client.eio != case.variant.eio {
-        return unsupported(format!(
-            "the client speaks Engine.IO protocol {}, the case {}",
-            client.eio, case.variant.eio
-        ));
-    }
-    let guard = options.scaled(CASE_GUARD);
-    let outcome =
-        match tokio::time::timeout(guard, serving::run(case, client, options, recorder)).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                let error = StepError::nothing_within("the case to finish", guard);
-                return verdict_of(case, None, error);
-            }
-        };
-    match (outcome.failure, outcome.unsupported) {
-        (None, _) => (Verdict::Pass, None),
-        (Some(_), Some(what)) => unsupported(format!("the client reported it cannot do {what}")),
-        (Some((index, error)), None) => verdict_of(case, index, error),
-    }
-}
-
-/// The verdict of a step that failed: by its level, or ERROR when the target could not be
-/// judged.
-fn verdict_of(case: &Case, index: Option<usize>, error: StepError) -> (Verdict, Option<Failure>) {
-    let level = index
-        .and_then(|index| case.scenario.steps.get(index))
-        .and_then(|step| step.level)
-        .unwrap_or(case.scenario.level);
-    let (verdict, expected, actual) = match error {
-        StepError::Unmet { expected, actual } => (Verdict::for_unmet(level), expected, actual),
-        StepError::Unreachable(why) => (Verdict::Error, "a reachable target".to_owned(), why),
-        StepError::Invalid(why) => (Verdict::Error, "a scenario that can run".to_owned(), why),
-    };
-    (verdict, Some(failure(case, index, expected, actual)))
-}
-
 /// The first feature `case` needs that `target` does not declare: the case is UNSUPPORTED.
 pub fn missing_feature(case: &Case, target: &Target) -> Option<Feature> {
     let declared = target.features.as_ref()?;
@@ -169,22 +62,4 @@ pub fn missing_feature(case: &Case, target: &Target) -> Option<Feature> {
         // A protocol 3 case needs `eio3` whether or not its scenario lists it.
         .chain((case.variant.eio == 3).then_some(Feature::Eio3))
         .find(|feature| !declared.contains(feature))
-}
-
-fn failure(case: &Case, index: Option<usize>, expected: String, actual: String) -> Failure {
-    let step = index.and_then(|index| case.scenario.steps.get(index));
-    Failure {
-        step: index.map(|index| index + 1),
-        keyword: step.map(|step| step.action.keyword().to_owned()),
-        actor: step.map(|step| step.actor.clone()),
-        expected,
-        actual,
-        requirement: case.scenario.spec.as_ref().map(|spec| {
-            let document = match spec.doc {
-                SpecDocument::EngineIoProtocol => "engine.io-protocol",
-                SpecDocument::SocketIoProtocol => "socket.io-protocol",
-            };
-            format!("{document}, {}: \"{}\"", spec.section, spec.quote)
-        }),
-    }
 }

@@ -1,6 +1,6 @@
-//! Raw WebSocket connections through tokio-tungstenite's client: each one has a reader task
-//! that queues every frame into an [`Inbox`] (taking care of the Engine.IO heartbeat when it
-//! is automatic, see [`AutoHeartbeat`]) and records it in the transcript. Ping and pong
+//! WebSocket connections through tokio-tungstenite's client: each one has a reader task that
+//! records every frame in the transcript and queues it into an [`Inbox`], by its
+//! [`PacketRules`] (a session's, or a raw WebSocket's, which only take care of the heartbeat). Ping and pong
 //! control frames are recorded, and queued only for a raw WebSocket whose steps see them;
 //! tungstenite answers a ping with a pong by itself (RFC 6455 §5.5.2).
 
@@ -20,10 +20,10 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::error::{millis, StepError};
 use super::inbox::{Closure, Control, Incoming};
+use super::session::rules::{Handling, PacketRules, CLOSED_BY_PACKET};
 use super::session::v3_session_binary;
 use super::transcript::{EventKind, WireData};
 use super::wire::{AbortOnDrop, Wire};
-use crate::protocol::engine_io::PacketType;
 use crate::scenario::Data;
 
 type Stream = WebSocketStream<TcpStream>;
@@ -58,39 +58,23 @@ pub(crate) struct WsRequest<'a> {
     /// Path and query.
     pub(crate) target: String,
     pub(crate) headers: Vec<(String, String)>,
-    /// What the reader does about the heartbeat by itself.
-    pub(crate) heartbeat: AutoHeartbeat,
+    /// What the reader does by itself with the packets it receives.
+    pub(crate) rules: PacketRules,
     /// What the reader makes of the frames.
     pub(crate) framing: Framing,
     /// Ping and pong control frames go to the inbox (they are recorded either way).
     pub(crate) control_frames: bool,
 }
 
-/// What a reader (or a session's poller) does by itself about the Engine.IO heartbeat; the
-/// packets it handles are recorded in the transcript and kept out of the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AutoHeartbeat {
-    /// Nothing: pings and pongs are packets like any other.
-    Off,
-    /// Protocol 4, where the server pings: a ping `2` is answered with a pong `3`.
-    AnswerPings,
-    /// Protocol 3, where the client pings (the session's pinger): the server's pong `3` (that
-    /// exact packet; `3probe` is the upgrade's) is dropped, and a ping is never answered.
-    DropPongs,
-}
-
 /// What a reader makes of the frames it queues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Framing {
-    /// Raw frames, queued as they came.
-    Raw,
-    /// A protocol 4 session: a noop `6` is transport mechanics and stays out of the inbox,
-    /// and a close packet `1` ends the session, as over polling.
-    Session,
-    /// A protocol 3 session: the same, and a binary frame carries its packet type in its
-    /// first byte, so a binary message `04 …` is queued as its data (see
-    /// [`v3_session_binary`]).
-    SessionV3,
+    /// Each frame as it came: a raw WebSocket's, or a protocol 4 session's (where a binary
+    /// frame is a binary message's bytes).
+    AsIs,
+    /// A protocol 3 session: a binary frame carries its packet type in its first byte, so a
+    /// binary message `04 …` is queued as its data (see [`v3_session_binary`]).
+    V3Session,
 }
 
 /// Requests a WebSocket; frames go to `inbox`.
@@ -194,7 +178,7 @@ fn start(
         actor: request.actor.to_owned(),
         channel: request.channel.clone(),
         sink: Arc::clone(&sink),
-        heartbeat: request.heartbeat,
+        rules: request.rules,
         framing: request.framing,
         control_frames: request.control_frames,
         inbox,
@@ -214,7 +198,7 @@ struct Reader {
     actor: String,
     channel: String,
     sink: Sink,
-    heartbeat: AutoHeartbeat,
+    rules: PacketRules,
     framing: Framing,
     control_frames: bool,
     inbox: mpsc::UnboundedSender<Incoming>,
@@ -225,20 +209,14 @@ impl Reader {
         let mut closed = false;
         while let Some(message) = stream.next().await {
             match message {
-                Ok(Message::Text(text))
-                    if self.framing != Framing::Raw
-                        && text.as_str() == PacketType::Close.bare() =>
-                {
-                    self.record(EventKind::FrameReceived {
-                        frame: WireData::Text(PacketType::Close.bare().to_owned()),
-                    });
-                    if !closed {
-                        let _ = self.inbox.send(Incoming::closed("a close packet 1"));
-                    }
-                    closed = true;
+                Ok(Message::Text(text)) => {
+                    let data = Data::Text(text.as_str().to_owned());
+                    self.on_data(&mut closed, data).await;
                 }
-                Ok(Message::Text(text)) => self.on_data(Data::Text(text.as_str().to_owned())).await,
-                Ok(Message::Binary(bytes)) => self.on_data(Data::Binary(bytes.to_vec())).await,
+                Ok(Message::Binary(bytes)) => {
+                    self.on_data(&mut closed, Data::Binary(bytes.to_vec()))
+                        .await;
+                }
                 Ok(Message::Close(frame)) => {
                     let code = frame.map(|frame| u16::from(frame.code));
                     self.record(EventKind::CloseReceived { code });
@@ -309,35 +287,41 @@ impl Reader {
         }
     }
 
-    async fn on_data(&self, data: Data) {
+    async fn on_data(&self, closed: &mut bool, data: Data) {
         self.record(EventKind::FrameReceived {
             frame: WireData::frame(&data),
         });
-        let is = |kind: PacketType| kind.is_bare(&data);
-        if self.heartbeat == AutoHeartbeat::DropPongs && is(PacketType::Pong) {
-            return;
-        }
-        if self.heartbeat == AutoHeartbeat::AnswerPings && is(PacketType::Ping) {
-            let pong = Message::text(PacketType::Pong.bare());
-            let sent = match self.sink.lock().await.as_mut() {
-                Some(sink) => sink.send(pong).await.is_ok(),
-                None => false,
-            };
-            if sent {
-                self.record(EventKind::FrameSent {
-                    frame: WireData::Text(PacketType::Pong.bare().to_owned()),
-                });
+        match self.rules.handle(&data) {
+            Handling::Deliver => {
+                let data = match (self.framing, data) {
+                    (Framing::V3Session, Data::Binary(bytes)) => v3_session_binary(bytes),
+                    (_, data) => data,
+                };
+                let _ = self.inbox.send(Incoming::Data(data));
             }
-            return;
+            Handling::Drop => {}
+            Handling::Close => {
+                if !*closed {
+                    let _ = self.inbox.send(Incoming::closed(CLOSED_BY_PACKET));
+                }
+                *closed = true;
+            }
+            Handling::AnswerPing => self.answer_ping().await,
         }
-        if self.framing != Framing::Raw && is(PacketType::Noop) {
-            return;
-        }
-        let data = match (self.framing, data) {
-            (Framing::SessionV3, Data::Binary(bytes)) => v3_session_binary(bytes),
-            (_, data) => data,
+    }
+
+    /// Sends the pong of the automatic heartbeat, unless the connection has ended.
+    async fn answer_ping(&self) {
+        let pong = PacketRules::pong();
+        let sent = match self.sink.lock().await.as_mut() {
+            Some(sink) => sink.send(message(&pong)).await.is_ok(),
+            None => false,
         };
-        let _ = self.inbox.send(Incoming::Data(data));
+        if sent {
+            self.record(EventKind::FrameSent {
+                frame: WireData::frame(&pong),
+            });
+        }
     }
 
     fn record(&self, kind: EventKind) {
@@ -362,6 +346,14 @@ fn ended_by_peer(error: &tungstenite::Error) -> bool {
     }
 }
 
+/// The frame that carries `data`.
+fn message(data: &Data) -> Message {
+    match data {
+        Data::Text(text) => Message::text(text.as_str()),
+        Data::Binary(bytes) => Message::binary(bytes.clone()),
+    }
+}
+
 /// The close code of a close frame that has none (RFC 6455 §7.1.5); never on the wire.
 const NO_STATUS_RECEIVED: u16 = 1005;
 
@@ -375,10 +367,7 @@ fn describe_close(code: Option<u16>) -> String {
 impl WsConnection {
     /// Sends one frame.
     pub(crate) async fn send(&self, data: &Data, deadline: Instant) -> Result<(), StepError> {
-        let message = match data {
-            Data::Text(text) => Message::text(text.as_str()),
-            Data::Binary(bytes) => Message::binary(bytes.clone()),
-        };
+        let message = message(data);
         self.wire.recorder.record(
             &self.actor,
             &self.channel,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::metadata::{Endpoint, Feature, Heartbeat, Level, Role, SpecReference, Transport};
 use super::serving::{ClientSettings, ServerSettings};
-use super::step::{Action, Step, DEFAULT_ACTOR};
+use super::step::{Action, HttpAction, Step, WsAction, DEFAULT_ACTOR};
 use crate::yaml::{line_of, parse_yaml, read_text, yaml_files, LoadError};
 
 /// One scenario: one behaviour, checked from the wire.
@@ -272,7 +272,7 @@ fn check_names(scenario: &Scenario) -> Result<(), Problem> {
             }
         };
         match &step.action {
-            Action::Request(request) => {
+            Action::Http(HttpAction::Request(request)) => {
                 if request.name.is_some() && request.expect.is_some() {
                     return fail("a request run in the background (`as`) is checked by a later `response`, not `expect`".into());
                 }
@@ -287,19 +287,23 @@ fn check_names(scenario: &Scenario) -> Result<(), Problem> {
                     }
                 }
             }
-            Action::Response(response) => background(&response.request)?,
-            Action::Pending(pending) => background(&pending.request)?,
-            Action::Abort(abort) => {
+            Action::Http(HttpAction::Response(response)) => background(&response.request)?,
+            Action::Http(HttpAction::Pending(pending)) => background(&pending.request)?,
+            Action::Http(HttpAction::Abort(abort)) => {
                 background(&abort.request)?;
                 aborted.insert(abort.request.clone());
             }
-            Action::Websocket(websocket) => {
+            Action::Ws(WsAction::Open(websocket)) => {
                 let name = websocket.name.clone().unwrap_or_else(|| step.actor.clone());
                 sockets.insert(name, websocket.control_frames);
             }
-            Action::WsSend(send) => check_socket(&sockets, send.on.as_ref(), step, index)?,
-            Action::WsPing(ping) => check_socket(&sockets, ping.on.as_ref(), step, index)?,
-            Action::WsReceive(receive) => {
+            Action::Ws(WsAction::Send(send)) => {
+                check_socket(&sockets, send.on.as_ref(), step, index)?
+            }
+            Action::Ws(WsAction::Ping(ping)) => {
+                check_socket(&sockets, ping.on.as_ref(), step, index)?
+            }
+            Action::Ws(WsAction::Receive(receive)) => {
                 check_socket(&sockets, receive.on.as_ref(), step, index)?;
                 let name = receive.on.as_ref().unwrap_or(&step.actor);
                 if receive.frame.is_control() && sockets.get(name) != Some(&true) {
@@ -309,9 +313,15 @@ fn check_names(scenario: &Scenario) -> Result<(), Problem> {
                     ));
                 }
             }
-            Action::WsSilence(silence) => check_socket(&sockets, silence.on.as_ref(), step, index)?,
-            Action::WsClose(close) => check_socket(&sockets, close.on.as_ref(), step, index)?,
-            Action::WsClosed(closed) => check_socket(&sockets, closed.on.as_ref(), step, index)?,
+            Action::Ws(WsAction::Silence(silence)) => {
+                check_socket(&sockets, silence.on.as_ref(), step, index)?
+            }
+            Action::Ws(WsAction::Close(close)) => {
+                check_socket(&sockets, close.on.as_ref(), step, index)?
+            }
+            Action::Ws(WsAction::Closed(closed)) => {
+                check_socket(&sockets, closed.on.as_ref(), step, index)?
+            }
             _ => {}
         }
     }

@@ -1,5 +1,6 @@
 //! The steps of a scenario: what the engine sends and what it expects, on behalf of a named
-//! actor.
+//! actor. A step's [`Action`] names its layer first ([`SessionAction`], [`HttpAction`],
+//! [`WsAction`]).
 //!
 //! Three layers, which a scenario may mix:
 //!
@@ -47,89 +48,98 @@ pub struct Step {
     pub action: Action,
 }
 
-/// What a step does.
+/// What a step does, by layer: a new step joins its layer's enum, and [`Action`] stays as it
+/// is.
+///
+/// Sending and receiving are the engine's: `send` is what the engine sends and `receive` what
+/// it receives, to and from the peer under test.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// Opens the actor's Engine.IO session over the case's transport (for `upgrade`: a polling
-    /// handshake, then the probe and the upgrade). Captures `${<actor>.sid}`.
-    Open(OpenStep),
-    /// Connects the actor to a Socket.IO namespace on its session (opened first if the actor
-    /// has none): sends a CONNECT packet and expects the server's CONNECT answer, whose `sid`
-    /// it captures.
-    Connect(ConnectStep),
-    /// Sends packets on the session (over polling, in one POST).
-    Send(Vec<Data>),
-    /// Expects the next packets of the session.
-    Receive(Vec<Pattern>),
-    /// Expects no packet for the duration (not scaled: it is part of what is checked).
-    Silence(DurationExpr),
-    /// Expects the server to close the session next.
-    Closed,
-    /// Waits, for the server to do something unobservable (scaled by the time scale).
+    /// A step on the abstract Engine.IO session (and Socket.IO on it).
+    Session(SessionAction),
+    /// A raw HTTP step.
+    Http(HttpAction),
+    /// A raw WebSocket step.
+    Ws(WsAction),
+    /// `wait`: a pause, for the peer to do something unobservable (scaled by the time scale).
     Wait(DurationExpr),
-    /// A raw HTTP request.
-    Request(RequestStep),
-    /// Awaits a request started in the background.
-    Response(ResponseStep),
-    /// Expects a background request to be still unanswered after a while.
-    Pending(PendingStep),
-    /// Aborts a background request that is still unanswered: closes its connection.
-    Abort(AbortStep),
-    /// Opens a raw WebSocket.
-    Websocket(WebsocketStep),
-    /// Sends a frame on a raw WebSocket.
-    WsSend(WsSendStep),
-    /// Sends a ping control frame on a raw WebSocket.
-    WsPing(WsPingStep),
-    /// Expects the next frame of a raw WebSocket.
-    WsReceive(WsReceiveStep),
-    /// Expects no frame on a raw WebSocket for the duration.
-    WsSilence(WsSilenceStep),
-    /// Sends a close frame on a raw WebSocket.
-    WsClose(WsCloseStep),
-    /// Expects the server to close a raw WebSocket (close frame or end of the connection).
-    WsClosed(WsClosedStep),
-    /// A step of a client-role case, where the engine plays the server.
+    /// A step of a client-role case only, where the engine plays the server.
     Serving(ServingAction),
+}
+
+/// The steps on the abstract session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionAction {
+    /// `open`: opens the actor's Engine.IO session over the case's transport (for `upgrade`: a
+    /// polling handshake, then the probe and the upgrade). Captures `${<actor>.sid}`.
+    Open(OpenStep),
+    /// `connect`: connects the actor to a Socket.IO namespace on its session (opened first if
+    /// the actor has none): sends a CONNECT packet and expects the server's CONNECT answer,
+    /// whose `sid` it captures.
+    Connect(ConnectStep),
+    /// `send`: the engine sends packets on the session (over polling, in one payload).
+    Send(Vec<Data>),
+    /// `receive`: the next packets the engine receives on the session.
+    Receive(Vec<Pattern>),
+    /// `silence`: the engine receives no packet for the duration (not scaled: it is part of
+    /// what is checked).
+    Silence(DurationExpr),
+    /// `closed`: the peer closes the session next.
+    Closed,
+}
+
+/// The raw HTTP steps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpAction {
+    /// `request`: a raw HTTP request (boxed: it is much larger than the others).
+    Request(Box<RequestStep>),
+    /// `response`: awaits a request started in the background.
+    Response(ResponseStep),
+    /// `pending`: a background request is still unanswered after a while.
+    Pending(PendingStep),
+    /// `abort`: aborts a background request that is still unanswered: closes its connection.
+    Abort(AbortStep),
+}
+
+/// The raw WebSocket steps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WsAction {
+    /// `websocket`: opens a raw WebSocket.
+    Open(WebsocketStep),
+    /// `ws_send`: the engine sends a frame on a raw WebSocket.
+    Send(WsSendStep),
+    /// `ws_ping`: the engine sends a ping control frame on a raw WebSocket.
+    Ping(WsPingStep),
+    /// `ws_receive`: the next frame the engine receives on a raw WebSocket.
+    Receive(WsReceiveStep),
+    /// `ws_silence`: the engine receives no frame on a raw WebSocket for the duration.
+    Silence(WsSilenceStep),
+    /// `ws_close`: the engine sends a close frame on a raw WebSocket.
+    Close(WsCloseStep),
+    /// `ws_closed`: the peer closes a raw WebSocket next (close frame or end of the
+    /// connection).
+    Closed(WsClosedStep),
 }
 
 impl Action {
     /// The step's key, as written.
     pub fn keyword(&self) -> &'static str {
         match self {
-            Action::Open(_) => "open",
-            Action::Connect(_) => "connect",
-            Action::Send(_) => "send",
-            Action::Receive(_) => "receive",
-            Action::Silence(_) => "silence",
-            Action::Closed => "closed",
+            Action::Session(action) => action.keyword(),
+            Action::Http(action) => action.keyword(),
+            Action::Ws(action) => action.keyword(),
             Action::Wait(_) => "wait",
-            Action::Request(_) => "request",
-            Action::Response(_) => "response",
-            Action::Pending(_) => "pending",
-            Action::Abort(_) => "abort",
-            Action::Websocket(_) => "websocket",
-            Action::WsSend(_) => "ws_send",
-            Action::WsPing(_) => "ws_ping",
-            Action::WsReceive(_) => "ws_receive",
-            Action::WsSilence(_) => "ws_silence",
-            Action::WsClose(_) => "ws_close",
-            Action::WsClosed(_) => "ws_closed",
-            Action::Serving(serving) => serving.keyword(),
+            Action::Serving(action) => action.keyword(),
         }
     }
 
     /// Whether the step uses the abstract session, and so needs a transport axis.
     pub fn uses_session(&self) -> bool {
-        matches!(
-            self,
-            Action::Open(_)
-                | Action::Connect(_)
-                | Action::Send(_)
-                | Action::Receive(_)
-                | Action::Silence(_)
-                | Action::Closed
-        ) || matches!(self, Action::Serving(serving) if serving.uses_session())
+        match self {
+            Action::Session(_) => true,
+            Action::Serving(action) => action.uses_session(),
+            _ => false,
+        }
     }
 
     /// Whether the step is one of a client-role case only.
@@ -137,35 +147,89 @@ impl Action {
         matches!(self, Action::Serving(_))
     }
 
-    /// Whether the step is one of a server-role case only (the role-neutral steps are
-    /// neither).
+    /// Whether the step plays the client, and so belongs to a server-role case only (the
+    /// role-neutral steps, `send`, `receive`, `silence`, `closed`, `wait` and the `ws_*` ones
+    /// but `ws_ping`, belong to both).
     pub fn is_client_side(&self) -> bool {
         matches!(
             self,
-            Action::Open(_)
-                | Action::Connect(_)
-                | Action::Request(_)
-                | Action::Response(_)
-                | Action::Pending(_)
-                | Action::Abort(_)
-                | Action::Websocket(_)
-                | Action::WsPing(_)
+            Action::Session(SessionAction::Open(_) | SessionAction::Connect(_))
+                | Action::Http(_)
+                | Action::Ws(WsAction::Open(_) | WsAction::Ping(_))
         )
+    }
+
+    /// Whether the step waits for something, so that `within` applies.
+    pub fn waits(&self) -> bool {
+        match self {
+            Action::Session(action) => action.waits(),
+            Action::Http(action) => action.waits(),
+            Action::Ws(action) => action.waits(),
+            Action::Wait(_) => false,
+            Action::Serving(action) => action.waits(),
+        }
+    }
+}
+
+impl SessionAction {
+    /// The step's key, as written.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            SessionAction::Open(_) => "open",
+            SessionAction::Connect(_) => "connect",
+            SessionAction::Send(_) => "send",
+            SessionAction::Receive(_) => "receive",
+            SessionAction::Silence(_) => "silence",
+            SessionAction::Closed => "closed",
+        }
     }
 
     /// Whether the step waits for something, so that `within` applies.
     pub fn waits(&self) -> bool {
         matches!(
             self,
-            Action::Receive(_)
-                | Action::Connect(_)
-                | Action::Closed
-                | Action::Response(_)
-                | Action::WsReceive(_)
-                | Action::WsClosed(_)
-                | Action::Websocket(_)
-                | Action::Request(_)
-        ) || matches!(self, Action::Serving(serving) if serving.waits())
+            SessionAction::Receive(_) | SessionAction::Connect(_) | SessionAction::Closed
+        )
+    }
+}
+
+impl HttpAction {
+    /// The step's key, as written.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            HttpAction::Request(_) => "request",
+            HttpAction::Response(_) => "response",
+            HttpAction::Pending(_) => "pending",
+            HttpAction::Abort(_) => "abort",
+        }
+    }
+
+    /// Whether the step waits for something, so that `within` applies.
+    pub fn waits(&self) -> bool {
+        matches!(self, HttpAction::Request(_) | HttpAction::Response(_))
+    }
+}
+
+impl WsAction {
+    /// The step's key, as written.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            WsAction::Open(_) => "websocket",
+            WsAction::Send(_) => "ws_send",
+            WsAction::Ping(_) => "ws_ping",
+            WsAction::Receive(_) => "ws_receive",
+            WsAction::Silence(_) => "ws_silence",
+            WsAction::Close(_) => "ws_close",
+            WsAction::Closed(_) => "ws_closed",
+        }
+    }
+
+    /// Whether the step waits for something, so that `within` applies.
+    pub fn waits(&self) -> bool {
+        matches!(
+            self,
+            WsAction::Open(_) | WsAction::Receive(_) | WsAction::Closed(_)
+        )
     }
 }
 
@@ -846,25 +910,44 @@ impl TryFrom<StepFields> for Step {
     type Error = String;
 
     fn try_from(fields: StepFields) -> Result<Step, String> {
+        use Action::{Http, Session, Ws};
         let candidates = [
-            fields.open.map(Action::Open),
-            fields.connect.map(Action::Connect),
-            fields.send.map(|data| Action::Send(data.0)),
-            fields.receive.map(|patterns| Action::Receive(patterns.0)),
-            fields.silence.map(Action::Silence),
-            fields.closed.map(|_| Action::Closed),
+            fields.open.map(|open| Session(SessionAction::Open(open))),
+            fields
+                .connect
+                .map(|connect| Session(SessionAction::Connect(connect))),
+            fields.send.map(|data| Session(SessionAction::Send(data.0))),
+            fields
+                .receive
+                .map(|patterns| Session(SessionAction::Receive(patterns.0))),
+            fields
+                .silence
+                .map(|duration| Session(SessionAction::Silence(duration))),
+            fields.closed.map(|_| Session(SessionAction::Closed)),
             fields.wait.map(Action::Wait),
-            fields.request.map(Action::Request),
-            fields.response.map(Action::Response),
-            fields.pending.map(Action::Pending),
-            fields.abort.map(Action::Abort),
-            fields.websocket.map(Action::Websocket),
-            fields.ws_send.map(Action::WsSend),
-            fields.ws_ping.map(Action::WsPing),
-            fields.ws_receive.map(Action::WsReceive),
-            fields.ws_silence.map(Action::WsSilence),
-            fields.ws_close.map(Action::WsClose),
-            fields.ws_closed.map(Action::WsClosed),
+            fields
+                .request
+                .map(|request| Http(HttpAction::Request(Box::new(request)))),
+            fields
+                .response
+                .map(|response| Http(HttpAction::Response(response))),
+            fields
+                .pending
+                .map(|pending| Http(HttpAction::Pending(pending))),
+            fields.abort.map(|abort| Http(HttpAction::Abort(abort))),
+            fields
+                .websocket
+                .map(|websocket| Ws(WsAction::Open(websocket))),
+            fields.ws_send.map(|send| Ws(WsAction::Send(send))),
+            fields.ws_ping.map(|ping| Ws(WsAction::Ping(ping))),
+            fields
+                .ws_receive
+                .map(|receive| Ws(WsAction::Receive(receive))),
+            fields
+                .ws_silence
+                .map(|silence| Ws(WsAction::Silence(silence))),
+            fields.ws_close.map(|close| Ws(WsAction::Close(close))),
+            fields.ws_closed.map(|closed| Ws(WsAction::Closed(closed))),
             fields
                 .accept
                 .map(|step| Action::Serving(ServingAction::Accept(step))),
@@ -905,7 +988,7 @@ impl TryFrom<StepFields> for Step {
             return Err(format!("`within` does not apply to `{}`", action.keyword()));
         }
         let any_order = fields.any_order.unwrap_or(false);
-        if any_order && !matches!(action, Action::Receive(_)) {
+        if any_order && !matches!(action, Action::Session(SessionAction::Receive(_))) {
             return Err("`any_order` applies to `receive` only".to_owned());
         }
         Ok(Step {

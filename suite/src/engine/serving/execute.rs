@@ -27,8 +27,8 @@ use super::ServedOptions;
 use crate::protocol::socket_io;
 use crate::scenario::{
     AcceptStep, Action, AnswerConnectStep, Case, CloseHow, ConnectAnswer, Data, FrameExpect,
-    HandshakeTransport, Heartbeat, HttpStep, Pattern, RequestExpect, Respond, ServingAction, Step,
-    Transport, Window, WsAcceptStep,
+    HandshakeTransport, Heartbeat, HttpStep, Pattern, RequestExpect, Respond, ServingAction,
+    SessionAction, Step, Transport, Window, WsAcceptStep, WsAction,
 };
 
 /// The path the client under test is told to use (`SIO_PATH`).
@@ -257,11 +257,11 @@ impl<'a> Serving<'a> {
     async fn step(&mut self, step: &Step) -> Result<(), StepError> {
         let clock = self.clock(step.within.as_ref());
         match &step.action {
-            Action::Send(packets) => {
+            Action::Session(SessionAction::Send(packets)) => {
                 let packets = self.substitute_data(packets)?;
                 self.session()?.send(&packets).await
             }
-            Action::Receive(patterns) => {
+            Action::Session(SessionAction::Receive(patterns)) => {
                 let mut vars = std::mem::take(&mut self.vars);
                 let result = match self.session.as_mut() {
                     None => Err(StepError::Invalid(
@@ -280,11 +280,11 @@ impl<'a> Serving<'a> {
                 result?;
                 clock.check_min()
             }
-            Action::Silence(duration) => {
+            Action::Session(SessionAction::Silence(duration)) => {
                 let duration = duration.eval(&self.timing);
                 expect_silence(&mut self.session_mut()?.inbox, duration, "packet").await
             }
-            Action::Closed => {
+            Action::Session(SessionAction::Closed) => {
                 let result = expect_closed(&mut self.session_mut()?.inbox, &clock).await;
                 self.last_refusal = Some(Instant::now());
                 result
@@ -293,13 +293,13 @@ impl<'a> Serving<'a> {
                 tokio::time::sleep(self.options.scaled(duration.eval(&self.timing))).await;
                 Ok(())
             }
-            Action::WsSend(send) => {
+            Action::Ws(WsAction::Send(send)) => {
                 let data = self.substitute_one(&send.data)?;
                 let recorder = self.recorder.clone();
                 let socket = self.socket_mut(step, send.on.as_ref())?;
                 socket_send(socket, &data, &recorder, clock.deadline).await
             }
-            Action::WsReceive(receive) => {
+            Action::Ws(WsAction::Receive(receive)) => {
                 let FrameExpect::Data(pattern) = &receive.frame else {
                     return Err(StepError::Invalid(
                         "client-role cases expect data frames only".to_owned(),
@@ -316,18 +316,18 @@ impl<'a> Serving<'a> {
                 self.vars = vars;
                 result
             }
-            Action::WsSilence(silence) => {
+            Action::Ws(WsAction::Silence(silence)) => {
                 let duration = silence.duration.eval(&self.timing);
                 let socket = self.socket_mut(step, silence.on.as_ref())?;
                 expect_silence(&mut socket.inbox, duration, "frame").await
             }
-            Action::WsClose(close) => {
+            Action::Ws(WsAction::Close(close)) => {
                 let recorder = self.recorder.clone();
                 let socket = self.socket_mut(step, close.on.as_ref())?;
                 socket_close(socket, close.code, &recorder).await;
                 Ok(())
             }
-            Action::WsClosed(closed) => {
+            Action::Ws(WsAction::Closed(closed)) => {
                 let socket = self.socket_mut(step, closed.on.as_ref())?;
                 expect_closed(&mut socket.inbox, &clock).await
             }

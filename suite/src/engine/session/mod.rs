@@ -2,9 +2,10 @@
 //! pending, POSTs one at a time), WebSocket, or polling upgraded to WebSocket the way the
 //! spec's client does it (pause polling, probe, upgrade).
 //!
-//! Whatever the transport, received packets land in one [`Inbox`]; noop packets `6` are
-//! transport mechanics and are left out on either transport (they stay in the transcript), and
-//! a close packet `1` ends the session on either.
+//! Whatever the transport, received packets land in one [`Inbox`], through the same
+//! [`rules`]: noop packets `6` are transport mechanics and are left out (they stay in the
+//! transcript), a close packet `1` ends the session, and the automatic heartbeat is taken care
+//! of.
 //!
 //! The automatic heartbeat depends on the protocol. In protocol 4 the server pings: every ping
 //! `2` is answered with `3` and left out of the inbox. In protocol 3 the client pings: a pinger
@@ -17,6 +18,8 @@
 //! `Content-Type` is `application/octet-stream`, a v3 binary payload; a binary packet carries
 //! its type as its first byte. A binary message is the session's [`Data::Binary`] with its data
 //! only, as in protocol 4.
+
+pub(crate) mod rules;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,10 +34,11 @@ use super::inbox::{Inbox, Incoming, Next};
 use super::matching::{match_data, MatchError};
 use super::transcript::{EventKind, WireData};
 use super::vars::Vars;
-use super::websocket::{self, AutoHeartbeat, Framing, WsConnection, WsOpen, WsRequest};
+use super::websocket::{self, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
 use crate::protocol::engine_io::{self, v3, v4, PacketType, PING_PROBE, PONG_PROBE};
 use crate::scenario::{Data, Pattern, Transport};
+use rules::{AutoHeartbeat, Handling, PacketRules, CLOSED_BY_PACKET};
 
 /// What opening a session needs to know.
 pub(crate) struct SessionSetup<'a> {
@@ -88,8 +92,8 @@ impl Protocol {
     /// How a session's WebSocket reader reads frames.
     fn framing(self) -> Framing {
         match self {
-            Protocol::V3 => Framing::SessionV3,
-            Protocol::V4 => Framing::Session,
+            Protocol::V3 => Framing::V3Session,
+            Protocol::V4 => Framing::AsIs,
         }
     }
 }
@@ -103,7 +107,7 @@ pub(crate) struct Session {
     /// Feeds `inbox`; handed to the WebSocket of an upgrade.
     sender: mpsc::UnboundedSender<Incoming>,
     protocol: Protocol,
-    heartbeat: AutoHeartbeat,
+    rules: PacketRules,
     /// The link the session is on; shared with the pinger, switched by the upgrade.
     route: Arc<Mutex<Route>>,
     poller: Option<Poller>,
@@ -204,7 +208,7 @@ impl Session {
                 setup.path, setup.eio, self.sid
             ),
             headers: Vec::new(),
-            heartbeat: self.heartbeat,
+            rules: self.rules,
             framing: self.protocol.framing(),
             control_frames: false,
         };
@@ -383,13 +387,13 @@ async fn open_polling(
         ),
         post_lane: Mutex::new(()),
     });
-    let heartbeat = protocol.heartbeat(setup.auto_heartbeat);
+    let rules = PacketRules::session(protocol.heartbeat(setup.auto_heartbeat));
     let paused = Arc::new(AtomicBool::new(false));
     let (polling_sender, polling) = watch::channel(false);
     let task = tokio::spawn(poll_loop(
         Arc::clone(&link),
         sender.clone(),
-        heartbeat,
+        rules,
         Arc::clone(&paused),
         polling_sender,
         setup.poll_timeout,
@@ -399,7 +403,7 @@ async fn open_polling(
         inbox,
         sender,
         protocol,
-        heartbeat,
+        rules,
         route: Arc::new(Mutex::new(Route::Polling(link))),
         poller: Some(Poller {
             paused,
@@ -441,13 +445,13 @@ async fn open_websocket(
     if let Some(extra) = &setup.extra_query {
         target = format!("{target}&{extra}");
     }
-    let heartbeat = protocol.heartbeat(setup.auto_heartbeat);
+    let rules = PacketRules::session(protocol.heartbeat(setup.auto_heartbeat));
     let request = WsRequest {
         actor: setup.actor,
         channel: wire.channel("ws"),
         target,
         headers: Vec::new(),
-        heartbeat,
+        rules,
         framing: protocol.framing(),
         control_frames: false,
     };
@@ -487,7 +491,7 @@ async fn open_websocket(
         inbox,
         sender,
         protocol,
-        heartbeat,
+        rules,
         route: Arc::new(Mutex::new(Route::WebSocket(Arc::new(connection)))),
         poller: None,
         _pinger: None,
@@ -646,7 +650,7 @@ impl PollingLink {
 async fn poll_loop(
     link: Arc<PollingLink>,
     inbox: mpsc::UnboundedSender<Incoming>,
-    heartbeat: AutoHeartbeat,
+    rules: PacketRules,
     paused: Arc<AtomicBool>,
     polling: watch::Sender<bool>,
     poll_timeout: Duration,
@@ -691,22 +695,20 @@ async fn poll_loop(
         });
         backoff.after(packets.iter().all(is_noop));
         for packet in packets {
-            let is = |kind: PacketType| kind.is_bare(&packet);
-            match heartbeat {
-                _ if is(PacketType::Noop) => {}
-                _ if is(PacketType::Close) => {
-                    let _ = inbox.send(Incoming::closed("a close packet 1".to_owned()));
+            match rules.handle(&packet) {
+                Handling::Deliver => {
+                    let _ = inbox.send(Incoming::Data(packet));
+                }
+                Handling::Drop => {}
+                Handling::Close => {
+                    let _ = inbox.send(Incoming::closed(CLOSED_BY_PACKET));
                     return;
                 }
-                AutoHeartbeat::AnswerPings if is(PacketType::Ping) => {
+                Handling::AnswerPing => {
                     let deadline = Instant::now() + poll_timeout;
-                    if let Ok(pong) = encode_payload(link.protocol, &[PacketType::Pong.text("")]) {
+                    if let Ok(pong) = encode_payload(link.protocol, &[PacketRules::pong()]) {
                         let _ = link.post(&pong, deadline).await;
                     }
-                }
-                AutoHeartbeat::DropPongs if is(PacketType::Pong) => {}
-                _ => {
-                    let _ = inbox.send(Incoming::Data(packet));
                 }
             }
         }
