@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -18,9 +19,7 @@ use crate::matrix;
 use crate::profile::{BaseUrl, TargetSpec};
 use crate::report::{self, Format, Report, ReportedCase};
 use crate::run;
-use crate::select::{
-    case_features, feature_name, parse_feature, parse_transport, IdPattern, Selection,
-};
+use crate::select::{IdPattern, Selection};
 
 /// The exit codes, as `--help` prints them.
 pub const EXIT_CODES: &str = "\
@@ -91,10 +90,10 @@ pub struct SelectArgs {
     #[arg(long, value_name = "GLOB")]
     pub filter: Vec<String>,
     /// Only cases that need this feature. Repeatable: any of them.
-    #[arg(long, value_name = "FEATURE", value_parser = parse_feature)]
+    #[arg(long, value_name = "FEATURE", value_parser = Feature::from_str)]
     pub feature: Vec<Feature>,
     /// Only cases over this transport (polling, websocket, upgrade). Repeatable.
-    #[arg(long, value_name = "TRANSPORT", value_parser = parse_transport)]
+    #[arg(long, value_name = "TRANSPORT", value_parser = Transport::from_str)]
     pub transport: Vec<Transport>,
     /// The scenarios folder (default: this repository's `suite/scenarios/`).
     #[arg(long, value_name = "DIR")]
@@ -277,7 +276,11 @@ fn list_command(args: &ListArgs) -> Outcome {
     let cases = load_cases(&args.select)?;
     let mut stdout = std::io::stdout().lock();
     for case in &cases {
-        let features: Vec<String> = case_features(case).into_iter().map(feature_name).collect();
+        let features: Vec<&str> = case
+            .required_features()
+            .into_iter()
+            .map(Feature::as_str)
+            .collect();
         let line = format!(
             "{}\t{}\t{}\t{}",
             case.id,

@@ -17,10 +17,9 @@ use std::time::Duration;
 use sio_suite::engine::{self, CaseResult, Failure, Transcript, Verdict};
 use sio_suite::scenario::{Case, Feature};
 
-use crate::baseline::{Baseline, Outcome, VERDICTS};
+use crate::baseline::{Baseline, Outcome};
 use crate::profile::TargetSpec;
 use crate::report::{area_of, Report, ReportedCase, RunStatus};
-use crate::select::{case_features, feature_name};
 
 /// The verdict the page shows for a case: the baseline's `verdict` when the case met its
 /// entry (an entry may also accept other verdicts, for timing), else the measured one.
@@ -32,7 +31,7 @@ fn shown(case: &ReportedCase) -> Verdict {
 }
 
 fn counts(report: &Report) -> Vec<(Verdict, usize)> {
-    VERDICTS
+    Verdict::ALL
         .into_iter()
         .map(|verdict| {
             let count = report
@@ -189,11 +188,11 @@ pub fn render(columns: &[Column], cases: &[Case], output: &Path) -> String {
 fn summary_table(out: &mut String, columns: &[Column], base: &Path) {
     let _ = writeln!(out, "## Implementations\n");
     let _ = write!(out, "| implementation | profile |");
-    for verdict in VERDICTS {
+    for verdict in Verdict::ALL {
         let _ = write!(out, " {verdict} |");
     }
     let _ = write!(out, "\n|---|---|");
-    for _ in VERDICTS {
+    for _ in Verdict::ALL {
         out.push_str("--:|");
     }
     out.push('\n');
@@ -214,7 +213,7 @@ fn summary_table(out: &mut String, columns: &[Column], base: &Path) {
             }
             Err(_) => {
                 let _ = write!(out, " could not run |");
-                for _ in 1..VERDICTS.len() {
+                for _ in 1..Verdict::ALL.len() {
                     out.push_str(" |");
                 }
             }
@@ -264,7 +263,7 @@ fn area_cell(column: &Column, area: &str) -> String {
         .filter(|case| case.area() == area)
         .collect();
     let mut parts = Vec::new();
-    for verdict in VERDICTS {
+    for verdict in Verdict::ALL {
         let count = in_area.iter().filter(|case| shown(case) == verdict).count();
         if count == 0 {
             continue;
@@ -368,7 +367,7 @@ fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
             let needed = cases
                 .iter()
                 .find(|candidate| candidate.id == case.result.id)
-                .map(case_features)
+                .map(Case::required_features)
                 .unwrap_or_default();
             let missing: Vec<String> = needed
                 .into_iter()
@@ -378,7 +377,7 @@ fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
                         .as_ref()
                         .is_some_and(|declared| !declared.contains(feature))
                 })
-                .map(|feature| format!("`{}`", feature_name(feature)))
+                .map(|feature| format!("`{feature}`"))
                 .collect();
             format!(
                 "needs {}, which the profile does not declare",

@@ -12,6 +12,8 @@
 //!   cover.
 //! - [`engine`]: the replay engine that runs a case against a target and returns its verdict,
 //!   the failing step and the wire transcript.
+//! - [`term`]: the controlled vocabularies (verdicts, levels, roles, features, transports),
+//!   each spelled one way by `as_str`, `FromStr` and serde alike.
 //! - [`yaml`]: the YAML reading shared by all of them, with located errors.
 //!
 //! The suite never judges with the reference implementation's codec: vectors and scenarios are
@@ -20,5 +22,6 @@
 pub mod engine;
 pub mod requirements;
 pub mod scenario;
+pub mod term;
 pub mod vectors;
 pub mod yaml;
