@@ -1,14 +1,14 @@
-//! The command line: `run`, `list`, `explain`, `vectors`.
+//! The command line: its arguments (`run`, `list`, `explain`, `coverage`, `matrix`,
+//! `vectors`), each command from its arguments to its output and exit code. Running a target
+//! is [`crate::run`]'s.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sio_suite::engine::{RunOptions, Verdict};
 use sio_suite::requirements::{self, SourcedRequirement};
 use sio_suite::scenario::{self, Case, Feature, Transport};
 use sio_suite::vectors;
@@ -17,8 +17,8 @@ use crate::baseline::Baseline;
 use crate::explain;
 use crate::matrix;
 use crate::profile::{BaseUrl, TargetSpec};
-use crate::report::{self, Format, Report, ReportedCase};
-use crate::run;
+use crate::report::{self, Format, Report};
+use crate::run::{run_target, runtime, RunSettings};
 use crate::select::{IdPattern, Selection};
 
 /// The exit codes, as `--help` prints them.
@@ -390,126 +390,6 @@ fn replay_base(args: &RunArgs) -> String {
     command.join(" ")
 }
 
-/// How a run goes: how many cases at once, the engine's options, a progress bar or not.
-#[derive(Debug, Clone, Copy)]
-pub struct RunSettings {
-    /// How many cases run at once.
-    pub jobs: usize,
-    /// The engine's options.
-    pub options: RunOptions,
-    /// Whether a progress bar may be shown (it is only on a terminal).
-    pub progress: bool,
-}
-
-impl RunSettings {
-    /// The settings of `--jobs` (default [`run::default_jobs`]), `--time-scale` and whether a
-    /// progress bar may show.
-    pub fn new(jobs: Option<u32>, time_scale: f64, progress: bool) -> RunSettings {
-        RunSettings {
-            jobs: jobs.map_or_else(run::default_jobs, |jobs| jobs as usize),
-            options: RunOptions {
-                time_scale,
-                ..RunOptions::default()
-            },
-            progress,
-        }
-    }
-}
-
-/// A multi-threaded tokio runtime for a run.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| format!("cannot start the tokio runtime: {error}"))
-}
-
-/// Runs `cases` against the target `spec` describes (started first when it has a `start`
-/// command, and stopped after), and judges the results against `baseline`.
-pub async fn run_target(
-    spec: &TargetSpec,
-    cases: &[Case],
-    baseline: &Baseline,
-    settings: &RunSettings,
-) -> Result<Report, String> {
-    let options = settings.options;
-    let mut launched = None;
-    let (address, description) = match (&spec.url, &spec.start) {
-        (Some(url), _) => {
-            let address = url.resolve()?;
-            run::reachable(address, options.scaled(options.connect_timeout))
-                .await
-                .map_err(|why| format!("the target {url} cannot be reached: {why}"))?;
-            (address, describe(url, spec))
-        }
-        (None, Some(start)) => {
-            let started = start.launch().await?;
-            let address = started.url.resolve()?;
-            let description = describe(&started.url, spec);
-            launched = Some(started);
-            (address, description)
-        }
-        (None, None) => {
-            let address = run::start_fixture()
-                .await
-                .map_err(|error| format!("cannot start the reference fixture: {error}"))?;
-            (
-                address,
-                format!("the embedded reference fixture (http://{address})"),
-            )
-        }
-    };
-    let target = spec.target(address);
-    let progress = progress_bar(settings.progress, cases.len());
-    let bar = progress.clone();
-    let started = Instant::now();
-    let results = run::run_cases(cases, &target, &options, settings.jobs, move |result| {
-        if let Some(bar) = &bar {
-            if result.verdict != Verdict::Pass {
-                bar.println(format!("{:<13} {}", result.verdict.as_str(), result.id));
-            }
-            bar.set_message(result.id.clone());
-            bar.inc(1);
-        }
-    })
-    .await;
-    let wall = started.elapsed();
-    if let Some(bar) = &progress {
-        bar.finish_and_clear();
-    }
-    if let Some(launched) = launched {
-        if let Err(why) = launched.stop().await {
-            eprintln!("sio-conformance: {why}");
-        }
-    }
-    let ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
-    let unused_baseline = baseline.unused(&ids).into_iter().cloned().collect();
-    Ok(Report {
-        target: description,
-        time_scale: options.time_scale,
-        jobs: settings.jobs,
-        wall,
-        baseline: baseline
-            .source
-            .as_ref()
-            .map(|path| path.display().to_string()),
-        cases: cases
-            .iter()
-            .zip(results)
-            .map(|(case, result)| ReportedCase::new(case, result, baseline))
-            .collect(),
-        unused_baseline,
-        replay: None,
-    })
-}
-
-fn describe(url: &BaseUrl, spec: &TargetSpec) -> String {
-    match &spec.name {
-        Some(name) => format!("{url} ({name})"),
-        None => url.to_string(),
-    }
-}
-
 fn matrix_command(args: &MatrixArgs) -> Outcome {
     let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
     let selection = Selection {
@@ -597,20 +477,6 @@ fn print_column_outcome(column: &matrix::Column) {
             println!("result: {}", report.status_line());
         }
     }
-}
-
-fn progress_bar(wanted: bool, cases: usize) -> Option<ProgressBar> {
-    if !wanted || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let style = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let bar = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stderr())
-        .with_style(style);
-    bar.enable_steady_tick(Duration::from_millis(100));
-    Some(bar)
 }
 
 fn colour(args: &RunArgs, to_terminal: bool) -> bool {

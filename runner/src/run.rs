@@ -1,14 +1,22 @@
-//! Running cases: concurrently on the tokio runtime, at most `jobs` at a time, with the
-//! results returned in case order whatever order they finish in.
+//! The run pipeline: a target made ready (reached at its URL, started from its profile's
+//! `start` command, or the embedded reference fixture), its cases run concurrently on the
+//! tokio runtime, at most `jobs` at a time, with the results returned in case order whatever
+//! order they finish in, and judged against the baseline into a [`Report`].
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sio_reference::fixture::{Fixture, Options};
 use sio_suite::engine::{self, CaseResult, Failure, RunOptions, Target, Transcript, Verdict};
 use sio_suite::scenario::Case;
 use tokio::sync::Semaphore;
+
+use crate::baseline::Baseline;
+use crate::profile::{BaseUrl, TargetSpec};
+use crate::report::{Report, ReportedCase};
 
 /// The default number of cases run at once: sixteen per CPU, since cases mostly wait (for a
 /// heartbeat, a silence, a held GET) rather than compute.
@@ -100,4 +108,139 @@ pub async fn reachable(address: SocketAddr, timeout: Duration) -> Result<(), Str
             timeout.as_millis()
         )),
     }
+}
+
+/// How a run goes: how many cases at once, the engine's options, a progress bar or not.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSettings {
+    /// How many cases run at once.
+    pub jobs: usize,
+    /// The engine's options.
+    pub options: RunOptions,
+    /// Whether a progress bar may be shown (it is only on a terminal).
+    pub progress: bool,
+}
+
+impl RunSettings {
+    /// The settings of `--jobs` (default [`default_jobs`]), `--time-scale` and whether a
+    /// progress bar may show.
+    pub fn new(jobs: Option<u32>, time_scale: f64, progress: bool) -> RunSettings {
+        RunSettings {
+            jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
+            options: RunOptions {
+                time_scale,
+                ..RunOptions::default()
+            },
+            progress,
+        }
+    }
+}
+
+/// A multi-threaded tokio runtime for a run.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the tokio runtime: {error}"))
+}
+
+/// Runs `cases` against the target `spec` describes (started first when it has a `start`
+/// command, and stopped after), and judges the results against `baseline`.
+pub async fn run_target(
+    spec: &TargetSpec,
+    cases: &[Case],
+    baseline: &Baseline,
+    settings: &RunSettings,
+) -> Result<Report, String> {
+    let options = settings.options;
+    let mut launched = None;
+    let (address, description) = match (&spec.url, &spec.start) {
+        (Some(url), _) => {
+            let address = url.resolve()?;
+            reachable(address, options.scaled(options.connect_timeout))
+                .await
+                .map_err(|why| format!("the target {url} cannot be reached: {why}"))?;
+            (address, describe(url, spec))
+        }
+        (None, Some(start)) => {
+            let started = start.launch().await?;
+            let address = started.url.resolve()?;
+            let description = describe(&started.url, spec);
+            launched = Some(started);
+            (address, description)
+        }
+        (None, None) => {
+            let address = start_fixture()
+                .await
+                .map_err(|error| format!("cannot start the reference fixture: {error}"))?;
+            (
+                address,
+                format!("the embedded reference fixture (http://{address})"),
+            )
+        }
+    };
+    let target = spec.target(address);
+    let progress = progress_bar(settings.progress, cases.len());
+    let bar = progress.clone();
+    let started = Instant::now();
+    let results = run_cases(cases, &target, &options, settings.jobs, move |result| {
+        if let Some(bar) = &bar {
+            if result.verdict != Verdict::Pass {
+                bar.println(format!("{:<13} {}", result.verdict.as_str(), result.id));
+            }
+            bar.set_message(result.id.clone());
+            bar.inc(1);
+        }
+    })
+    .await;
+    let wall = started.elapsed();
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    if let Some(launched) = launched {
+        if let Err(why) = launched.stop().await {
+            eprintln!("sio-conformance: {why}");
+        }
+    }
+    let ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
+    let unused_baseline = baseline.unused(&ids).into_iter().cloned().collect();
+    Ok(Report {
+        target: description,
+        time_scale: options.time_scale,
+        jobs: settings.jobs,
+        wall,
+        baseline: baseline
+            .source
+            .as_ref()
+            .map(|path| path.display().to_string()),
+        cases: cases
+            .iter()
+            .zip(results)
+            .map(|(case, result)| ReportedCase::new(case, result, baseline))
+            .collect(),
+        unused_baseline,
+        replay: None,
+    })
+}
+
+fn describe(url: &BaseUrl, spec: &TargetSpec) -> String {
+    match &spec.name {
+        Some(name) => format!("{url} ({name})"),
+        None => url.to_string(),
+    }
+}
+
+/// A progress bar on standard error, when wanted and standard error is a terminal.
+fn progress_bar(wanted: bool, cases: usize) -> Option<ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stderr())
+        .with_style(style);
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Some(bar)
 }
