@@ -16,10 +16,11 @@ use sio_suite::vectors;
 use crate::baseline::Baseline;
 use crate::explain;
 use crate::matrix;
-use crate::profile::{BaseUrl, TargetSpec};
+use crate::profile::TargetSpec;
 use crate::report::{self, Format, Report};
 use crate::run::{run_target, runtime, RunSettings};
 use crate::select::{IdPattern, Selection};
+use crate::url::BaseUrl;
 
 /// The exit codes, as `--help` prints them.
 pub const EXIT_CODES: &str = "\

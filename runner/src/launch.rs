@@ -8,7 +8,7 @@
 //! a target that died during the run.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::profile::BaseUrl;
+use crate::url::BaseUrl;
 
 /// How many of the target's last standard-error lines are kept.
 pub const KEPT_LINES: usize = 40;
@@ -214,11 +214,6 @@ fn quoted(what: &str, lines: &[String]) -> String {
         text.push_str(line);
     }
     text
-}
-
-/// `path` relative to the directory of `profile`, unless absolute.
-pub fn relative_to_profile(profile: &Path, path: &Path) -> PathBuf {
-    profile.parent().unwrap_or(Path::new(".")).join(path)
 }
 
 #[cfg(test)]

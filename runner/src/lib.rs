@@ -7,6 +7,7 @@
 //!   `matrix`, `vectors`.
 //! - [`profile`]: target profiles (URL, paths, declared options, features, baseline).
 //! - [`launch`]: starting a profile's `start` program and reading its URL.
+//! - [`url`]: a server's base URL, `http://host:port`.
 //! - [`matrix`]: the compatibility matrix of several targets.
 //! - [`select`]: which cases run: id patterns, features, transports.
 //! - [`run`]: the run pipeline ([`run::run_target`]): the target made ready (reached,
@@ -28,4 +29,5 @@ pub mod profile;
 pub mod report;
 pub mod run;
 pub mod select;
+pub mod url;
 pub mod vectors;

@@ -15,8 +15,9 @@ use sio_suite::scenario::Case;
 use tokio::sync::Semaphore;
 
 use crate::baseline::Baseline;
-use crate::profile::{BaseUrl, TargetSpec};
+use crate::profile::TargetSpec;
 use crate::report::{Report, ReportedCase};
+use crate::url::BaseUrl;
 
 /// The default number of cases run at once: sixteen per CPU, since cases mostly wait (for a
 /// heartbeat, a silence, a held GET) rather than compute.
