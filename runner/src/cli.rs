@@ -14,6 +14,7 @@ use sio_suite::scenario::{self, Case, Feature, Transport};
 use sio_suite::vectors;
 
 use crate::baseline::Baseline;
+use crate::error::Error;
 use crate::explain;
 use crate::matrix;
 use crate::profile::TargetSpec;
@@ -163,10 +164,12 @@ pub struct RunArgs {
     pub no_progress: bool,
 }
 
-fn parse_time_scale(text: &str) -> Result<f64, String> {
+fn parse_time_scale(text: &str) -> Result<f64, Error> {
     match text.parse::<f64>() {
         Ok(scale) if scale.is_finite() && scale > 0.0 && scale <= 1000.0 => Ok(scale),
-        _ => Err(format!("{text:?} is not a number above 0 and at most 1000")),
+        _ => Err(Error::TimeScale {
+            given: text.to_owned(),
+        }),
     }
 }
 
@@ -256,7 +259,7 @@ pub fn main() -> ExitCode {
 }
 
 /// A command's outcome: an exit code, or why it could not run (exit 2).
-type Outcome = Result<u8, String>;
+type Outcome = Result<u8, Error>;
 
 fn exit(outcome: Outcome) -> ExitCode {
     match outcome {
@@ -268,8 +271,8 @@ fn exit(outcome: Outcome) -> ExitCode {
     }
 }
 
-fn load_cases(select: &SelectArgs) -> Result<Vec<Case>, String> {
-    let scenarios = scenario::load_dir(&select.dir()).map_err(|error| error.to_string())?;
+fn load_cases(select: &SelectArgs) -> Result<Vec<Case>, Error> {
+    let scenarios = scenario::load_dir(&select.dir())?;
     Ok(select.selection().apply(scenario::expand(scenarios)))
 }
 
@@ -301,18 +304,18 @@ fn list_command(args: &ListArgs) -> Outcome {
 }
 
 /// The requirements next to a scenarios folder, or this repository's.
-fn load_requirements(scenarios_dir: &Path) -> Result<Vec<SourcedRequirement>, String> {
+fn load_requirements(scenarios_dir: &Path) -> Result<Vec<SourcedRequirement>, Error> {
     let requirements_dir = scenarios_dir
         .parent()
         .map(|parent| parent.join("requirements"))
         .filter(|candidate| candidate.is_dir())
         .unwrap_or_else(requirements::default_dir);
-    requirements::load_dir(&requirements_dir).map_err(|error| error.to_string())
+    Ok(requirements::load_dir(&requirements_dir)?)
 }
 
 fn coverage_command(args: &CoverageArgs) -> Outcome {
     let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
-    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
+    let scenarios = scenario::load_dir(&dir)?;
     let catalogue = load_requirements(&dir)?;
     let coverage = crate::coverage::compute(&catalogue, &scenarios);
     print!("{}", crate::coverage::render(&coverage, args.all));
@@ -321,7 +324,7 @@ fn coverage_command(args: &CoverageArgs) -> Outcome {
 
 fn explain_command(args: &ExplainArgs) -> Outcome {
     let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
-    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
+    let scenarios = scenario::load_dir(&dir)?;
     let cases = scenario::expand(scenarios);
     let catalogue = load_requirements(&dir)?;
     match explain::explain(&args.id, &cases, &catalogue) {
@@ -329,21 +332,19 @@ fn explain_command(args: &ExplainArgs) -> Outcome {
             print!("{text}");
             Ok(0)
         }
-        None => {
-            let mut message = format!("no case or scenario has the id {:?}", args.id);
-            let close = explain::suggestions(&args.id, &cases);
-            if !close.is_empty() {
-                message.push_str("; scenarios near it: ");
-                message.push_str(&close.join(", "));
-            }
-            Err(message)
-        }
+        None => Err(Error::UnknownId {
+            id: args.id.clone(),
+            near: explain::suggestions(&args.id, &cases)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        }),
     }
 }
 
 fn run_command(args: &RunArgs) -> Outcome {
     let mut spec = match &args.profile {
-        Some(path) => TargetSpec::load(path).map_err(|error| error.to_string())?,
+        Some(path) => TargetSpec::load(path)?,
         None => TargetSpec::embedded(),
     };
     if let Some(url) = &args.target {
@@ -352,12 +353,12 @@ fn run_command(args: &RunArgs) -> Outcome {
         spec.start = None;
     }
     let baseline = match &args.baseline {
-        Some(path) => Baseline::load(path).map_err(|error| error.to_string())?,
+        Some(path) => Baseline::load(path)?,
         None => spec.baseline.clone().unwrap_or_default(),
     };
     let cases = load_cases(&args.select)?;
     if cases.is_empty() {
-        return Err("no case matches the filters".to_owned());
+        return Err(Error::NoCaseSelected);
     }
     let settings = RunSettings::new(args.jobs, args.time_scale, !args.no_progress);
     let runtime = runtime()?;
@@ -397,11 +398,9 @@ fn matrix_command(args: &MatrixArgs) -> Outcome {
         filters: args.filter.iter().map(IdPattern::new).collect(),
         ..Selection::default()
     };
-    let cases = selection.apply(scenario::expand(
-        scenario::load_dir(&dir).map_err(|error| error.to_string())?,
-    ));
+    let cases = selection.apply(scenario::expand(scenario::load_dir(&dir)?));
     if cases.is_empty() {
-        return Err("no case matches the filters".to_owned());
+        return Err(Error::NoCaseSelected);
     }
     let profiles = match args.profile.as_slice() {
         [] => matrix::default_profiles()?,
@@ -411,8 +410,7 @@ fn matrix_command(args: &MatrixArgs) -> Outcome {
     let specs = profiles
         .iter()
         .map(|path| TargetSpec::load(path).map(|spec| (path, spec)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| error.to_string())?;
+        .collect::<Result<Vec<_>, _>>()?;
     let mut columns = Vec::new();
     if args.expected {
         for (path, spec) in &specs {
@@ -488,7 +486,7 @@ fn colour(args: &RunArgs, to_terminal: bool) -> bool {
     }
 }
 
-fn write_report(args: &RunArgs, report: &Report) -> Result<(), String> {
+fn write_report(args: &RunArgs, report: &Report) -> Result<(), Error> {
     match &args.output {
         Some(path) => {
             let text = report::render(
@@ -529,13 +527,18 @@ fn write_report(args: &RunArgs, report: &Report) -> Result<(), String> {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent)
-            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|source| Error::CreateDir {
+            path: parent.to_owned(),
+            source,
+        })?;
     }
-    std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))
+    std::fs::write(path, text).map_err(|source| Error::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
 }

@@ -16,12 +16,14 @@
 //! - [`baseline`]: expected non-passes, and how verdicts are judged against them.
 //! - [`report`]: the report formats: pretty, JSON Lines, JUnit XML, Markdown.
 //! - [`explain`]: a case with the requirement it checks.
+//! - [`error`]: why a command could not run (exit code 2).
 //!
 //! Exit codes: see [`cli::EXIT_CODES`].
 
 pub mod baseline;
 pub mod cli;
 pub mod coverage;
+pub mod error;
 pub mod explain;
 pub mod launch;
 pub mod matrix;

@@ -18,6 +18,7 @@ use sio_suite::engine::{self, CaseResult, Failure, Transcript, Verdict};
 use sio_suite::scenario::{Case, Feature};
 
 use crate::baseline::{Baseline, Outcome};
+use crate::error::Error;
 use crate::profile::TargetSpec;
 use crate::report::{area_of, Report, ReportedCase, RunStatus};
 
@@ -46,10 +47,12 @@ fn counts(report: &Report) -> Vec<(Verdict, usize)> {
 
 /// The profiles of the committed matrix: every profile in `runner/profiles/` (not the
 /// `*.baseline.yaml` files), the reference first, then by file name.
-pub fn default_profiles() -> Result<Vec<PathBuf>, String> {
+pub fn default_profiles() -> Result<Vec<PathBuf>, Error> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|error| format!("cannot list {}: {error}", dir.display()))?;
+    let entries = std::fs::read_dir(&dir).map_err(|source| Error::ListDir {
+        path: dir.clone(),
+        source,
+    })?;
     let mut profiles: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| {
@@ -71,7 +74,7 @@ pub fn default_output() -> PathBuf {
 }
 
 /// One implementation's column: where it comes from and what it did.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Column {
     /// The profile's file stem: `node-socket.io`.
     pub key: String,
@@ -84,7 +87,7 @@ pub struct Column {
     /// The features the profile declares; `None`, all.
     pub features: Option<BTreeSet<Feature>>,
     /// The run's report, or why the target could not run.
-    pub report: Result<Report, String>,
+    pub report: Result<Report, Error>,
 }
 
 impl Column {
@@ -126,7 +129,7 @@ pub fn expected_column(profile: &Path, spec: &TargetSpec, cases: &[Case]) -> Col
 }
 
 /// A column from a profile and its run.
-pub fn column(profile: &Path, spec: &TargetSpec, report: Result<Report, String>) -> Column {
+pub fn column(profile: &Path, spec: &TargetSpec, report: Result<Report, Error>) -> Column {
     let key = profile
         .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())

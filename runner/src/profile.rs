@@ -204,10 +204,9 @@ impl TargetSpec {
         let text = read_text(path)?;
         let profile: Profile = parse_yaml(path, &text)?;
         let url = match &profile.url {
-            Some(url) => Some(
-                BaseUrl::parse(url)
-                    .map_err(|why| LoadError::at_line(path, line_of(&text, "url:"), why))?,
-            ),
+            Some(url) => Some(BaseUrl::parse(url).map_err(|why| {
+                LoadError::at_line(path, line_of(&text, "url:"), why.to_string())
+            })?),
             None => None,
         };
         let start = match profile.start {

@@ -15,6 +15,8 @@ use sio_suite::scenario::Case;
 use tokio::sync::Semaphore;
 
 use crate::baseline::Baseline;
+use crate::error::{ConnectError, Error};
+use crate::launch::Launched;
 use crate::profile::TargetSpec;
 use crate::report::{Report, ReportedCase};
 use crate::url::BaseUrl;
@@ -100,14 +102,11 @@ pub async fn start_fixture() -> std::io::Result<SocketAddr> {
 }
 
 /// Checks that something accepts TCP connections at `address` within `timeout`.
-pub async fn reachable(address: SocketAddr, timeout: Duration) -> Result<(), String> {
+pub async fn reachable(address: SocketAddr, timeout: Duration) -> Result<(), ConnectError> {
     match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(error)) => Err(format!("cannot connect to {address}: {error}")),
-        Err(_) => Err(format!(
-            "cannot connect to {address}: no answer within {} ms",
-            timeout.as_millis()
-        )),
+        Ok(Err(source)) => Err(ConnectError::Failed { address, source }),
+        Err(_) => Err(ConnectError::NoAnswer { address, timeout }),
     }
 }
 
@@ -138,11 +137,56 @@ impl RunSettings {
 }
 
 /// A multi-threaded tokio runtime for a run.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|error| format!("cannot start the tokio runtime: {error}"))
+        .map_err(Error::Runtime)
+}
+
+/// A target ready for cases: where it listens, how reports name it, and the process the
+/// runner started to serve it, if any.
+struct ReadyTarget {
+    address: SocketAddr,
+    description: String,
+    launched: Option<Launched>,
+}
+
+/// Makes the target `spec` describes ready: reached at its URL, started from its `start`
+/// command, or the embedded reference fixture started.
+async fn ready(spec: &TargetSpec, options: &RunOptions) -> Result<ReadyTarget, Error> {
+    match (&spec.url, &spec.start) {
+        (Some(url), _) => {
+            let address = url.resolve()?;
+            reachable(address, options.scaled(options.connect_timeout))
+                .await
+                .map_err(|source| Error::Unreachable {
+                    url: url.clone(),
+                    source,
+                })?;
+            Ok(ReadyTarget {
+                address,
+                description: describe(url, spec),
+                launched: None,
+            })
+        }
+        (None, Some(start)) => {
+            let started = start.launch().await?;
+            Ok(ReadyTarget {
+                address: started.url.resolve()?,
+                description: describe(&started.url, spec),
+                launched: Some(started),
+            })
+        }
+        (None, None) => {
+            let address = start_fixture().await.map_err(Error::Fixture)?;
+            Ok(ReadyTarget {
+                address,
+                description: format!("the embedded reference fixture (http://{address})"),
+                launched: None,
+            })
+        }
+    }
 }
 
 /// Runs `cases` against the target `spec` describes (started first when it has a `start`
@@ -152,34 +196,13 @@ pub async fn run_target(
     cases: &[Case],
     baseline: &Baseline,
     settings: &RunSettings,
-) -> Result<Report, String> {
+) -> Result<Report, Error> {
     let options = settings.options;
-    let mut launched = None;
-    let (address, description) = match (&spec.url, &spec.start) {
-        (Some(url), _) => {
-            let address = url.resolve()?;
-            reachable(address, options.scaled(options.connect_timeout))
-                .await
-                .map_err(|why| format!("the target {url} cannot be reached: {why}"))?;
-            (address, describe(url, spec))
-        }
-        (None, Some(start)) => {
-            let started = start.launch().await?;
-            let address = started.url.resolve()?;
-            let description = describe(&started.url, spec);
-            launched = Some(started);
-            (address, description)
-        }
-        (None, None) => {
-            let address = start_fixture()
-                .await
-                .map_err(|error| format!("cannot start the reference fixture: {error}"))?;
-            (
-                address,
-                format!("the embedded reference fixture (http://{address})"),
-            )
-        }
-    };
+    let ReadyTarget {
+        address,
+        description,
+        launched,
+    } = ready(spec, &options).await?;
     let target = spec.target(address);
     let progress = progress_bar(settings.progress, cases.len());
     let bar = progress.clone();
