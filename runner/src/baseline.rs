@@ -22,50 +22,36 @@ use sio_suite::yaml::{line_of, parse_yaml, read_text, LoadError};
 
 use crate::select::IdPattern;
 
-/// Every verdict, in report order.
-pub const VERDICTS: [Verdict; 6] = [
-    Verdict::Pass,
-    Verdict::Fail,
-    Verdict::NonStrict,
-    Verdict::Informational,
-    Verdict::Unsupported,
-    Verdict::Error,
-];
-
-/// Parses a verdict as reports print it (`NON-STRICT`).
-pub fn parse_verdict(name: &str) -> Option<Verdict> {
-    VERDICTS
-        .into_iter()
-        .find(|verdict| verdict.as_str() == name)
-}
-
+/// An entry's `verdict`: any verdict but PASS, which needs no entry.
 fn deserialize_verdict<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Verdict, D::Error> {
     let name = String::deserialize(deserializer)?;
-    match parse_verdict(&name) {
-        Some(Verdict::Pass) => Err(serde::de::Error::custom(
+    match name.parse::<Verdict>() {
+        Ok(Verdict::Pass) => Err(serde::de::Error::custom(
             "a baseline lists expected non-passes: PASS needs no entry",
         )),
-        Some(verdict) => Ok(verdict),
-        None => Err(serde::de::Error::custom(format!(
-            "unknown verdict {name:?}: one of FAIL, NON-STRICT, INFORMATIONAL, UNSUPPORTED, ERROR"
-        ))),
+        Ok(verdict) => Ok(verdict),
+        Err(_) => {
+            let non_passes: Vec<&str> = Verdict::ALL
+                .into_iter()
+                .filter(|&verdict| verdict != Verdict::Pass)
+                .map(Verdict::as_str)
+                .collect();
+            Err(serde::de::Error::custom(format!(
+                "unknown verdict {name:?}: one of {}",
+                non_passes.join(", ")
+            )))
+        }
     }
 }
 
+/// An entry's `also`: any verdicts, PASS included.
 fn deserialize_verdicts<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Verdict>, D::Error> {
     let names: Vec<String> = Vec::deserialize(deserializer)?;
     names
         .iter()
-        .map(|name| {
-            parse_verdict(name).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "unknown verdict {name:?}: one of PASS, FAIL, NON-STRICT, INFORMATIONAL, \
-                     UNSUPPORTED, ERROR"
-                ))
-            })
-        })
+        .map(|name| name.parse::<Verdict>().map_err(serde::de::Error::custom))
         .collect()
 }
 

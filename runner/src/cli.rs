@@ -1,26 +1,27 @@
-//! The command line: `run`, `list`, `explain`, `vectors`.
+//! The command line: its arguments (`run`, `list`, `explain`, `coverage`, `matrix`,
+//! `vectors`), each command from its arguments to its output and exit code. Running a target
+//! is [`crate::run`]'s.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::str::FromStr;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sio_suite::engine::{RunOptions, Verdict};
 use sio_suite::requirements::{self, SourcedRequirement};
 use sio_suite::scenario::{self, Case, Feature, Transport};
 use sio_suite::vectors;
 
 use crate::baseline::Baseline;
+use crate::error::Error;
 use crate::explain;
 use crate::matrix;
-use crate::profile::{BaseUrl, TargetSpec};
-use crate::report::{self, Format, Report, ReportedCase};
-use crate::run;
-use crate::select::{
-    case_features, feature_name, parse_feature, parse_transport, IdPattern, Selection,
-};
+use crate::profile::TargetSpec;
+use crate::report::{self, Format, Report};
+use crate::run::{run_target, runtime, RunSettings};
+use crate::select::{IdPattern, Selection};
+use crate::url::BaseUrl;
 
 /// The exit codes, as `--help` prints them.
 pub const EXIT_CODES: &str = "\
@@ -91,10 +92,10 @@ pub struct SelectArgs {
     #[arg(long, value_name = "GLOB")]
     pub filter: Vec<String>,
     /// Only cases that need this feature. Repeatable: any of them.
-    #[arg(long, value_name = "FEATURE", value_parser = parse_feature)]
+    #[arg(long, value_name = "FEATURE", value_parser = Feature::from_str)]
     pub feature: Vec<Feature>,
     /// Only cases over this transport (polling, websocket, upgrade). Repeatable.
-    #[arg(long, value_name = "TRANSPORT", value_parser = parse_transport)]
+    #[arg(long, value_name = "TRANSPORT", value_parser = Transport::from_str)]
     pub transport: Vec<Transport>,
     /// The scenarios folder (default: this repository's `suite/scenarios/`).
     #[arg(long, value_name = "DIR")]
@@ -163,10 +164,12 @@ pub struct RunArgs {
     pub no_progress: bool,
 }
 
-fn parse_time_scale(text: &str) -> Result<f64, String> {
+fn parse_time_scale(text: &str) -> Result<f64, Error> {
     match text.parse::<f64>() {
         Ok(scale) if scale.is_finite() && scale > 0.0 && scale <= 1000.0 => Ok(scale),
-        _ => Err(format!("{text:?} is not a number above 0 and at most 1000")),
+        _ => Err(Error::TimeScale {
+            given: text.to_owned(),
+        }),
     }
 }
 
@@ -256,7 +259,7 @@ pub fn main() -> ExitCode {
 }
 
 /// A command's outcome: an exit code, or why it could not run (exit 2).
-type Outcome = Result<u8, String>;
+type Outcome = Result<u8, Error>;
 
 fn exit(outcome: Outcome) -> ExitCode {
     match outcome {
@@ -268,8 +271,8 @@ fn exit(outcome: Outcome) -> ExitCode {
     }
 }
 
-fn load_cases(select: &SelectArgs) -> Result<Vec<Case>, String> {
-    let scenarios = scenario::load_dir(&select.dir()).map_err(|error| error.to_string())?;
+fn load_cases(select: &SelectArgs) -> Result<Vec<Case>, Error> {
+    let scenarios = scenario::load_dir(&select.dir())?;
     Ok(select.selection().apply(scenario::expand(scenarios)))
 }
 
@@ -277,7 +280,11 @@ fn list_command(args: &ListArgs) -> Outcome {
     let cases = load_cases(&args.select)?;
     let mut stdout = std::io::stdout().lock();
     for case in &cases {
-        let features: Vec<String> = case_features(case).into_iter().map(feature_name).collect();
+        let features: Vec<&str> = case
+            .required_features()
+            .into_iter()
+            .map(Feature::as_str)
+            .collect();
         let line = format!(
             "{}\t{}\t{}\t{}",
             case.id,
@@ -297,18 +304,18 @@ fn list_command(args: &ListArgs) -> Outcome {
 }
 
 /// The requirements next to a scenarios folder, or this repository's.
-fn load_requirements(scenarios_dir: &Path) -> Result<Vec<SourcedRequirement>, String> {
+fn load_requirements(scenarios_dir: &Path) -> Result<Vec<SourcedRequirement>, Error> {
     let requirements_dir = scenarios_dir
         .parent()
         .map(|parent| parent.join("requirements"))
         .filter(|candidate| candidate.is_dir())
         .unwrap_or_else(requirements::default_dir);
-    requirements::load_dir(&requirements_dir).map_err(|error| error.to_string())
+    Ok(requirements::load_dir(&requirements_dir)?)
 }
 
 fn coverage_command(args: &CoverageArgs) -> Outcome {
     let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
-    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
+    let scenarios = scenario::load_dir(&dir)?;
     let catalogue = load_requirements(&dir)?;
     let coverage = crate::coverage::compute(&catalogue, &scenarios);
     print!("{}", crate::coverage::render(&coverage, args.all));
@@ -317,7 +324,7 @@ fn coverage_command(args: &CoverageArgs) -> Outcome {
 
 fn explain_command(args: &ExplainArgs) -> Outcome {
     let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
-    let scenarios = scenario::load_dir(&dir).map_err(|error| error.to_string())?;
+    let scenarios = scenario::load_dir(&dir)?;
     let cases = scenario::expand(scenarios);
     let catalogue = load_requirements(&dir)?;
     match explain::explain(&args.id, &cases, &catalogue) {
@@ -325,21 +332,19 @@ fn explain_command(args: &ExplainArgs) -> Outcome {
             print!("{text}");
             Ok(0)
         }
-        None => {
-            let mut message = format!("no case or scenario has the id {:?}", args.id);
-            let close = explain::suggestions(&args.id, &cases);
-            if !close.is_empty() {
-                message.push_str("; scenarios near it: ");
-                message.push_str(&close.join(", "));
-            }
-            Err(message)
-        }
+        None => Err(Error::UnknownId {
+            id: args.id.clone(),
+            near: explain::suggestions(&args.id, &cases)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        }),
     }
 }
 
 fn run_command(args: &RunArgs) -> Outcome {
     let mut spec = match &args.profile {
-        Some(path) => TargetSpec::load(path).map_err(|error| error.to_string())?,
+        Some(path) => TargetSpec::load(path)?,
         None => TargetSpec::embedded(),
     };
     if let Some(url) = &args.target {
@@ -348,12 +353,12 @@ fn run_command(args: &RunArgs) -> Outcome {
         spec.start = None;
     }
     let baseline = match &args.baseline {
-        Some(path) => Baseline::load(path).map_err(|error| error.to_string())?,
+        Some(path) => Baseline::load(path)?,
         None => spec.baseline.clone().unwrap_or_default(),
     };
     let cases = load_cases(&args.select)?;
     if cases.is_empty() {
-        return Err("no case matches the filters".to_owned());
+        return Err(Error::NoCaseSelected);
     }
     let settings = RunSettings::new(args.jobs, args.time_scale, !args.no_progress);
     let runtime = runtime()?;
@@ -387,144 +392,15 @@ fn replay_base(args: &RunArgs) -> String {
     command.join(" ")
 }
 
-/// How a run goes: how many cases at once, the engine's options, a progress bar or not.
-#[derive(Debug, Clone, Copy)]
-pub struct RunSettings {
-    /// How many cases run at once.
-    pub jobs: usize,
-    /// The engine's options.
-    pub options: RunOptions,
-    /// Whether a progress bar may be shown (it is only on a terminal).
-    pub progress: bool,
-}
-
-impl RunSettings {
-    /// The settings of `--jobs` (default [`run::default_jobs`]), `--time-scale` and whether a
-    /// progress bar may show.
-    pub fn new(jobs: Option<u32>, time_scale: f64, progress: bool) -> RunSettings {
-        RunSettings {
-            jobs: jobs.map_or_else(run::default_jobs, |jobs| jobs as usize),
-            options: RunOptions {
-                time_scale,
-                ..RunOptions::default()
-            },
-            progress,
-        }
-    }
-}
-
-/// A multi-threaded tokio runtime for a run.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| format!("cannot start the tokio runtime: {error}"))
-}
-
-/// Runs `cases` against the target `spec` describes (started first when it has a `start`
-/// command, and stopped after), and judges the results against `baseline`.
-pub async fn run_target(
-    spec: &TargetSpec,
-    cases: &[Case],
-    baseline: &Baseline,
-    settings: &RunSettings,
-) -> Result<Report, String> {
-    let options = settings.options;
-    // Server-role cases judge the target's server, client-role cases its client.
-    let cases: Vec<Case> = cases
-        .iter()
-        .filter(|case| spec.runs(case))
-        .cloned()
-        .collect();
-    let cases = cases.as_slice();
-    let mut launched = None;
-    let (address, description) = match (&spec.url, &spec.start) {
-        (Some(url), _) => {
-            let address = url.resolve()?;
-            run::reachable(address, options.scaled(options.connect_timeout))
-                .await
-                .map_err(|why| format!("the target {url} cannot be reached: {why}"))?;
-            (address, describe(url, spec))
-        }
-        (None, Some(start)) => {
-            let started = start.launch().await?;
-            let address = started.url.resolve()?;
-            let description = describe(&started.url, spec);
-            launched = Some(started);
-            (address, description)
-        }
-        (None, None) => {
-            let address = run::start_fixture()
-                .await
-                .map_err(|error| format!("cannot start the reference fixture: {error}"))?;
-            (
-                address,
-                format!("the embedded reference fixture (http://{address})"),
-            )
-        }
-    };
-    let target = spec.target(address);
-    let progress = progress_bar(settings.progress, cases.len());
-    let bar = progress.clone();
-    let started = Instant::now();
-    let results = run::run_cases(cases, &target, &options, settings.jobs, move |result| {
-        if let Some(bar) = &bar {
-            if result.verdict != Verdict::Pass {
-                bar.println(format!("{:<13} {}", result.verdict.as_str(), result.id));
-            }
-            bar.set_message(result.id.clone());
-            bar.inc(1);
-        }
-    })
-    .await;
-    let wall = started.elapsed();
-    if let Some(bar) = &progress {
-        bar.finish_and_clear();
-    }
-    if let Some(launched) = launched {
-        if let Err(why) = launched.stop().await {
-            eprintln!("sio-conformance: {why}");
-        }
-    }
-    let ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
-    let unused_baseline = baseline.unused(&ids).into_iter().cloned().collect();
-    Ok(Report {
-        target: description,
-        time_scale: options.time_scale,
-        jobs: settings.jobs,
-        wall,
-        baseline: baseline
-            .source
-            .as_ref()
-            .map(|path| path.display().to_string()),
-        cases: cases
-            .iter()
-            .zip(results)
-            .map(|(case, result)| ReportedCase::new(case, result, baseline))
-            .collect(),
-        unused_baseline,
-        replay: None,
-    })
-}
-
-fn describe(url: &BaseUrl, spec: &TargetSpec) -> String {
-    match &spec.name {
-        Some(name) => format!("{url} ({name})"),
-        None => url.to_string(),
-    }
-}
-
 fn matrix_command(args: &MatrixArgs) -> Outcome {
     let dir = args.scenarios.clone().unwrap_or_else(scenario::default_dir);
     let selection = Selection {
         filters: args.filter.iter().map(IdPattern::new).collect(),
         ..Selection::default()
     };
-    let cases = selection.apply(scenario::expand(
-        scenario::load_dir(&dir).map_err(|error| error.to_string())?,
-    ));
+    let cases = selection.apply(scenario::expand(scenario::load_dir(&dir)?));
     if cases.is_empty() {
-        return Err("no case matches the filters".to_owned());
+        return Err(Error::NoCaseSelected);
     }
     let profiles = match args.profile.as_slice() {
         [] => matrix::default_profiles()?,
@@ -534,8 +410,7 @@ fn matrix_command(args: &MatrixArgs) -> Outcome {
     let specs = profiles
         .iter()
         .map(|path| TargetSpec::load(path).map(|spec| (path, spec)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| error.to_string())?;
+        .collect::<Result<Vec<_>, _>>()?;
     let mut columns = Vec::new();
     if args.expected {
         for (path, spec) in &specs {
@@ -608,20 +483,6 @@ fn print_column_outcome(column: &matrix::Column) {
     }
 }
 
-fn progress_bar(wanted: bool, cases: usize) -> Option<ProgressBar> {
-    if !wanted || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let style = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let bar = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stderr())
-        .with_style(style);
-    bar.enable_steady_tick(Duration::from_millis(100));
-    Some(bar)
-}
-
 fn colour(args: &RunArgs, to_terminal: bool) -> bool {
     match args.color {
         ColorChoice::Always => true,
@@ -630,7 +491,7 @@ fn colour(args: &RunArgs, to_terminal: bool) -> bool {
     }
 }
 
-fn write_report(args: &RunArgs, report: &Report) -> Result<(), String> {
+fn write_report(args: &RunArgs, report: &Report) -> Result<(), Error> {
     match &args.output {
         Some(path) => {
             let text = report::render(
@@ -671,13 +532,18 @@ fn write_report(args: &RunArgs, report: &Report) -> Result<(), String> {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent)
-            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|source| Error::CreateDir {
+            path: parent.to_owned(),
+            source,
+        })?;
     }
-    std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))
+    std::fs::write(path, text).map_err(|source| Error::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
 }

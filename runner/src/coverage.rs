@@ -110,15 +110,9 @@ pub fn render(coverage: &[Covered<'_>], all: bool) -> String {
 }
 
 fn level_name(requirement: &SourcedRequirement) -> String {
-    serde_json::to_value(requirement.requirement.level)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    requirement.requirement.level.as_str().to_owned()
 }
 
 fn subject_name(requirement: &SourcedRequirement) -> String {
-    serde_json::to_value(requirement.requirement.subject)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    requirement.requirement.subject.as_str().to_owned()
 }

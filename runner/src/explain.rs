@@ -4,9 +4,7 @@
 use std::fmt::Write as _;
 
 use sio_suite::requirements::SourcedRequirement;
-use sio_suite::scenario::Case;
-
-use crate::select::{case_features, feature_name};
+use sio_suite::scenario::{Case, Feature};
 
 /// Explains the case `id`, or the scenario `id` (then listing its cases); `None` when no case
 /// or scenario has that id.
@@ -33,12 +31,12 @@ pub fn explain(id: &str, cases: &[Case], requirements: &[SourcedRequirement]) ->
         scenario.level.as_str(),
         sio_suite::engine::Verdict::for_unmet(scenario.level)
     );
-    let role = serde_json::to_value(scenario.role)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let _ = writeln!(out, "role:       {role}");
-    let features: Vec<String> = case_features(first).into_iter().map(feature_name).collect();
+    let _ = writeln!(out, "role:       {}", scenario.role.as_str());
+    let features: Vec<&str> = first
+        .required_features()
+        .into_iter()
+        .map(Feature::as_str)
+        .collect();
     let _ = writeln!(
         out,
         "features:   {}",
@@ -49,11 +47,12 @@ pub fn explain(id: &str, cases: &[Case], requirements: &[SourcedRequirement]) ->
         }
     );
     if let Some(spec) = &scenario.spec {
-        let document = serde_json::to_value(spec.doc)
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let _ = writeln!(out, "spec:       {document}, section {:?}", spec.section);
+        let _ = writeln!(
+            out,
+            "spec:       {}, section {:?}",
+            spec.doc.as_str(),
+            spec.section
+        );
         let _ = writeln!(out, "quote:      \"{}\"", spec.quote);
     }
     if let Some(note) = &scenario.note {
@@ -64,14 +63,13 @@ pub fn explain(id: &str, cases: &[Case], requirements: &[SourcedRequirement]) ->
         match requirements.iter().find(|r| &r.requirement.id == id) {
             Some(sourced) => {
                 let requirement = &sourced.requirement;
-                let level = serde_json::to_value(requirement.level)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_owned))
-                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "  {id} ({level}, {}, {:?}): \"{}\"",
-                    sourced.document, requirement.section, requirement.quote
+                    "  {id} ({}, {}, {:?}): \"{}\"",
+                    requirement.level.as_str(),
+                    sourced.document,
+                    requirement.section,
+                    requirement.quote
                 );
             }
             None => {

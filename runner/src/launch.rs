@@ -8,7 +8,7 @@
 //! a target that died during the run.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,13 +16,103 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::profile::BaseUrl;
+use crate::url::{BaseUrl, UrlError};
 
 /// How many of the target's last standard-error lines are kept.
 pub const KEPT_LINES: usize = 40;
 
 /// The words that precede the URL on the line a started target prints once listening.
 pub const READY_PREFIX: &str = "listening on ";
+
+/// Why a started target could not be used: it did not start, or it ended during the run.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The directory to run it in cannot be made absolute.
+    #[error("cannot resolve {}: {source}", .cwd.display())]
+    Cwd {
+        /// The directory, as the profile gives it.
+        cwd: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The command names no program.
+    #[error("the start command is empty")]
+    EmptyCommand,
+    /// The program cannot be started.
+    #[error("cannot start `{command}` in {}: {source}", .cwd.display())]
+    Spawn {
+        /// The command line, joined with spaces.
+        command: String,
+        /// The directory it was to run in.
+        cwd: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The program's standard output could not be read.
+    #[error("the start command's standard output is not piped")]
+    StdoutNotPiped,
+    /// The program ran but never said where it listens; it has been stopped.
+    #[error(
+        "the target `{command}` (in {}) did not start: {why}{}{}",
+        .cwd.display(),
+        quoted("its standard output", .stdout),
+        quoted("its standard error", .stderr)
+    )]
+    NotReady {
+        /// The command line, joined with spaces.
+        command: String,
+        /// The directory it ran in.
+        cwd: PathBuf,
+        /// What went wrong.
+        why: NotReady,
+        /// What it printed on standard output before.
+        stdout: Vec<String>,
+        /// The last lines it printed on standard error.
+        stderr: Vec<String>,
+    },
+    /// The program ended on its own before the run was over: that explains the run's errors.
+    #[error(
+        "the target ended during the run ({status}){}",
+        quoted("its standard error", .stderr)
+    )]
+    EndedDuringRun {
+        /// How it ended.
+        status: ExitStatus,
+        /// The last lines it printed on standard error.
+        stderr: Vec<String>,
+    },
+}
+
+/// Why a started program gave no URL.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    /// It printed a `listening on` line whose URL does not parse.
+    #[error("it printed {line:?}, but {source}")]
+    BadUrl {
+        /// The line.
+        line: String,
+        /// Why the URL does not parse.
+        source: UrlError,
+    },
+    /// It printed a `listening on` line with port 0, where nothing can listen.
+    #[error("it printed {line:?}, whose port is 0")]
+    PortZero {
+        /// The line.
+        line: String,
+    },
+    /// It ended first.
+    #[error("it ended ({}) before printing `{READY_PREFIX}http://…`", describe_status(*.status))]
+    Ended {
+        /// How it ended, when known.
+        status: Option<ExitStatus>,
+    },
+    /// It printed no such line in time.
+    #[error("it printed no `{READY_PREFIX}http://…` line within {} s", .timeout.as_secs())]
+    Silent {
+        /// How long it had.
+        timeout: Duration,
+    },
+}
 
 /// A profile's `start`: the program that serves the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,10 +149,12 @@ impl StartCommand {
     }
 
     /// Starts the program and waits for the line that gives its URL.
-    pub async fn launch(&self) -> Result<Launched, String> {
+    pub async fn launch(&self) -> Result<Launched, LaunchError> {
         // Absolute, so that a program relative to `cwd` is not resolved against it twice.
-        let cwd = std::path::absolute(&self.cwd)
-            .map_err(|error| format!("cannot resolve {}: {error}", self.cwd.display()))?;
+        let cwd = std::path::absolute(&self.cwd).map_err(|source| LaunchError::Cwd {
+            cwd: self.cwd.clone(),
+            source,
+        })?;
         let absolute = StartCommand {
             cwd,
             ..self.clone()
@@ -70,10 +162,8 @@ impl StartCommand {
         absolute.spawn_and_wait().await
     }
 
-    async fn spawn_and_wait(&self) -> Result<Launched, String> {
-        let program = self
-            .program()
-            .ok_or_else(|| "the start command is empty".to_owned())?;
+    async fn spawn_and_wait(&self) -> Result<Launched, LaunchError> {
+        let program = self.program().ok_or(LaunchError::EmptyCommand)?;
         let described = self.command.join(" ");
         let mut child = Command::new(&program)
             .args(&self.command[1..])
@@ -84,21 +174,17 @@ impl StartCommand {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|error| {
-                format!(
-                    "cannot start `{described}` in {}: {error}",
-                    self.cwd.display()
-                )
+            .map_err(|source| LaunchError::Spawn {
+                command: described.clone(),
+                cwd: self.cwd.clone(),
+                source,
             })?;
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let stderr_reader = child
             .stderr
             .take()
             .map(|pipe| tokio::spawn(keep_last_lines(pipe, Arc::clone(&stderr))));
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| "the start command's standard output is not piped".to_owned())?;
+        let stdout = child.stdout.take().ok_or(LaunchError::StdoutNotPiped)?;
         let mut lines = BufReader::new(stdout).lines();
         let mut seen = Vec::new();
         let waited = tokio::time::timeout(self.ready_timeout, async {
@@ -111,24 +197,19 @@ impl StartCommand {
             None
         })
         .await;
-        let failure = match waited {
+        let why = match waited {
             Ok(Some(Ok(url))) => {
                 // Drain what it prints afterwards, so that a full pipe never blocks it.
                 tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
                 return Ok(Launched { url, child, stderr });
             }
             Ok(Some(Err(why))) => why,
-            Ok(None) => {
-                let status = child.wait().await.ok();
-                format!(
-                    "it ended ({}) before printing `{READY_PREFIX}http://…`",
-                    describe_status(status)
-                )
-            }
-            Err(_) => format!(
-                "it printed no `{READY_PREFIX}http://…` line within {} s",
-                self.ready_timeout.as_secs()
-            ),
+            Ok(None) => NotReady::Ended {
+                status: child.wait().await.ok(),
+            },
+            Err(_) => NotReady::Silent {
+                timeout: self.ready_timeout,
+            },
         };
         let _ = child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
@@ -136,12 +217,13 @@ impl StartCommand {
             // The pipe closes when the program ends, unless a child of its own holds it.
             let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
         }
-        Err(format!(
-            "the target `{described}` (in {}) did not start: {failure}{}{}",
-            self.cwd.display(),
-            quoted("its standard output", &seen),
-            quoted("its standard error", &last_lines(&stderr)),
-        ))
+        Err(LaunchError::NotReady {
+            command: described,
+            cwd: self.cwd.clone(),
+            why,
+            stdout: seen,
+            stderr: last_lines(&stderr),
+        })
     }
 }
 
@@ -149,13 +231,12 @@ impl Launched {
     /// Stops the target: a no-op when it has ended; otherwise it is killed. Returns an error
     /// when it had ended on its own, since a target that dies during a run explains the
     /// run's errors.
-    pub async fn stop(mut self) -> Result<(), String> {
+    pub async fn stop(mut self) -> Result<(), LaunchError> {
         match self.child.try_wait() {
-            Ok(Some(status)) => Err(format!(
-                "the target ended during the run ({}){}",
-                describe_status(Some(status)),
-                quoted("its standard error", &last_lines(&self.stderr))
-            )),
+            Ok(Some(status)) => Err(LaunchError::EndedDuringRun {
+                status,
+                stderr: last_lines(&self.stderr),
+            }),
             _ => {
                 let _ = self.child.start_kill();
                 let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
@@ -166,14 +247,19 @@ impl Launched {
 }
 
 /// The URL on a `listening on http://…` line.
-fn ready_url(line: &str) -> Option<Result<BaseUrl, String>> {
+fn ready_url(line: &str) -> Option<Result<BaseUrl, NotReady>> {
     let (_, after) = line.split_once(READY_PREFIX)?;
     let url = after.split_whitespace().next()?;
     Some(
         BaseUrl::parse(url)
-            .map_err(|why| format!("it printed {line:?}, but {why}"))
+            .map_err(|source| NotReady::BadUrl {
+                line: line.to_owned(),
+                source,
+            })
             .and_then(|url| match url.port {
-                0 => Err(format!("it printed {line:?}, whose port is 0")),
+                0 => Err(NotReady::PortZero {
+                    line: line.to_owned(),
+                }),
                 _ => Ok(url),
             }),
     )
@@ -216,11 +302,6 @@ fn quoted(what: &str, lines: &[String]) -> String {
     text
 }
 
-/// `path` relative to the directory of `profile`, unless absolute.
-pub fn relative_to_profile(profile: &Path, path: &Path) -> PathBuf {
-    profile.parent().unwrap_or(Path::new(".")).join(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,11 +317,16 @@ mod tests {
             .expect("a URL");
         assert_eq!(url.port, 5000);
         assert!(ready_url("starting").is_none());
-        assert!(ready_url("listening on http://127.0.0.1:0")
-            .expect("a ready line")
-            .is_err());
-        assert!(ready_url("listening on 127.0.0.1:3000")
-            .expect("a ready line")
-            .is_err());
+        assert!(matches!(
+            ready_url("listening on http://127.0.0.1:0").expect("a ready line"),
+            Err(NotReady::PortZero { .. })
+        ));
+        assert!(matches!(
+            ready_url("listening on 127.0.0.1:3000").expect("a ready line"),
+            Err(NotReady::BadUrl {
+                source: UrlError::NotHttp { .. },
+                ..
+            })
+        ));
     }
 }

@@ -3,22 +3,27 @@
 //! The command-line runner of the Engine.IO and Socket.IO conformance suite, `sio-conformance`,
 //! as a library: the binary is [`cli::main`].
 //!
-//! - [`cli`]: the commands: `run`, `list`, `explain`, `vectors`.
+//! - [`cli`]: the commands' arguments and output: `run`, `list`, `explain`, `coverage`,
+//!   `matrix`, `vectors`.
 //! - [`profile`]: target profiles (URL, paths, declared options, features, baseline).
 //! - [`launch`]: starting a profile's `start` program and reading its URL.
+//! - [`url`]: a server's base URL, `http://host:port`.
 //! - [`matrix`]: the compatibility matrix of several targets.
 //! - [`select`]: which cases run: id patterns, features, transports.
-//! - [`run`]: the scheduler: cases run concurrently, results in case order; the embedded
-//!   reference fixture.
+//! - [`run`]: the run pipeline ([`run::run_target`]): the target made ready (reached,
+//!   started, or the embedded reference fixture), the scheduler (cases run concurrently,
+//!   results in case order), the progress bar, and the report judged against the baseline.
 //! - [`baseline`]: expected non-passes, and how verdicts are judged against them.
 //! - [`report`]: the report formats: pretty, JSON Lines, JUnit XML, Markdown.
 //! - [`explain`]: a case with the requirement it checks.
+//! - [`error`]: why a command could not run (exit code 2).
 //!
 //! Exit codes: see [`cli::EXIT_CODES`].
 
 pub mod baseline;
 pub mod cli;
 pub mod coverage;
+pub mod error;
 pub mod explain;
 pub mod launch;
 pub mod matrix;
@@ -26,4 +31,5 @@ pub mod profile;
 pub mod report;
 pub mod run;
 pub mod select;
+pub mod url;
 pub mod vectors;

@@ -17,10 +17,10 @@ use std::time::Duration;
 use sio_suite::engine::{self, CaseResult, Failure, Transcript, Verdict};
 use sio_suite::scenario::{Case, Feature, Role};
 
-use crate::baseline::{Baseline, Outcome, VERDICTS};
+use crate::baseline::{Baseline, Outcome};
+use crate::error::Error;
 use crate::profile::TargetSpec;
 use crate::report::{area_of, Report, ReportedCase, RunStatus};
-use crate::select::{case_features, feature_name};
 
 /// The verdict the page shows for a case: the baseline's `verdict` when the case met its
 /// entry (an entry may also accept other verdicts, for timing), else the measured one.
@@ -32,7 +32,7 @@ fn shown(case: &ReportedCase) -> Verdict {
 }
 
 fn counts(report: &Report) -> Vec<(Verdict, usize)> {
-    VERDICTS
+    Verdict::ALL
         .into_iter()
         .map(|verdict| {
             let count = report
@@ -47,10 +47,12 @@ fn counts(report: &Report) -> Vec<(Verdict, usize)> {
 
 /// The profiles of the committed matrix: every profile in `runner/profiles/` (not the
 /// `*.baseline.yaml` files), the reference first, then by file name.
-pub fn default_profiles() -> Result<Vec<PathBuf>, String> {
+pub fn default_profiles() -> Result<Vec<PathBuf>, Error> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|error| format!("cannot list {}: {error}", dir.display()))?;
+    let entries = std::fs::read_dir(&dir).map_err(|source| Error::ListDir {
+        path: dir.clone(),
+        source,
+    })?;
     let mut profiles: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| {
@@ -72,7 +74,7 @@ pub fn default_output() -> PathBuf {
 }
 
 /// One implementation's column: where it comes from and what it did.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Column {
     /// The profile's file stem: `node-socket.io`.
     pub key: String,
@@ -90,7 +92,7 @@ pub struct Column {
     /// For a client column, the Engine.IO protocol its client speaks.
     pub client_eio: Option<u8>,
     /// The run's report, or why the target could not run.
-    pub report: Result<Report, String>,
+    pub report: Result<Report, Error>,
 }
 
 impl Column {
@@ -172,7 +174,7 @@ pub fn column(
     profile: &Path,
     spec: &TargetSpec,
     role: Role,
-    report: Result<Report, String>,
+    report: Result<Report, Error>,
 ) -> Column {
     let stem = profile
         .file_stem()
@@ -216,11 +218,10 @@ fn report_of(spec: &TargetSpec, cases: Vec<ReportedCase>, baseline: &Baseline) -
 /// servers against the server-role cases, then the clients against the client-role cases.
 pub fn render(columns: &[Column], cases: &[Case], output: &Path) -> String {
     let base = output.parent().unwrap_or(Path::new("."));
-    let of_role = |role: Role| -> Vec<Column> {
+    let of_role = |role: Role| -> Vec<&Column> {
         columns
             .iter()
             .filter(|column| column.role == role)
-            .cloned()
             .collect()
     };
     let mut out = render_servers(&of_role(Role::Server), &cases_of(cases, Role::Server), base);
@@ -231,7 +232,7 @@ pub fn render(columns: &[Column], cases: &[Case], output: &Path) -> String {
     out
 }
 
-fn render_clients(out: &mut String, columns: &[Column], cases: &[Case], base: &Path) {
+fn render_clients(out: &mut String, columns: &[&Column], cases: &[Case], base: &Path) {
     let scenarios: BTreeSet<&str> = cases.iter().map(|case| case.scenario.id.as_str()).collect();
     let _ = writeln!(
         out,
@@ -255,7 +256,7 @@ fn render_clients(out: &mut String, columns: &[Column], cases: &[Case], base: &P
     }
 }
 
-fn render_servers(columns: &[Column], cases: &[Case], base: &Path) -> String {
+fn render_servers(columns: &[&Column], cases: &[Case], base: &Path) -> String {
     let mut out = String::new();
     let scenarios: BTreeSet<&str> = cases.iter().map(|case| case.scenario.id.as_str()).collect();
     let _ = writeln!(out, "# Compatibility matrix\n");
@@ -282,14 +283,14 @@ fn render_servers(columns: &[Column], cases: &[Case], base: &Path) -> String {
     out
 }
 
-fn summary_table(out: &mut String, title: &str, columns: &[Column], base: &Path) {
+fn summary_table(out: &mut String, title: &str, columns: &[&Column], base: &Path) {
     let _ = writeln!(out, "## {title}\n");
     let _ = write!(out, "| implementation | profile |");
-    for verdict in VERDICTS {
+    for verdict in Verdict::ALL {
         let _ = write!(out, " {verdict} |");
     }
     let _ = write!(out, "\n|---|---|");
-    for _ in VERDICTS {
+    for _ in Verdict::ALL {
         out.push_str("--:|");
     }
     out.push('\n');
@@ -310,7 +311,7 @@ fn summary_table(out: &mut String, title: &str, columns: &[Column], base: &Path)
             }
             Err(_) => {
                 let _ = write!(out, " could not run |");
-                for _ in 1..VERDICTS.len() {
+                for _ in 1..Verdict::ALL.len() {
                     out.push_str(" |");
                 }
             }
@@ -320,7 +321,7 @@ fn summary_table(out: &mut String, title: &str, columns: &[Column], base: &Path)
     out.push('\n');
 }
 
-fn area_table(out: &mut String, title: &str, columns: &[Column], cases: &[Case]) {
+fn area_table(out: &mut String, title: &str, columns: &[&Column], cases: &[Case]) {
     let _ = writeln!(out, "## {title}\n");
     let _ = writeln!(
         out,
@@ -360,7 +361,7 @@ fn area_cell(column: &Column, area: &str) -> String {
         .filter(|case| case.area() == area)
         .collect();
     let mut parts = Vec::new();
-    for verdict in VERDICTS {
+    for verdict in Verdict::ALL {
         let count = in_area.iter().filter(|case| shown(case) == verdict).count();
         if count == 0 {
             continue;
@@ -477,7 +478,7 @@ fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
             let needed = cases
                 .iter()
                 .find(|candidate| candidate.id == case.result.id)
-                .map(case_features)
+                .map(Case::required_features)
                 .unwrap_or_default();
             let missing: Vec<String> = needed
                 .into_iter()
@@ -487,7 +488,7 @@ fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
                         .as_ref()
                         .is_some_and(|declared| !declared.contains(feature))
                 })
-                .map(|feature| format!("`{}`", feature_name(feature)))
+                .map(|feature| format!("`{feature}`"))
                 .collect();
             format!(
                 "needs {}, which the profile does not declare",

@@ -81,7 +81,8 @@ fn glob(pattern: &[char], text: &[char]) -> bool {
 
 /// The selection of a command: a case is selected when it matches one of the id patterns
 /// (or there are none), needs one of the features (or none is given), and runs over one of
-/// the transports (or none is given).
+/// the transports (or none is given). What a case needs is [`Case::required_features`], the
+/// same features that make it UNSUPPORTED on a target that does not declare them.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Id patterns, any of which selects.
@@ -97,7 +98,7 @@ impl Selection {
     /// Whether `case` is selected.
     pub fn matches(&self, case: &Case) -> bool {
         let by_id = self.filters.is_empty() || self.filters.iter().any(|f| f.matches(&case.id));
-        let features = case_features(case);
+        let features = case.required_features();
         let by_feature =
             self.features.is_empty() || self.features.iter().any(|f| features.contains(f));
         let by_transport = self.transports.is_empty()
@@ -125,39 +126,6 @@ impl Selection {
     }
 }
 
-/// The features a case needs: its scenario's and its transport's.
-pub fn case_features(case: &Case) -> Vec<Feature> {
-    let mut features = case.scenario.features.clone();
-    if let Some(transport) = case.variant.transport {
-        if !features.contains(&transport.feature()) {
-            features.push(transport.feature());
-        }
-    }
-    features
-}
-
-/// A feature's name as scenario files and profiles write it: `polling`, `eio3`.
-pub fn feature_name(feature: Feature) -> String {
-    match serde_json::to_value(feature) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => format!("{feature:?}").to_lowercase(),
-    }
-}
-
-/// Parses a feature name (`--feature`).
-pub fn parse_feature(name: &str) -> Result<Feature, String> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        let known: Vec<String> = Feature::ALL.into_iter().map(feature_name).collect();
-        format!("unknown feature {name:?}: one of {}", known.join(", "))
-    })
-}
-
-/// Parses a transport name (`--transport`).
-pub fn parse_transport(name: &str) -> Result<Transport, String> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|_| format!("unknown transport {name:?}: one of polling, websocket, upgrade"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,13 +151,5 @@ mod tests {
         assert!(IdPattern::new("*").matches(""));
         assert!(IdPattern::new("a*b*c").matches("aXbYbZc"));
         assert!(!IdPattern::new("a*b*c").matches("aXbYbZ"));
-    }
-
-    #[test]
-    fn names_parse() {
-        assert_eq!(parse_feature("eio3"), Ok(Feature::Eio3));
-        assert_eq!(feature_name(Feature::Websocket), "websocket");
-        assert!(parse_feature("nope").is_err());
-        assert_eq!(parse_transport("upgrade"), Ok(Transport::Upgrade));
     }
 }

@@ -514,6 +514,37 @@ fn list_selects_by_glob_feature_and_transport() {
 }
 
 #[test]
+fn list_feature_eio3_selects_every_protocol_3_case() {
+    // A protocol 3 case needs `eio3` whether or not its scenario lists it, so `--feature eio3`
+    // selects exactly the cases whose variant is protocol 3 (no protocol 4 scenario lists it).
+    let scenarios = sio_suite::scenario::load_dir(&sio_suite::scenario::default_dir())
+        .expect("the scenarios load");
+    let protocol_3: Vec<String> = sio_suite::scenario::expand(scenarios)
+        .into_iter()
+        .filter(|case| case.variant.eio == 3)
+        .map(|case| case.id)
+        .collect();
+    assert!(
+        protocol_3.len() >= 28,
+        "{} protocol 3 cases",
+        protocol_3.len()
+    );
+    let output = sio(&["list", "--feature", "eio3"]);
+    assert_code(&output, 0);
+    let listed: Vec<&str> = output
+        .stdout
+        .lines()
+        .map(|line| line.split('\t').next().unwrap_or_default())
+        .collect();
+    assert_eq!(listed.len(), protocol_3.len(), "{}", output.stdout);
+    assert_eq!(listed, protocol_3);
+    for line in output.stdout.lines() {
+        let features = line.split('\t').nth(2).unwrap_or_default();
+        assert!(features.split(',').any(|f| f == "eio3"), "{line}");
+    }
+}
+
+#[test]
 fn explain_shows_the_case_and_its_requirement() {
     let output = sio(&["explain", "eio4/polling/duplicate-get"]);
     assert_code(&output, 0);
@@ -609,9 +640,9 @@ fn the_schema_names_every_feature() {
         .iter()
         .map(|name| name.as_str().expect("a name").to_owned())
         .collect();
-    let in_code: Vec<String> = sio_suite::scenario::Feature::ALL
+    let in_code: Vec<&str> = sio_suite::scenario::Feature::ALL
         .into_iter()
-        .map(sio_runner::select::feature_name)
+        .map(sio_suite::scenario::Feature::as_str)
         .collect();
     assert_eq!(in_schema, in_code);
 }

@@ -14,6 +14,8 @@
 //!   types, packets and polling payloads, encoded and decoded strictly.
 //! - [`engine`]: the replay engine that runs a case against a target and returns its verdict,
 //!   the failing step and the wire transcript.
+//! - [`term`]: the controlled vocabularies (verdicts, levels, roles, features, transports),
+//!   each spelled one way by `as_str`, `FromStr` and serde alike.
 //! - [`yaml`]: the YAML reading shared by all of them, with located errors.
 //!
 //! The suite never judges with the reference implementation's codec: vectors and scenarios are
@@ -23,5 +25,6 @@ pub mod engine;
 pub mod protocol;
 pub mod requirements;
 pub mod scenario;
+pub mod term;
 pub mod vectors;
 pub mod yaml;

@@ -34,6 +34,20 @@ pub enum RequirementLevel {
     Implementation,
 }
 
+impl RequirementLevel {
+    /// The level as requirements files write it: `MUST`, `MUST NOT`, `definition`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequirementLevel::Must => "MUST",
+            RequirementLevel::MustNot => "MUST NOT",
+            RequirementLevel::Should => "SHOULD",
+            RequirementLevel::May => "MAY",
+            RequirementLevel::Definition => "definition",
+            RequirementLevel::Implementation => "implementation",
+        }
+    }
+}
+
 /// Who a requirement binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,6 +58,17 @@ pub enum Subject {
     Client,
     /// Either side (the sender, the receiver).
     Both,
+}
+
+impl Subject {
+    /// The subject as requirements files write it: `server`, `client`, `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Server => "server",
+            Subject::Client => "client",
+            Subject::Both => "both",
+        }
+    }
 }
 
 /// One requirement.
@@ -127,4 +152,29 @@ pub fn load_dir(dir: &Path) -> Result<Vec<SourcedRequirement>, LoadError> {
         }
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_subjects_are_spelled_as_serde_names_them() {
+        let levels = [
+            RequirementLevel::Must,
+            RequirementLevel::MustNot,
+            RequirementLevel::Should,
+            RequirementLevel::May,
+            RequirementLevel::Definition,
+            RequirementLevel::Implementation,
+        ];
+        for level in levels {
+            let serialized = serde_json::to_value(level).expect("serialises");
+            assert_eq!(serialized, serde_json::Value::from(level.as_str()));
+        }
+        for subject in [Subject::Server, Subject::Client, Subject::Both] {
+            let serialized = serde_json::to_value(subject).expect("serialises");
+            assert_eq!(serialized, serde_json::Value::from(subject.as_str()));
+        }
+    }
 }

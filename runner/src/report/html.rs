@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use sio_suite::engine::{Event, EventKind, Failure, Verdict, WireData};
 
 use super::{expectation_note, visible, Report, ReportedCase};
-use crate::baseline::{Outcome, VERDICTS};
+use crate::baseline::Outcome;
 
 /// The page's style sheet: light, with a colour per verdict.
 const STYLE: &str = "\
@@ -135,7 +135,7 @@ fn header(out: &mut String, report: &Report) {
 
 fn area_table(out: &mut String, report: &Report, areas: &[&str]) {
     out.push_str("<h2>Areas</h2>\n<table class=\"areas\">\n<tr><th>area</th>");
-    for verdict in VERDICTS {
+    for verdict in Verdict::ALL {
         let _ = write!(out, "<th>{}</th>", badge(verdict));
     }
     out.push_str("</tr>\n");
@@ -146,7 +146,7 @@ fn area_table(out: &mut String, report: &Report, areas: &[&str]) {
             "<tr><th><a href=\"{link}\"><code>{}</code></a></th>",
             text(area)
         );
-        for verdict in VERDICTS {
+        for verdict in Verdict::ALL {
             let count = report
                 .cases
                 .iter()

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use sio_suite::engine::Verdict;
 
 use super::{expectation_note, visible, Report, ReportedCase};
-use crate::baseline::{Outcome, VERDICTS};
+use crate::baseline::Outcome;
 
 /// Renders the Markdown report.
 pub fn render(report: &Report) -> String {
@@ -20,11 +20,11 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "- result: **{}**\n", report.status_line());
 
     let _ = write!(out, "| area |");
-    for verdict in VERDICTS {
+    for verdict in Verdict::ALL {
         let _ = write!(out, " {verdict} |");
     }
     let _ = write!(out, "\n|---|");
-    for _ in VERDICTS {
+    for _ in Verdict::ALL {
         out.push_str("--:|");
     }
     out.push('\n');
@@ -36,7 +36,7 @@ pub fn render(report: &Report) -> String {
     }
     for area in &areas {
         let _ = write!(out, "| {} |", code(area));
-        for verdict in VERDICTS {
+        for verdict in Verdict::ALL {
             let count = report
                 .cases
                 .iter()

@@ -15,7 +15,7 @@ use std::time::Duration;
 use sio_suite::engine::{CaseResult, Verdict};
 use sio_suite::scenario::{Case, Level};
 
-use crate::baseline::{judge_result, Baseline, Expectation, Outcome, VERDICTS};
+use crate::baseline::{judge_result, Baseline, Expectation, Outcome};
 
 /// The formats a report is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -143,7 +143,7 @@ impl Report {
 
     /// How many cases got each verdict, in verdict order, zeros included.
     pub fn counts(&self) -> Vec<(Verdict, usize)> {
-        VERDICTS
+        Verdict::ALL
             .into_iter()
             .map(|verdict| {
                 let count = self

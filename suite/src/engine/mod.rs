@@ -54,12 +54,7 @@ pub async fn run(case: &Case, target: &Target, options: &RunOptions) -> CaseResu
 /// The first feature `case` needs that `target` does not declare: the case is UNSUPPORTED.
 pub fn missing_feature(case: &Case, target: &Target) -> Option<Feature> {
     let declared = target.features.as_ref()?;
-    case.scenario
-        .features
-        .iter()
-        .copied()
-        .chain(case.variant.transport.map(|transport| transport.feature()))
-        // A protocol 3 case needs `eio3` whether or not its scenario lists it.
-        .chain((case.variant.eio == 3).then_some(Feature::Eio3))
+    case.required_features()
+        .into_iter()
         .find(|feature| !declared.contains(feature))
 }

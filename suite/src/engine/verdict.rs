@@ -1,15 +1,18 @@
 //! Verdicts and what a case run returns.
 
 use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::transcript::Transcript;
 use crate::scenario::Level;
+use crate::term::{self, UnknownTerm, Vocabulary};
 
-/// The verdict on one case (DESIGN.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// The verdict on one case (`docs/verdicts.md` has the model: what each verdict means, how a
+/// level maps to one, and how baselines and exit codes judge them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING-KEBAB-CASE")]
 pub enum Verdict {
     /// Every expectation was met.
@@ -28,6 +31,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in report order.
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::NonStrict,
+        Verdict::Informational,
+        Verdict::Unsupported,
+        Verdict::Error,
+    ];
+
     /// The verdict when an expectation of this level is not met.
     pub fn for_unmet(level: Level) -> Verdict {
         match level {
@@ -47,6 +60,15 @@ impl Verdict {
             Verdict::Unsupported => "UNSUPPORTED",
             Verdict::Error => "ERROR",
         }
+    }
+}
+
+impl FromStr for Verdict {
+    type Err = UnknownTerm;
+
+    /// Reads a verdict as [`Verdict::as_str`] writes it (`NON-STRICT`).
+    fn from_str(name: &str) -> Result<Verdict, UnknownTerm> {
+        term::parse(Vocabulary::Verdict, &Verdict::ALL, Verdict::as_str, name)
     }
 }
 
@@ -122,5 +144,27 @@ impl fmt::Display for CaseResult {
         }
         writeln!(f, "transcript:")?;
         write!(f, "{}", self.transcript)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term::tests::spelled_alike;
+
+    #[test]
+    fn verdicts_are_spelled_alike_by_as_str_from_str_and_serde() {
+        spelled_alike(Vocabulary::Verdict, &Verdict::ALL, Verdict::as_str);
+    }
+
+    #[test]
+    fn an_unmet_level_gives_its_verdict() {
+        assert_eq!(Verdict::for_unmet(Level::Must), Verdict::Fail);
+        assert_eq!(Verdict::for_unmet(Level::Should), Verdict::NonStrict);
+        assert_eq!(Verdict::for_unmet(Level::May), Verdict::Informational);
+        assert_eq!(
+            Verdict::for_unmet(Level::Implementation),
+            Verdict::Informational
+        );
     }
 }

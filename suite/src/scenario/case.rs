@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::load::Scenario;
-use super::metadata::Transport;
+use super::metadata::{Feature, Transport};
 
 /// One variant of a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +25,31 @@ pub struct Case {
     pub scenario: Arc<Scenario>,
     /// The variant.
     pub variant: Variant,
+}
+
+impl Case {
+    /// The features the case needs, each once, in this order: its scenario's `features`, the
+    /// feature of its transport variant ([`Transport::feature`]), and `eio3` for a protocol 3
+    /// case (whether or not its scenario lists it). A target that does not declare one of them
+    /// gets UNSUPPORTED for the case, and `--feature` selects the case by any of them.
+    pub fn required_features(&self) -> Vec<Feature> {
+        let mut features = Vec::new();
+        let transport = self.variant.transport.map(Transport::feature);
+        let protocol = (self.variant.eio == 3).then_some(Feature::Eio3);
+        let needed = self
+            .scenario
+            .features
+            .iter()
+            .copied()
+            .chain(transport)
+            .chain(protocol);
+        for feature in needed {
+            if !features.contains(&feature) {
+                features.push(feature);
+            }
+        }
+        features
+    }
 }
 
 /// Expands scenarios into cases, in order: each scenario's versions, then its transports.
@@ -65,4 +90,34 @@ fn expand_one(scenario: Arc<Scenario>) -> Vec<Case> {
         }
     }
     cases
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{default_dir, load_dir};
+
+    #[test]
+    fn a_case_needs_its_scenarios_features_its_transport_and_eio3_for_protocol_3() {
+        let cases = expand(load_dir(&default_dir()).expect("the scenarios load"));
+        let mut protocol_3 = 0;
+        for case in &cases {
+            let needed = case.required_features();
+            for feature in &case.scenario.features {
+                assert!(needed.contains(feature), "{}", case.id);
+            }
+            if let Some(transport) = case.variant.transport {
+                assert!(needed.contains(&transport.feature()), "{}", case.id);
+            }
+            if case.variant.eio == 3 {
+                protocol_3 += 1;
+                assert!(needed.contains(&Feature::Eio3), "{}", case.id);
+            }
+            let mut unique = needed.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), needed.len(), "each once: {}", case.id);
+        }
+        assert!(protocol_3 > 0, "the suite has protocol 3 cases");
+    }
 }

@@ -1,7 +1,12 @@
 //! What a scenario says about itself: the requirement it checks, its level, the features it
 //! needs, the role of the implementation under test, and the axes it expands over.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
+
+use crate::term::{self, UnknownTerm, Vocabulary};
 
 /// How binding the checked behaviour is, which decides the verdict when it is not met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
@@ -22,7 +27,15 @@ pub enum Level {
 }
 
 impl Level {
-    /// The level as written in scenario files.
+    /// Every level, from the most binding.
+    pub const ALL: [Level; 4] = [
+        Level::Must,
+        Level::Should,
+        Level::May,
+        Level::Implementation,
+    ];
+
+    /// The level as written in scenario files: `MUST`, `SHOULD`, `MAY`, `implementation`.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Must => "MUST",
@@ -30,6 +43,21 @@ impl Level {
             Level::May => "MAY",
             Level::Implementation => "implementation",
         }
+    }
+}
+
+impl FromStr for Level {
+    type Err = UnknownTerm;
+
+    /// Reads a level as [`Level::as_str`] writes it.
+    fn from_str(name: &str) -> Result<Level, UnknownTerm> {
+        term::parse(Vocabulary::Level, &Level::ALL, Level::as_str, name)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -41,6 +69,34 @@ pub enum Role {
     Server,
     /// The target is a client; the engine plays the server (not replayed yet).
     Client,
+}
+
+impl Role {
+    /// Both roles.
+    pub const ALL: [Role; 2] = [Role::Server, Role::Client];
+
+    /// The role as written in scenario files: `server`, `client`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Server => "server",
+            Role::Client => "client",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownTerm;
+
+    /// Reads a role as [`Role::as_str`] writes it.
+    fn from_str(name: &str) -> Result<Role, UnknownTerm> {
+        term::parse(Vocabulary::Role, &Role::ALL, Role::as_str, name)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The controlled vocabulary of features a scenario may need. A target that declares a
@@ -105,6 +161,44 @@ impl Feature {
         Feature::Msgpack,
         Feature::Cors,
     ];
+
+    /// The feature as scenario files and profiles write it: `polling`, `eio3`, `server-acks`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Feature::Polling => "polling",
+            Feature::Websocket => "websocket",
+            Feature::Upgrade => "upgrade",
+            Feature::Binary => "binary",
+            Feature::Heartbeat => "heartbeat",
+            Feature::Close => "close",
+            Feature::Eio3 => "eio3",
+            Feature::Namespaces => "namespaces",
+            Feature::Acks => "acks",
+            Feature::ServerAcks => "server-acks",
+            Feature::ServerDisconnect => "server-disconnect",
+            Feature::Rooms => "rooms",
+            Feature::Middleware => "middleware",
+            Feature::DynamicNamespaces => "dynamic-namespaces",
+            Feature::Recovery => "recovery",
+            Feature::Msgpack => "msgpack",
+            Feature::Cors => "cors",
+        }
+    }
+}
+
+impl FromStr for Feature {
+    type Err = UnknownTerm;
+
+    /// Reads a feature as [`Feature::as_str`] writes it.
+    fn from_str(name: &str) -> Result<Feature, UnknownTerm> {
+        term::parse(Vocabulary::Feature, &Feature::ALL, Feature::as_str, name)
+    }
+}
+
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The written spec a scenario quotes.
@@ -116,6 +210,16 @@ pub enum SpecDocument {
     /// The Readme of socketio/socket.io-protocol.
     #[serde(rename = "socket.io-protocol")]
     SocketIoProtocol,
+}
+
+impl SpecDocument {
+    /// The document as scenario files name it: `engine.io-protocol`, `socket.io-protocol`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecDocument::EngineIoProtocol => "engine.io-protocol",
+            SpecDocument::SocketIoProtocol => "socket.io-protocol",
+        }
+    }
 }
 
 /// The place in a spec a scenario checks, with the requirement quoted.
@@ -143,7 +247,10 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// The name used in case ids: `polling`, `websocket`, `upgrade`.
+    /// Every transport variant, in the order scenarios usually list them.
+    pub const ALL: [Transport; 3] = [Transport::Polling, Transport::Websocket, Transport::Upgrade];
+
+    /// The name used in scenario files and case ids: `polling`, `websocket`, `upgrade`.
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::Polling => "polling",
@@ -159,6 +266,26 @@ impl Transport {
             Transport::Websocket => Feature::Websocket,
             Transport::Upgrade => Feature::Upgrade,
         }
+    }
+}
+
+impl FromStr for Transport {
+    type Err = UnknownTerm;
+
+    /// Reads a transport as [`Transport::as_str`] writes it.
+    fn from_str(name: &str) -> Result<Transport, UnknownTerm> {
+        term::parse(
+            Vocabulary::Transport,
+            &Transport::ALL,
+            Transport::as_str,
+            name,
+        )
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -187,4 +314,41 @@ pub enum Heartbeat {
     /// Pings and pongs reach the steps like any packet, and the scenario sends and answers
     /// them (or not); the engine sends none by itself.
     Manual,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term::tests::spelled_alike;
+
+    #[test]
+    fn levels_are_spelled_alike_by_as_str_from_str_and_serde() {
+        spelled_alike(Vocabulary::Level, &Level::ALL, Level::as_str);
+    }
+
+    #[test]
+    fn roles_are_spelled_alike_by_as_str_from_str_and_serde() {
+        spelled_alike(Vocabulary::Role, &Role::ALL, Role::as_str);
+    }
+
+    #[test]
+    fn features_are_spelled_alike_by_as_str_from_str_and_serde() {
+        spelled_alike(Vocabulary::Feature, &Feature::ALL, Feature::as_str);
+    }
+
+    #[test]
+    fn transports_are_spelled_alike_by_as_str_from_str_and_serde() {
+        spelled_alike(Vocabulary::Transport, &Transport::ALL, Transport::as_str);
+    }
+
+    #[test]
+    fn spec_documents_are_spelled_as_serde_names_them() {
+        for document in [
+            SpecDocument::EngineIoProtocol,
+            SpecDocument::SocketIoProtocol,
+        ] {
+            let serialized = serde_json::to_value(document).expect("serialises");
+            assert_eq!(serialized, serde_json::Value::from(document.as_str()));
+        }
+    }
 }
