@@ -321,9 +321,10 @@ for (const transports of ["polling", "websocket", "polling,websocket"]) {
         "disconnect of /admin",
       );
       await server.disconnections.next((d) => d.nsp === "/admin", "/admin gone on the server");
-      adapter.cue({ cue: "connect", namespace: "/admin" });
+      adapter.cue({ cue: "connect", namespace: "/admin", auth: { role: "again" } });
       const again = await connected(server, adapter, "/admin");
       assert.equal(again.engine, main.engine, "connected again over the same connection");
+      assert.deepStrictEqual(again.auth, { role: "again" }, "the new auth of the cue");
     });
 
     test("a refusal with data is a connect_error with message and data", async (t) => {
