@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The compatibility matrix: installs every third-party target from the package registries, at
 # the versions its lock file pins, then runs the whole suite against each one and against the
-# reference, each against its baseline, and writes docs/compatibility.md.
+# reference, each against its baseline, and writes docs/compatibility.md: servers against the
+# server-role cases, clients against the client-role cases.
 #
 #   scripts/compatibility.sh                 # everything
 #   scripts/compatibility.sh --filter sio5   # extra arguments go to `sio-conformance matrix`
@@ -16,6 +17,10 @@ target_dir="$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-
 
 echo "== node socket.io: npm ci"
 (cd "$adapters/node-socket.io" && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== the official JavaScript clients (socket.io-client 4.8.4 and 2.5.0): npm ci"
+(cd "$adapters/node-socket.io-client" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$adapters/node-socket.io-client-2" && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== python-socketio: a virtualenv, pip install --require-hashes"
 (

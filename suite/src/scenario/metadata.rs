@@ -138,11 +138,19 @@ pub enum Feature {
     Msgpack,
     /// CORS headers.
     Cors,
+    /// A client's reconnection after its session ends (the official Manager's backoff).
+    Reconnection,
+    /// A client's `retries`: an emit sent again until acknowledged.
+    Retries,
+    /// A client's volatile emits.
+    Volatile,
+    /// A client's acknowledgement timeouts (`timeout(ms)`, `ackTimeout`).
+    AckTimeout,
 }
 
 impl Feature {
     /// Every feature, in declaration order.
-    pub const ALL: [Feature; 17] = [
+    pub const ALL: [Feature; 21] = [
         Feature::Polling,
         Feature::Websocket,
         Feature::Upgrade,
@@ -160,6 +168,10 @@ impl Feature {
         Feature::Recovery,
         Feature::Msgpack,
         Feature::Cors,
+        Feature::Reconnection,
+        Feature::Retries,
+        Feature::Volatile,
+        Feature::AckTimeout,
     ];
 
     /// The feature as scenario files and profiles write it: `polling`, `eio3`, `server-acks`.
@@ -182,6 +194,10 @@ impl Feature {
             Feature::Recovery => "recovery",
             Feature::Msgpack => "msgpack",
             Feature::Cors => "cors",
+            Feature::Reconnection => "reconnection",
+            Feature::Retries => "retries",
+            Feature::Volatile => "volatile",
+            Feature::AckTimeout => "ack-timeout",
         }
     }
 }
