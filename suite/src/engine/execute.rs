@@ -7,10 +7,15 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use super::clock::StepClock;
 use super::error::{millis, StepError};
+use super::expect::{
+    check_headers, check_response, expect_close_frame, expect_closed, expect_connect_answer,
+    expect_control, expect_data, expect_silence, expect_unordered, skip_close_packet, skip_noops,
+    HeaderExpect,
+};
 use super::http::{self, HttpRequest, HttpResponse, KeptConnection};
-use super::inbox::{Control, Inbox, Incoming, Next};
-use super::matching::{match_body, match_data, MatchError};
+use super::inbox::{Control, Inbox};
 use super::session::rules::{AutoHeartbeat, PacketRules};
 use super::session::{Session, SessionSetup};
 use super::target::{RunOptions, Target};
@@ -18,13 +23,11 @@ use super::transcript::EventKind;
 use super::vars::Vars;
 use super::websocket::{self, Framing, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
-use crate::protocol::engine_io::PacketType;
-use crate::protocol::socket_io::{self, Packet};
+use crate::protocol::socket_io::Packet;
 use crate::scenario::{
     AbortStep, Action, Case, ConnectStep, ConnectionMode, Data, Endpoint, FrameExpect, Heartbeat,
-    HttpAction, OpenStep, Pattern, PendingStep, RequestStep, ResponseExpect, ResponseStep,
-    SessionAction, StatusExpect, Step, TimingOptions, WebsocketExpect, WebsocketOutcome,
-    WebsocketStep, Window, WsAction, SWITCHING_PROTOCOLS,
+    HttpAction, OpenStep, Pattern, PendingStep, RequestStep, ResponseStep, SessionAction, Step,
+    TimingOptions, WebsocketExpect, WebsocketOutcome, WebsocketStep, WsAction, SWITCHING_PROTOCOLS,
 };
 
 /// A background request: running, or finished early (seen by `pending`).
@@ -34,9 +37,6 @@ struct Background {
     task: AbortOnDrop<Result<HttpResponse, StepError>>,
     finished: Option<Result<HttpResponse, StepError>>,
 }
-
-/// Headers expected by name; `None`: absent.
-type HeaderExpect = BTreeMap<String, Option<Pattern>>;
 
 /// A raw WebSocket and its inbox.
 struct RawSocket {
@@ -105,7 +105,7 @@ impl<'a> Execution<'a> {
             }
             Action::Session(SessionAction::Send(packets)) => {
                 let packets = self.substitute_data(packets)?;
-                self.session(step)?.send(&packets, clock.deadline).await
+                self.session(step)?.send(&packets, clock.deadline()).await
             }
             Action::Session(SessionAction::Receive(patterns)) => {
                 self.receive(step, patterns, &clock).await
@@ -132,11 +132,14 @@ impl<'a> Execution<'a> {
             Action::Ws(WsAction::Send(send)) => {
                 let data = self.substitute_one(&send.data)?;
                 let socket = self.socket(step, send.on.as_ref())?;
-                socket.connection.send(&data, clock.deadline).await
+                socket.connection.send(&data, clock.deadline()).await
             }
             Action::Ws(WsAction::Ping(ping)) => {
                 let socket = self.socket(step, ping.on.as_ref())?;
-                socket.connection.ping(&ping.payload, clock.deadline).await
+                socket
+                    .connection
+                    .ping(&ping.payload, clock.deadline())
+                    .await
             }
             Action::Ws(WsAction::Receive(receive)) => {
                 let name = socket_name(step, receive.on.as_ref());
@@ -144,7 +147,7 @@ impl<'a> Execution<'a> {
                 let result = match self.sockets.get_mut(&name) {
                     Some(socket) => {
                         if receive.skip_noops {
-                            skip_noops(&mut socket.inbox, clock.deadline).await;
+                            skip_noops(&mut socket.inbox, &clock).await;
                         }
                         let inbox = &mut socket.inbox;
                         match &receive.frame {
@@ -173,12 +176,12 @@ impl<'a> Execution<'a> {
             }
             Action::Ws(WsAction::Close(close)) => {
                 let socket = self.socket(step, close.on.as_ref())?;
-                socket.connection.close(close.code, clock.deadline).await
+                socket.connection.close(close.code, clock.deadline()).await
             }
             Action::Ws(WsAction::Closed(closed)) => {
                 let socket = self.socket_mut(step, closed.on.as_ref())?;
                 if closed.allow_close_packet {
-                    skip_close_packet(&mut socket.inbox, clock.deadline).await;
+                    skip_close_packet(&mut socket.inbox, &clock).await;
                 }
                 match closed.code {
                     None => expect_closed(&mut socket.inbox, &clock, "the WebSocket closed").await,
@@ -222,7 +225,7 @@ impl<'a> Execution<'a> {
                 .clone()
                 .unwrap_or_else(|| json!({"sid": "$string", "$extra": true})),
             poll_timeout,
-            deadline: clock.deadline,
+            deadline: clock.deadline(),
         };
         let session = Session::open(&self.wire, &setup, &mut self.vars).await?;
         self.vars.set(
@@ -251,7 +254,9 @@ impl<'a> Execution<'a> {
             .map(|auth| self.vars.substitute_json(auth))
             .transpose()?;
         let packet = Packet::connect(&namespace, auth).to_message();
-        self.session(step)?.send(&[packet], clock.deadline).await?;
+        self.session(step)?
+            .send(&[packet], clock.deadline())
+            .await?;
         let variable = connect.variable(&step.actor);
         let data = connect.expect.clone().unwrap_or_else(
             || json!({"sid": {"$capture": variable, "$match": "$string"}, "$extra": true}),
@@ -346,7 +351,7 @@ impl<'a> Execution<'a> {
                 Ok(response) => response,
                 // A retry cut short by the deadline: the last response is the answer.
                 Err(StepError::Unmet { .. })
-                    if Instant::now() >= clock.deadline && last.is_some() =>
+                    if Instant::now() >= clock.deadline() && last.is_some() =>
                 {
                     let (expected, actual) = last.unwrap_or_default();
                     return Err(retried(expected, actual, sent, clock));
@@ -369,7 +374,7 @@ impl<'a> Execution<'a> {
                         .as_ref()
                         .map(|retry| retry.eval(&self.target.options).max(MIN_RETRY));
                     match retry {
-                        Some(retry) if Instant::now() + retry < clock.deadline => {
+                        Some(retry) if Instant::now() + retry < clock.deadline() => {
                             last = Some((expected, actual));
                             tokio::time::sleep(retry).await;
                         }
@@ -391,14 +396,16 @@ impl<'a> Execution<'a> {
         clock: &StepClock,
     ) -> Result<HttpResponse, StepError> {
         match self.build_request(request)? {
-            Built::Raw(raw) => http::send_raw(&self.wire, &step.actor, &raw, clock.deadline).await,
+            Built::Raw(raw) => {
+                http::send_raw(&self.wire, &step.actor, &raw, clock.deadline()).await
+            }
             Built::Http(built) => match request.connection {
                 ConnectionMode::Fresh => {
-                    http::send_fresh(&self.wire, &step.actor, &built, clock.deadline).await
+                    http::send_fresh(&self.wire, &step.actor, &built, clock.deadline()).await
                 }
                 ConnectionMode::Keep => {
                     let kept = self.kept.entry(step.actor.clone()).or_default();
-                    http::send_kept(&self.wire, &step.actor, kept, &built, clock.deadline).await
+                    http::send_kept(&self.wire, &step.actor, kept, &built, clock.deadline()).await
                 }
             },
         }
@@ -463,7 +470,7 @@ impl<'a> Execution<'a> {
         let started = Instant::now();
         let result = match background.finished.take() {
             Some(result) => result,
-            None => match tokio::time::timeout_at(clock.deadline, &mut background.task.0).await {
+            None => match tokio::time::timeout_at(clock.deadline(), &mut background.task.0).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(join_error)) => Err(StepError::Invalid(format!(
                     "the request task failed: {join_error}"
@@ -583,7 +590,7 @@ impl<'a> Execution<'a> {
             control_frames: websocket.control_frames,
         };
         let (sender, inbox) = Inbox::new();
-        let opened = websocket::open(&self.wire, request, sender, clock.deadline).await?;
+        let opened = websocket::open(&self.wire, request, sender, clock.deadline()).await?;
         let connection = match &websocket.expect {
             WebsocketExpect::Default | WebsocketExpect::Outcome(WebsocketOutcome::Accepted) => {
                 accepted(opened)?
@@ -659,45 +666,6 @@ enum Built {
     Raw(Vec<u8>),
 }
 
-/// When a step started, by when it must be done, and how early its event may come.
-struct StepClock {
-    started: Instant,
-    deadline: Instant,
-    min: Option<Duration>,
-}
-
-impl StepClock {
-    fn start(options: &RunOptions, target: &Target, window: Option<&Window>) -> StepClock {
-        let started = Instant::now();
-        let max = window
-            .and_then(|window| window.max.as_ref())
-            .map(|max| max.eval(&target.options))
-            .unwrap_or(options.step_timeout);
-        StepClock {
-            started,
-            deadline: started + options.scaled(max),
-            min: window
-                .and_then(|window| window.min.as_ref())
-                .map(|min| min.eval(&target.options)),
-        }
-    }
-
-    fn waited(&self) -> Duration {
-        self.started.elapsed()
-    }
-
-    /// Fails when the awaited event came before the window opened.
-    fn check_min(&self) -> Result<(), StepError> {
-        match self.min {
-            Some(min) if self.waited() < min => Err(StepError::unmet(
-                format!("not before {}", millis(min)),
-                format!("after {}", millis(self.waited())),
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
 fn initial_vars(case: &Case, target: &Target) -> Vars {
     let mut vars = Vars::default();
     let options = &target.options;
@@ -734,247 +702,6 @@ fn no_socket(name: &str) -> StepError {
     StepError::Invalid(format!("no open WebSocket {name:?}"))
 }
 
-fn matched(
-    result: Result<(), MatchError>,
-    expected: String,
-    actual: String,
-) -> Result<(), StepError> {
-    match result {
-        Ok(()) => Ok(()),
-        Err(MatchError::Mismatch(why)) => {
-            Err(StepError::unmet(expected, format!("{actual}: {why}")))
-        }
-        Err(MatchError::Invalid(error)) => Err(error),
-    }
-}
-
-/// The next item of an inbox must be data matching `pattern`.
-async fn expect_data(
-    inbox: &mut Inbox,
-    pattern: &Pattern,
-    vars: &mut Vars,
-    clock: &StepClock,
-    what: &str,
-) -> Result<(), StepError> {
-    let expected = format!("a {what} {pattern}");
-    match inbox.next(clock.deadline).await {
-        Next::Item(Incoming::Data(data)) => {
-            let actual = describe_data(&data);
-            matched(match_data(pattern, &data, vars), expected, actual)
-        }
-        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
-            expected,
-            describe_control(control, &payload),
-        )),
-        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(expected, closure.detail)),
-        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
-    }
-}
-
-/// The next item of an inbox must be a `control` frame whose application data matches
-/// `pattern`.
-async fn expect_control(
-    inbox: &mut Inbox,
-    control: Control,
-    pattern: &Pattern,
-    vars: &mut Vars,
-    clock: &StepClock,
-) -> Result<(), StepError> {
-    let expected = format!("a {} control frame {pattern}", control.as_str());
-    match inbox.next(clock.deadline).await {
-        Next::Item(Incoming::Control(came, payload)) if came == control => matched(
-            match_body(pattern, &payload, vars),
-            expected,
-            describe_control(came, &payload),
-        ),
-        Next::Item(Incoming::Control(came, payload)) => {
-            Err(StepError::unmet(expected, describe_control(came, &payload)))
-        }
-        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(expected, describe_data(&data))),
-        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(expected, closure.detail)),
-        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
-    }
-}
-
-/// The server's answer to a CONNECT: the first CONNECT or CONNECT_ERROR packet for
-/// `namespace` must match `pattern`. Packets before it (events the server emits on connection
-/// ahead of its answer) are kept, in order, for the next steps; whether the answer comes first
-/// is a scenario's own check.
-async fn expect_connect_answer(
-    inbox: &mut Inbox,
-    namespace: &str,
-    pattern: &Pattern,
-    vars: &mut Vars,
-    clock: &StepClock,
-) -> Result<(), StepError> {
-    let expected = format!("a CONNECT answer {pattern}");
-    let mut others = Vec::new();
-    let result = loop {
-        match inbox.next(clock.deadline).await {
-            Next::Item(Incoming::Data(data)) => {
-                let is_answer = match &data {
-                    Data::Text(text) => socket_io::decode_message(text).is_ok_and(|packet| {
-                        matches!(
-                            packet.kind,
-                            socket_io::PacketType::Connect | socket_io::PacketType::ConnectError
-                        ) && packet.nsp == namespace
-                    }),
-                    Data::Binary(_) => false,
-                };
-                if is_answer {
-                    let actual = describe_data(&data);
-                    break matched(match_data(pattern, &data, vars), expected, actual);
-                }
-                others.push(Incoming::Data(data));
-            }
-            Next::Item(Incoming::Closed(closure)) => {
-                let detail = closure.detail.clone();
-                others.push(Incoming::Closed(closure));
-                break Err(StepError::unmet(expected, detail));
-            }
-            Next::Item(control @ Incoming::Control(..)) => others.push(control),
-            Next::Timeout => break Err(StepError::nothing_within(expected, clock.waited())),
-        }
-    };
-    inbox.put_back(others);
-    result
-}
-
-/// The next items must match `patterns`, in any order.
-async fn expect_unordered(
-    inbox: &mut Inbox,
-    patterns: &[Pattern],
-    vars: &mut Vars,
-    clock: &StepClock,
-) -> Result<(), StepError> {
-    let mut remaining: Vec<&Pattern> = patterns.iter().collect();
-    while !remaining.is_empty() {
-        let expected = format!(
-            "packets, in any order: {}",
-            remaining
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let data = match inbox.next(clock.deadline).await {
-            Next::Item(Incoming::Data(data)) => data,
-            Next::Item(Incoming::Control(control, payload)) => {
-                return Err(StepError::unmet(
-                    expected,
-                    describe_control(control, &payload),
-                ))
-            }
-            Next::Item(Incoming::Closed(closure)) => {
-                return Err(StepError::unmet(expected, closure.detail))
-            }
-            Next::Timeout => return Err(StepError::nothing_within(expected, clock.waited())),
-        };
-        let position = remaining
-            .iter()
-            .position(|pattern| match_data(pattern, &data, vars).is_ok());
-        match position {
-            Some(index) => {
-                remaining.remove(index);
-            }
-            None => return Err(StepError::unmet(expected, describe_data(&data))),
-        }
-    }
-    Ok(())
-}
-
-/// Nothing may arrive for `duration`.
-async fn expect_silence(
-    inbox: &mut Inbox,
-    duration: Duration,
-    what: &str,
-) -> Result<(), StepError> {
-    let started = Instant::now();
-    let expected = format!("no {what} for {}", millis(duration));
-    match inbox.next(started + duration).await {
-        Next::Timeout => Ok(()),
-        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(
-            expected,
-            format!(
-                "{} after {}",
-                describe_data(&data),
-                millis(started.elapsed())
-            ),
-        )),
-        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
-            expected,
-            format!(
-                "{} after {}",
-                describe_control(control, &payload),
-                millis(started.elapsed())
-            ),
-        )),
-        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(
-            expected,
-            format!(
-                "closed after {}: {}",
-                millis(started.elapsed()),
-                closure.detail
-            ),
-        )),
-    }
-}
-
-/// The next item must be the close.
-async fn expect_closed(
-    inbox: &mut Inbox,
-    clock: &StepClock,
-    expected: &str,
-) -> Result<(), StepError> {
-    match inbox.next(clock.deadline).await {
-        Next::Item(Incoming::Closed(_)) => clock.check_min(),
-        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(
-            expected,
-            format!("{} first", describe_data(&data)),
-        )),
-        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
-            expected,
-            format!("{} first", describe_control(control, &payload)),
-        )),
-        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
-    }
-}
-
-/// The next item must be a close frame with `code` (1005: a close frame without a code): a
-/// close without a close frame does not meet it.
-async fn expect_close_frame(
-    inbox: &mut Inbox,
-    clock: &StepClock,
-    code: u16,
-) -> Result<(), StepError> {
-    let expected = format!("the WebSocket closed by a close frame with code {code}");
-    match inbox.next(clock.deadline).await {
-        Next::Item(Incoming::Closed(closure)) if closure.code == Some(code) => clock.check_min(),
-        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(expected, closure.detail)),
-        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(
-            expected,
-            format!("{} first", describe_data(&data)),
-        )),
-        Next::Item(Incoming::Control(control, payload)) => Err(StepError::unmet(
-            expected,
-            format!("{} first", describe_control(control, &payload)),
-        )),
-        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
-    }
-}
-
-fn describe_data(data: &Data) -> String {
-    super::transcript::WireData::frame(data).to_string()
-}
-
-fn describe_control(control: Control, payload: &[u8]) -> String {
-    format!(
-        "a {} control frame {}",
-        control.as_str(),
-        super::transcript::WireData::body(payload)
-    )
-}
-
 fn describe_result(result: &Result<HttpResponse, StepError>) -> String {
     match result {
         Ok(response) => format!("answered: {}", response.describe()),
@@ -996,62 +723,6 @@ const MIN_RETRY: Duration = Duration::from_millis(1);
 
 /// How long `abort` waits for the cancelled request's task to drop its connection.
 const ABORT_GRACE: Duration = Duration::from_secs(1);
-
-fn check_response(
-    expect: &ResponseExpect,
-    response: &HttpResponse,
-    vars: &mut Vars,
-) -> Result<(), StepError> {
-    if let Some(status) = &expect.status {
-        if !status.accepts(response.status) {
-            return Err(StepError::unmet(
-                format!("status {}", describe_expected_status(status)),
-                response.describe(),
-            ));
-        }
-    }
-    check_headers(&expect.headers, &response.headers, vars)?;
-    if let Some(pattern) = &expect.body {
-        matched(
-            match_body(pattern, &response.body, vars),
-            format!("a body {pattern}"),
-            response.describe(),
-        )?;
-    }
-    Ok(())
-}
-
-/// Each expected header present and matching, or absent where `None`; names are
-/// case-insensitive.
-fn check_headers(
-    expected: &HeaderExpect,
-    headers: &[(String, String)],
-    vars: &mut Vars,
-) -> Result<(), StepError> {
-    for (name, pattern) in expected {
-        match (pattern, http::header(headers, name)) {
-            (None, None) => {}
-            (None, Some(value)) => {
-                return Err(StepError::unmet(
-                    format!("no {name} header"),
-                    format!("{name}: {value}"),
-                ))
-            }
-            (Some(pattern), None) => {
-                return Err(StepError::unmet(
-                    format!("a {name} header {pattern}"),
-                    "no such header",
-                ))
-            }
-            (Some(pattern), Some(value)) => matched(
-                match_body(pattern, value.as_bytes(), vars),
-                format!("a {name} header {pattern}"),
-                format!("{name}: {value}"),
-            )?,
-        }
-    }
-    Ok(())
-}
 
 fn accepted(opened: WsOpen) -> Result<WsConnection, StepError> {
     match opened {
@@ -1097,41 +768,9 @@ async fn rejected(opened: WsOpen, mut inbox: Inbox, clock: &StepClock) -> Result
     }
 }
 
-fn describe_expected_status(status: &StatusExpect) -> String {
-    match status {
-        StatusExpect::One(status) => status.to_string(),
-        StatusExpect::AnyOf(statuses) => format!("one of {statuses:?}"),
-    }
-}
-
 fn describe_status(status: Option<u16>) -> String {
     status.map_or_else(
         || "(no HTTP status)".to_owned(),
         |status| status.to_string(),
     )
-}
-
-/// Lets the noop packets `6` at the front of `inbox` pass, waiting until `deadline` for the
-/// first other item, which stays in the inbox.
-async fn skip_noops(inbox: &mut Inbox, deadline: Instant) {
-    loop {
-        match inbox.next(deadline).await {
-            Next::Item(Incoming::Data(packet)) if PacketType::Noop.is_bare(&packet) => continue,
-            Next::Item(other) => {
-                inbox.put_back(vec![other]);
-                return;
-            }
-            Next::Timeout => return,
-        }
-    }
-}
-
-/// Lets one close packet `1` at the front of `inbox` pass, waiting until `deadline` for the
-/// first item; anything else stays in the inbox.
-async fn skip_close_packet(inbox: &mut Inbox, deadline: Instant) {
-    match inbox.next(deadline).await {
-        Next::Item(Incoming::Data(packet)) if PacketType::Close.is_bare(&packet) => {}
-        Next::Item(other) => inbox.put_back(vec![other]),
-        Next::Timeout => {}
-    }
 }

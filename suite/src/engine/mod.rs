@@ -10,8 +10,10 @@
 //! The engine plays the client; scenarios whose role is `client` (the engine playing the
 //! server) are loaded but not replayed yet, and get ERROR saying so.
 
+mod clock;
 mod error;
 mod execute;
+mod expect;
 mod http;
 mod inbox;
 mod judge;
