@@ -12,13 +12,13 @@
 
 mod clock;
 mod error;
-mod execute;
 mod expect;
 mod http;
 mod inbox;
 mod judge;
 mod matching;
 mod session;
+mod steps;
 mod target;
 mod transcript;
 mod vars;
