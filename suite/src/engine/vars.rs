@@ -15,10 +15,12 @@ pub(crate) struct Vars {
 }
 
 impl Vars {
+    /// Sets (or replaces) a variable.
     pub(crate) fn set(&mut self, name: impl Into<String>, value: Value) {
         self.values.insert(name.into(), value);
     }
 
+    /// A variable's value; an unknown one makes the scenario invalid.
     pub(crate) fn get(&self, name: &str) -> Result<&Value, StepError> {
         self.values.get(name).ok_or_else(|| {
             StepError::Invalid(format!(
