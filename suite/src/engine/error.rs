@@ -5,15 +5,15 @@ use std::time::Duration;
 /// Why a step did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StepError {
-    /// The target did something else than expected (including nothing, or garbage): judged by
-    /// the level of the step.
+    /// The peer under test did something else than expected (including nothing, or garbage):
+    /// judged by the level of the step.
     Unmet {
         /// What was expected.
         expected: String,
         /// What happened.
         actual: String,
     },
-    /// The target could not be reached at all: ERROR.
+    /// The peer under test could not be reached at all: ERROR.
     Unreachable(String),
     /// The scenario cannot run as written (an unknown variable, a step that needs what an
     /// earlier step did not make): ERROR.
@@ -21,6 +21,7 @@ pub(crate) enum StepError {
 }
 
 impl StepError {
+    /// The step's requirement is unmet: `expected`, and what happened instead.
     pub(crate) fn unmet(expected: impl Into<String>, actual: impl Into<String>) -> StepError {
         StepError::Unmet {
             expected: expected.into(),

@@ -1,6 +1,7 @@
 //! The inbound queue: everything a session or a WebSocket receives is queued in arrival order,
 //! so that packets batched in one polling response, or frames arriving before a step asks for
-//! them, are matched deliberately and never lost.
+//! them, are matched deliberately and never lost. The queue knows nothing of who is on the
+//! other end: the expectations of `engine::expect` read it, whichever role the engine plays.
 
 use std::collections::VecDeque;
 
@@ -16,7 +17,7 @@ pub(crate) enum Incoming {
     Data(Data),
     /// A ping or pong control frame, on a raw WebSocket whose steps see them.
     Control(Control, Vec<u8>),
-    /// The server closed.
+    /// The peer closed, or the connection ended.
     Closed(Closure),
 }
 
@@ -38,7 +39,7 @@ impl Control {
     }
 }
 
-/// How the server closed.
+/// How the peer closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Closure {
     /// How, for messages.
@@ -63,7 +64,8 @@ impl Incoming {
 #[derive(Debug)]
 pub(crate) struct Inbox {
     receiver: mpsc::UnboundedReceiver<Incoming>,
-    /// Items taken off the channel and put back (while the upgrade looked for `3probe`).
+    /// Items taken off the channel and put back, by a reader that looked past them (the
+    /// upgrade's wait for `3probe`, a CONNECT answer, a skip).
     front: VecDeque<Incoming>,
     /// Set once the senders are gone: every later read says so.
     gone: Option<String>,
@@ -79,6 +81,7 @@ pub(crate) enum Next {
 }
 
 impl Inbox {
+    /// A queue: the sender for the tasks that receive, the inbox for the steps.
     pub(crate) fn new() -> (mpsc::UnboundedSender<Incoming>, Inbox) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let inbox = Inbox {

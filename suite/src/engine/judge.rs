@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use super::error::StepError;
-use super::execute::Execution;
 use super::missing_feature;
 use super::serving;
+use super::steps::Execution;
 use super::target::{RunOptions, Target};
 use super::transcript::Recorder;
 use super::verdict::{Failure, Verdict};

@@ -9,15 +9,30 @@
 //!
 //! The engine plays the client; scenarios whose role is `client` (the engine playing the
 //! server) are loaded but not replayed yet, and get ERROR saying so.
+//!
+//! Its parts:
+//!
+//! - `judge`: a case's verdict, from its failing step; `steps`: the interpreter, one module
+//!   per layer of steps (session, raw HTTP, raw WebSocket), each with its own actors;
+//! - `expect`: the expectations on what arrived, over an `inbox` and a step's `clock`, with
+//!   the pattern matcher (`matching`) and the variables (`vars`);
+//! - `session`: the abstract Engine.IO session over its transports, with its packet `rules`;
+//!   `http` and `websocket`: the client connections; `wire`: what a case's connections share;
+//! - `transcript`, `verdict`, `target`, `error`: what a run records, returns, is given, and
+//!   how a step fails.
+//!
+//! The wire formats are the crate's [`protocol`](crate::protocol) module's.
 
+mod clock;
 mod error;
-mod execute;
+mod expect;
 mod http;
 mod inbox;
 mod judge;
 mod matching;
 mod serving;
 mod session;
+mod steps;
 mod target;
 mod transcript;
 mod vars;

@@ -378,6 +378,7 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder whose clock starts now.
     pub(crate) fn new() -> Recorder {
         Recorder {
             start: Instant::now(),
@@ -385,6 +386,7 @@ impl Recorder {
         }
     }
 
+    /// Records that `kind` happened now, on behalf of `actor`, on `channel`.
     pub(crate) fn record(&self, actor: &str, channel: &str, kind: EventKind) {
         let event = Event {
             at: self.start.elapsed(),
@@ -395,6 +397,7 @@ impl Recorder {
         self.lock().push(event);
     }
 
+    /// Everything recorded so far, in order.
     pub(crate) fn transcript(&self) -> Transcript {
         Transcript {
             events: self.lock().clone(),

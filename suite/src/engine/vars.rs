@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::error::StepError;
+use crate::scenario::Data;
 
 /// Variables by name, as JSON values (options are numbers, captures mostly strings).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -14,10 +15,12 @@ pub(crate) struct Vars {
 }
 
 impl Vars {
+    /// Sets (or replaces) a variable.
     pub(crate) fn set(&mut self, name: impl Into<String>, value: Value) {
         self.values.insert(name.into(), value);
     }
 
+    /// A variable's value; an unknown one makes the scenario invalid.
     pub(crate) fn get(&self, name: &str) -> Result<&Value, StepError> {
         self.values.get(name).ok_or_else(|| {
             StepError::Invalid(format!(
@@ -51,6 +54,14 @@ impl Vars {
         }
         result.push_str(rest);
         Ok(result)
+    }
+
+    /// Replaces every `${name}` in text data; binary data is as it is.
+    pub(crate) fn substitute_data(&self, data: &Data) -> Result<Data, StepError> {
+        match data {
+            Data::Text(text) => Ok(Data::Text(self.substitute(text)?)),
+            Data::Binary(bytes) => Ok(Data::Binary(bytes.clone())),
+        }
     }
 
     /// Replaces every `${name}` in the strings of a JSON value (its keys too), as

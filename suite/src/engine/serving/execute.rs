@@ -13,7 +13,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::super::clock::StepClock;
 use super::super::error::{millis, StepError};
+use super::super::expect::{expect_closed, expect_data, expect_silence, expect_unordered};
 use super::super::inbox::{Closure, Inbox, Incoming, Next};
 use super::super::matching::{match_body, match_data, MatchError};
 use super::super::target::RunOptions;
@@ -28,7 +30,7 @@ use crate::protocol::socket_io;
 use crate::scenario::{
     AcceptStep, Action, AnswerConnectStep, Case, CloseHow, ConnectAnswer, Data, FrameExpect,
     HandshakeTransport, Heartbeat, HttpStep, Pattern, RequestExpect, Respond, ServingAction,
-    SessionAction, Step, Transport, Window, WsAcceptStep, WsAction,
+    SessionAction, Step, Transport, WsAcceptStep, WsAction,
 };
 
 /// The path the client under test is told to use (`SIO_PATH`).
@@ -158,29 +160,6 @@ struct Serving<'a> {
     exited: Option<String>,
 }
 
-/// When a step must be done, and not before when.
-struct Clock {
-    started: Instant,
-    deadline: Instant,
-    min: Option<Duration>,
-}
-
-impl Clock {
-    fn waited(&self) -> Duration {
-        self.started.elapsed()
-    }
-
-    fn check_min(&self) -> Result<(), StepError> {
-        match self.min {
-            Some(min) if self.waited() < min => Err(StepError::unmet(
-                format!("not before {}", millis(min)),
-                format!("after {}", millis(self.waited())),
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
 impl<'a> Serving<'a> {
     fn new(
         case: &'a Case,
@@ -239,23 +218,8 @@ impl<'a> Serving<'a> {
         Ok(())
     }
 
-    fn clock(&self, window: Option<&Window>) -> Clock {
-        let started = Instant::now();
-        let max = window
-            .and_then(|window| window.max.as_ref())
-            .map(|max| max.eval(&self.timing))
-            .unwrap_or(self.options.step_timeout);
-        Clock {
-            started,
-            deadline: started + self.options.scaled(max),
-            min: window
-                .and_then(|window| window.min.as_ref())
-                .map(|min| min.eval(&self.timing)),
-        }
-    }
-
     async fn step(&mut self, step: &Step) -> Result<(), StepError> {
-        let clock = self.clock(step.within.as_ref());
+        let clock = StepClock::start_in(self.options, &self.timing, step.within.as_ref());
         match &step.action {
             Action::Session(SessionAction::Send(packets)) => {
                 let packets = self.substitute_data(packets)?;
@@ -285,7 +249,12 @@ impl<'a> Serving<'a> {
                 expect_silence(&mut self.session_mut()?.inbox, duration, "packet").await
             }
             Action::Session(SessionAction::Closed) => {
-                let result = expect_closed(&mut self.session_mut()?.inbox, &clock).await;
+                let result = expect_closed(
+                    &mut self.session_mut()?.inbox,
+                    &clock,
+                    "the client closed the session",
+                )
+                .await;
                 self.last_refusal = Some(Instant::now());
                 result
             }
@@ -297,7 +266,7 @@ impl<'a> Serving<'a> {
                 let data = self.substitute_one(&send.data)?;
                 let recorder = self.recorder.clone();
                 let socket = self.socket_mut(step, send.on.as_ref())?;
-                socket_send(socket, &data, &recorder, clock.deadline).await
+                socket_send(socket, &data, &recorder, clock.deadline()).await
             }
             Action::Ws(WsAction::Receive(receive)) => {
                 let FrameExpect::Data(pattern) = &receive.frame else {
@@ -309,7 +278,7 @@ impl<'a> Serving<'a> {
                 let mut vars = std::mem::take(&mut self.vars);
                 let result = match self.sockets.get_mut(&name) {
                     Some(socket) => {
-                        expect_packet(&mut socket.inbox, pattern, &mut vars, &clock, "frame").await
+                        expect_data(&mut socket.inbox, pattern, &mut vars, &clock, "frame").await
                     }
                     None => Err(no_socket(&name)),
                 };
@@ -329,7 +298,7 @@ impl<'a> Serving<'a> {
             }
             Action::Ws(WsAction::Closed(closed)) => {
                 let socket = self.socket_mut(step, closed.on.as_ref())?;
-                expect_closed(&mut socket.inbox, &clock).await
+                expect_closed(&mut socket.inbox, &clock, "the client closed the WebSocket").await
             }
             Action::Serving(serving) => self.serving_step(step, serving, &clock).await,
             other => Err(StepError::Invalid(format!(
@@ -343,14 +312,14 @@ impl<'a> Serving<'a> {
         &mut self,
         step: &Step,
         action: &ServingAction,
-        clock: &Clock,
+        clock: &StepClock,
     ) -> Result<(), StepError> {
         match action {
             ServingAction::Accept(accept) => self.accept(accept, clock).await,
             ServingAction::AnswerConnect(connect) => self.answer_connect(connect, clock).await,
             ServingAction::Cue(cue) => {
                 let cue = substitute_json(&self.vars, cue)?;
-                self.program.cue(&cue, clock.deadline).await
+                self.program.cue(&cue, clock.deadline()).await
             }
             ServingAction::Reports(reports) => {
                 for report in reports {
@@ -437,7 +406,7 @@ impl<'a> Serving<'a> {
     }
 
     /// No request came: because the client ended, or by the deadline.
-    fn nothing(&self, expected: String, clock: &Clock) -> StepError {
+    fn nothing(&self, expected: String, clock: &StepClock) -> StepError {
         match &self.exited {
             Some(status) => StepError::unmet(
                 expected,
@@ -450,7 +419,7 @@ impl<'a> Serving<'a> {
         }
     }
 
-    async fn accept(&mut self, accept: &AcceptStep, clock: &Clock) -> Result<(), StepError> {
+    async fn accept(&mut self, accept: &AcceptStep, clock: &StepClock) -> Result<(), StepError> {
         let transport = self
             .case
             .variant
@@ -470,14 +439,14 @@ impl<'a> Serving<'a> {
             },
             self.case.variant.eio
         );
-        let Some(arrival) = self.next_arrival(clock.deadline).await else {
+        let Some(arrival) = self.next_arrival(clock.deadline()).await else {
             return Err(self.nothing(expected, clock));
         };
         let arrived = clock.waited();
         // A first handshake may come after the step's deadline (the program's start is allowed
         // for); what follows it still gets a step's time.
         let deadline = clock
-            .deadline
+            .deadline()
             .max(Instant::now() + self.options.scaled(self.options.step_timeout));
         if let Err(error) = self.check_handshake(&arrival.request, accept, websocket) {
             arrival.answer(Reply::text(
@@ -549,7 +518,7 @@ impl<'a> Serving<'a> {
     fn check_backoff(
         &self,
         attempt: u32,
-        clock: &Clock,
+        clock: &StepClock,
         arrived: Duration,
     ) -> Result<(), StepError> {
         let options = &self.case.scenario.client.options;
@@ -560,8 +529,8 @@ impl<'a> Serving<'a> {
         let factor = number("randomizationFactor", 0.5);
         let (low, high) = self.backoff().window(attempt, first, cap, factor);
         // Counted from when the engine ended the session or refused the last attempt.
-        let since = self.last_refusal.unwrap_or(clock.started);
-        let delay = (clock.started + arrived).saturating_duration_since(since);
+        let since = self.last_refusal.unwrap_or(clock.started());
+        let delay = (clock.started() + arrived).saturating_duration_since(since);
         let latest = high + self.options.scaled(BACKOFF_SLACK);
         if delay < low || delay > latest {
             return Err(StepError::unmet(
@@ -630,7 +599,7 @@ impl<'a> Serving<'a> {
     async fn answer_connect(
         &mut self,
         connect: &AnswerConnectStep,
-        clock: &Clock,
+        clock: &StepClock,
     ) -> Result<(), StepError> {
         let eio = self.case.variant.eio;
         let namespace = self.vars.substitute(&connect.namespace)?;
@@ -677,7 +646,7 @@ impl<'a> Serving<'a> {
         &mut self,
         connect: &AnswerConnectStep,
         namespace: &str,
-        clock: &Clock,
+        clock: &StepClock,
     ) -> Result<(), StepError> {
         let mut expected = json!({"type": 0, "nsp": namespace});
         match &connect.auth {
@@ -694,7 +663,7 @@ impl<'a> Serving<'a> {
             Some(session) => {
                 let mut others = Vec::new();
                 let result = loop {
-                    match session.inbox.next(clock.deadline).await {
+                    match session.inbox.next(clock.deadline()).await {
                         Next::Item(Incoming::Data(data)) if is_connect_for(&data, namespace) => {
                             let actual = WireData::frame(&data).to_string();
                             break matched(
@@ -725,7 +694,11 @@ impl<'a> Serving<'a> {
         result
     }
 
-    async fn expect_report(&mut self, expected: &Value, clock: &Clock) -> Result<(), StepError> {
+    async fn expect_report(
+        &mut self,
+        expected: &Value,
+        clock: &StepClock,
+    ) -> Result<(), StepError> {
         let kind = expected["event"].as_str().unwrap_or_default().to_owned();
         let mut pattern = expected.clone();
         if let Value::Object(object) = &mut pattern {
@@ -734,7 +707,7 @@ impl<'a> Serving<'a> {
                 .or_insert(Value::Bool(true));
         }
         let description = format!("a report {expected}");
-        match self.program.next_report(&kind, clock.deadline).await {
+        match self.program.next_report(&kind, clock.deadline()).await {
             NextReport::Report(report) => {
                 let line = report.value.to_string();
                 let pattern = Pattern::Json {
@@ -755,8 +728,8 @@ impl<'a> Serving<'a> {
         }
     }
 
-    async fn http(&mut self, http: &HttpStep, clock: &Clock) -> Result<(), StepError> {
-        let Some(arrival) = self.next_arrival(clock.deadline).await else {
+    async fn http(&mut self, http: &HttpStep, clock: &StepClock) -> Result<(), StepError> {
+        let Some(arrival) = self.next_arrival(clock.deadline()).await else {
             return Err(self.nothing("a request from the client".to_owned(), clock));
         };
         let mut vars = std::mem::take(&mut self.vars);
@@ -796,9 +769,9 @@ impl<'a> Serving<'a> {
         &mut self,
         step: &Step,
         accept: &WsAcceptStep,
-        clock: &Clock,
+        clock: &StepClock,
     ) -> Result<(), StepError> {
-        let Some(arrival) = self.next_arrival(clock.deadline).await else {
+        let Some(arrival) = self.next_arrival(clock.deadline()).await else {
             return Err(self.nothing("a WebSocket request from the client".to_owned(), clock));
         };
         let mut vars = std::mem::take(&mut self.vars);
@@ -830,7 +803,7 @@ impl<'a> Serving<'a> {
             }
             None => {
                 let channel = arrival.channel.clone();
-                let stream = accept_websocket(arrival, clock.deadline).await?;
+                let stream = accept_websocket(arrival, clock.deadline()).await?;
                 let name = accept.name.clone().unwrap_or_else(|| step.actor.clone());
                 let socket = raw_socket(stream, channel, self.recorder.clone());
                 self.sockets.insert(name, socket);
@@ -990,115 +963,17 @@ fn no_socket(name: &str) -> StepError {
     ))
 }
 
-fn describe(data: &Data) -> String {
-    WireData::frame(data).to_string()
-}
-
 /// The next packets, in order, must match `patterns`.
 async fn expect_in_order(
     inbox: &mut Inbox,
     patterns: &[Pattern],
     vars: &mut Vars,
-    clock: &Clock,
+    clock: &StepClock,
 ) -> Result<(), StepError> {
     for pattern in patterns {
-        expect_packet(inbox, pattern, vars, clock, "packet").await?;
+        expect_data(inbox, pattern, vars, clock, "packet").await?;
     }
     Ok(())
-}
-
-/// The next item must be data matching `pattern`.
-async fn expect_packet(
-    inbox: &mut Inbox,
-    pattern: &Pattern,
-    vars: &mut Vars,
-    clock: &Clock,
-    what: &str,
-) -> Result<(), StepError> {
-    let expected = format!("a {what} {pattern}");
-    match inbox.next(clock.deadline).await {
-        Next::Item(Incoming::Data(data)) => {
-            let actual = describe(&data);
-            matched(match_data(pattern, &data, vars), &expected, actual)
-        }
-        Next::Item(Incoming::Closed(closure)) => Err(StepError::unmet(expected, closure.detail)),
-        Next::Item(Incoming::Control(..)) => Err(StepError::unmet(expected, "a control frame")),
-        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
-    }
-}
-
-/// The next packets must match `patterns`, in any order.
-async fn expect_unordered(
-    inbox: &mut Inbox,
-    patterns: &[Pattern],
-    vars: &mut Vars,
-    clock: &Clock,
-) -> Result<(), StepError> {
-    let mut remaining: Vec<&Pattern> = patterns.iter().collect();
-    while !remaining.is_empty() {
-        let expected = format!(
-            "packets, in any order: {}",
-            remaining
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let data = match inbox.next(clock.deadline).await {
-            Next::Item(Incoming::Data(data)) => data,
-            Next::Item(Incoming::Closed(closure)) => {
-                return Err(StepError::unmet(expected, closure.detail))
-            }
-            Next::Item(Incoming::Control(..)) => {
-                return Err(StepError::unmet(expected, "a control frame"))
-            }
-            Next::Timeout => return Err(StepError::nothing_within(expected, clock.waited())),
-        };
-        let position = remaining
-            .iter()
-            .position(|pattern| match_data(pattern, &data, vars).is_ok());
-        match position {
-            Some(index) => {
-                remaining.remove(index);
-            }
-            None => return Err(StepError::unmet(expected, describe(&data))),
-        }
-    }
-    Ok(())
-}
-
-/// Nothing may arrive for `duration`.
-async fn expect_silence(
-    inbox: &mut Inbox,
-    duration: Duration,
-    what: &str,
-) -> Result<(), StepError> {
-    let started = Instant::now();
-    let expected = format!("no {what} for {}", millis(duration));
-    let actual = match inbox.next(started + duration).await {
-        Next::Timeout => return Ok(()),
-        Next::Item(Incoming::Data(data)) => describe(&data),
-        Next::Item(Incoming::Closed(closure)) => format!("closed: {}", closure.detail),
-        Next::Item(Incoming::Control(..)) => "a control frame".to_owned(),
-    };
-    Err(StepError::unmet(
-        expected,
-        format!("{actual} after {}", millis(started.elapsed())),
-    ))
-}
-
-/// The next item must be the end of the session or WebSocket.
-async fn expect_closed(inbox: &mut Inbox, clock: &Clock) -> Result<(), StepError> {
-    let expected = "the client closed";
-    match inbox.next(clock.deadline).await {
-        Next::Item(Incoming::Closed(_)) => clock.check_min(),
-        Next::Item(Incoming::Data(data)) => Err(StepError::unmet(
-            expected,
-            format!("{} first", describe(&data)),
-        )),
-        Next::Item(Incoming::Control(..)) => Err(StepError::unmet(expected, "a control frame")),
-        Next::Timeout => Err(StepError::nothing_within(expected, clock.waited())),
-    }
 }
 
 /// A raw WebSocket: a reader task queues every data frame (recorded) and the close.

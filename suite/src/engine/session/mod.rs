@@ -13,12 +13,19 @@
 //! over whatever link the session is on at that moment, and the server's pongs `3` are left out
 //! of the inbox; a ping from the server is never answered.
 //!
+//! Its parts: [`rules`] (what becomes of each packet received), `packets` (how each revision
+//! writes and reads them), `polling` (the polling transport and its poller), `pinger`
+//! (protocol 3's automatic pings); this module opens the session, upgrades it and sends on it.
+//!
 //! Protocol 3 frames packets differently: a polling body is a v3 payload (`<length>:<packet>`
 //! repeated, lengths in UTF-16 code units; binary as `b4<base64>`), or, when the response's
 //! `Content-Type` is `application/octet-stream`, a v3 binary payload; a binary packet carries
 //! its type as its first byte. A binary message is the session's [`Data::Binary`] with its data
 //! only, as in protocol 4.
 
+mod packets;
+mod pinger;
+mod polling;
 pub(crate) mod rules;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,19 +33,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch, Mutex};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::error::StepError;
 use super::http::{self, HttpRequest, HttpResponse};
 use super::inbox::{Inbox, Incoming, Next};
 use super::matching::{match_data, MatchError};
-use super::transcript::{EventKind, WireData};
+use super::transcript::EventKind;
 use super::vars::Vars;
-use super::websocket::{self, Framing, WsConnection, WsOpen, WsRequest};
+use super::websocket::{self, WsConnection, WsOpen, WsRequest};
 use super::wire::{AbortOnDrop, Wire};
-use crate::protocol::engine_io::{self, v3, v4, PacketType, PING_PROBE, PONG_PROBE};
+use crate::protocol::engine_io::{PacketType, PING_PROBE, PONG_PROBE};
 use crate::scenario::{Data, Pattern, Transport};
-use rules::{AutoHeartbeat, Handling, PacketRules, CLOSED_BY_PACKET};
+
+pub(crate) use packets::v3_session_binary;
+use packets::{decode_poll_body, encode_payload, frame, Protocol};
+use pinger::Pinger;
+use polling::{poll_loop, PollingLink};
+use rules::PacketRules;
 
 /// What opening a session needs to know.
 pub(crate) struct SessionSetup<'a> {
@@ -60,42 +72,6 @@ pub(crate) struct SessionSetup<'a> {
     pub(crate) poll_timeout: Duration,
     /// By when the open (and, for `upgrade`, the upgrade) must be done.
     pub(crate) deadline: Instant,
-}
-
-/// The Engine.IO protocol revision a session speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    V3,
-    V4,
-}
-
-impl Protocol {
-    fn of(eio: u8) -> Result<Protocol, StepError> {
-        match eio {
-            3 => Ok(Protocol::V3),
-            4 => Ok(Protocol::V4),
-            other => Err(StepError::Invalid(format!(
-                "Engine.IO v{other} sessions are not implemented by the engine"
-            ))),
-        }
-    }
-
-    /// What the engine does by itself about the heartbeat, when it is automatic.
-    fn heartbeat(self, auto: bool) -> AutoHeartbeat {
-        match (auto, self) {
-            (false, _) => AutoHeartbeat::Off,
-            (true, Protocol::V4) => AutoHeartbeat::AnswerPings,
-            (true, Protocol::V3) => AutoHeartbeat::DropPongs,
-        }
-    }
-
-    /// How a session's WebSocket reader reads frames.
-    fn framing(self) -> Framing {
-        match self {
-            Protocol::V3 => Framing::V3Session,
-            Protocol::V4 => Framing::AsIs,
-        }
-    }
 }
 
 /// An open session.
@@ -127,17 +103,6 @@ struct Poller {
     /// Turns true once the poller has sent its first GET.
     polling: watch::Receiver<bool>,
     task: AbortOnDrop<()>,
-}
-
-/// What the polling transport needs for its requests.
-struct PollingLink {
-    wire: Wire,
-    actor: String,
-    protocol: Protocol,
-    /// Path and query of every request of the session (with the sid).
-    target: String,
-    /// One POST at a time: "a client MUST NOT have more than one active POST request".
-    post_lane: Mutex<()>,
 }
 
 impl Session {
@@ -314,48 +279,6 @@ impl Route {
     }
 }
 
-/// Protocol 3's client heartbeat: a ping `2` every `interval` on the session's current link.
-struct Pinger {
-    wire: Wire,
-    actor: String,
-    route: Arc<Mutex<Route>>,
-    interval: Duration,
-    /// How long a ping's POST may take.
-    timeout: Duration,
-}
-
-impl Pinger {
-    /// Pings until a ping cannot be sent (the session is over): the route is held while a ping
-    /// goes, so that the upgrade switches links between two pings.
-    async fn run(self) {
-        // A zero period would be a busy loop (and tokio refuses it).
-        let interval = self.interval.max(Duration::from_millis(1));
-        let mut ticks = tokio::time::interval_at(Instant::now() + interval, interval);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let ping = [PacketType::Ping.text("")];
-        loop {
-            ticks.tick().await;
-            let route = self.route.lock().await;
-            if let Route::WebSocket(connection) = &*route {
-                if !connection.is_open().await {
-                    return;
-                }
-            }
-            let deadline = Instant::now() + self.timeout;
-            if let Err(error) = route.send(Protocol::V3, &ping, deadline).await {
-                self.wire.recorder.record(
-                    &self.actor,
-                    "pinger",
-                    EventKind::Note {
-                        text: format!("the automatic ping failed, and pinging stops: {error:?}"),
-                    },
-                );
-                return;
-            }
-        }
-    }
-}
-
 async fn open_polling(
     wire: &Wire,
     setup: &SessionSetup<'_>,
@@ -519,326 +442,4 @@ fn check_open(open: &Data, setup: &SessionSetup<'_>, vars: &mut Vars) -> Result<
         Data::Binary(_) => None,
     };
     sid.ok_or_else(|| StepError::unmet("an open packet with a string sid", format!("{open:?}")))
-}
-
-/// The body of a POST of some packets.
-fn encode_payload(protocol: Protocol, packets: &[Data]) -> Result<String, StepError> {
-    match protocol {
-        Protocol::V4 => Ok(v4::encode_payload(packets)),
-        Protocol::V3 => {
-            let packets: Vec<Data> = packets
-                .iter()
-                .map(|packet| frame(protocol, packet))
-                .collect();
-            v3::encode_text_payload(&packets)
-                .map_err(|error| StepError::Invalid(format!("cannot encode a v3 payload: {error}")))
-        }
-    }
-}
-
-/// The WebSocket frame of a packet: in protocol 3 a binary message carries its type byte 4
-/// first.
-fn frame(protocol: Protocol, packet: &Data) -> Data {
-    match (protocol, packet) {
-        (Protocol::V3, Data::Binary(bytes)) => v3::binary_message(bytes),
-        (_, packet) => packet.clone(),
-    }
-}
-
-/// A protocol 3 binary packet as a session sees it: a message (type byte 4) is its data, as in
-/// protocol 4; any other packet stays whole, type byte included, so that a step expecting a
-/// message shows the difference.
-pub(crate) fn v3_session_binary(packet: Vec<u8>) -> Data {
-    match v3::message_data(&packet) {
-        Some(data) => Data::Binary(data.to_vec()),
-        None => Data::Binary(packet),
-    }
-}
-
-/// A packet of a polling body as a session sees it: decoded when it decodes, its text
-/// otherwise, so that a step expecting something else shows what came.
-fn session_packet(protocol: Protocol, packet: &str) -> Data {
-    let decoded = match protocol {
-        Protocol::V4 => v4::decode_packet(packet),
-        Protocol::V3 => v3::decode_packet(packet).map(|decoded| match decoded {
-            Data::Binary(bytes) => v3_session_binary(bytes),
-            text => text,
-        }),
-    };
-    decoded.unwrap_or_else(|_| Data::Text(packet.to_owned()))
-}
-
-/// The packets of a polling GET's body, as the session sees them.
-fn decode_poll_body(protocol: Protocol, response: &HttpResponse) -> Result<Vec<Data>, String> {
-    match protocol {
-        Protocol::V4 => Ok(v4::split_payload(&String::from_utf8_lossy(&response.body))
-            .map(|packet| session_packet(protocol, packet))
-            .collect()),
-        Protocol::V3 if is_octet_stream(response) => {
-            let records = v3::split_binary_payload(&response.body)
-                .map_err(|why| format!("not a v3 binary payload: {why}"))?;
-            Ok(records
-                .into_iter()
-                .map(|record| match record {
-                    Data::Binary(bytes) => v3_session_binary(bytes),
-                    text => text,
-                })
-                .collect())
-        }
-        Protocol::V3 => {
-            let text = std::str::from_utf8(&response.body)
-                .map_err(|_| "not a v3 payload: not UTF-8".to_owned())?;
-            let packets =
-                v3::split_text_payload(text).map_err(|why| format!("not a v3 payload: {why}"))?;
-            Ok(packets
-                .into_iter()
-                .map(|packet| session_packet(protocol, packet))
-                .collect())
-        }
-    }
-}
-
-/// Whether a response's `Content-Type` is `application/octet-stream` (a v3 binary payload).
-fn is_octet_stream(response: &HttpResponse) -> bool {
-    http::header(&response.headers, "content-type").is_some_and(|value| {
-        value
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .eq_ignore_ascii_case(v3::BINARY_CONTENT_TYPE)
-    })
-}
-
-impl PollingLink {
-    fn request(&self, method: &str, body: &str) -> HttpRequest {
-        let headers = if method == "POST" {
-            vec![(
-                "Content-Type".to_owned(),
-                engine_io::TEXT_CONTENT_TYPE.to_owned(),
-            )]
-        } else {
-            Vec::new()
-        };
-        HttpRequest {
-            method: method.to_owned(),
-            target: self.target.clone(),
-            headers,
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    /// One POST at a time; the server must answer 200.
-    async fn post(&self, body: &str, deadline: Instant) -> Result<(), StepError> {
-        let _lane = tokio::time::timeout_at(deadline, self.post_lane.lock())
-            .await
-            .map_err(|_| StepError::unmet("the previous POST answered", "it was not, in time"))?;
-        let request = self.request("POST", body);
-        let response = http::send_fresh(&self.wire, &self.actor, &request, deadline).await?;
-        if response.status == 200 {
-            Ok(())
-        } else {
-            Err(StepError::unmet(
-                format!("200 for the POST of {body:?}"),
-                response.describe(),
-            ))
-        }
-    }
-}
-
-/// Keeps a GET pending until paused or closed, queueing what each one brings.
-async fn poll_loop(
-    link: Arc<PollingLink>,
-    inbox: mpsc::UnboundedSender<Incoming>,
-    rules: PacketRules,
-    paused: Arc<AtomicBool>,
-    polling: watch::Sender<bool>,
-    poll_timeout: Duration,
-) {
-    let mut backoff = NoopBackoff::default();
-    while !paused.load(Ordering::SeqCst) {
-        backoff.wait().await;
-        let request = link.request("GET", "");
-        let deadline = Instant::now() + poll_timeout;
-        polling.send_replace(true);
-        let response = match http::send_fresh(&link.wire, &link.actor, &request, deadline).await {
-            Ok(response) => response,
-            Err(StepError::Unmet { actual, .. }) => {
-                let detail = format!("a polling GET got no response: {actual}");
-                let _ = inbox.send(Incoming::closed(detail));
-                return;
-            }
-            Err(error) => {
-                let _ = inbox.send(Incoming::closed(format!("a polling GET failed: {error:?}")));
-                return;
-            }
-        };
-        if response.status != 200 {
-            let detail = format!("a polling GET was answered {}", response.describe());
-            let _ = inbox.send(Incoming::closed(detail));
-            return;
-        }
-        let packets = decode_poll_body(link.protocol, &response).unwrap_or_else(|why| {
-            // The whole body goes to the steps as one packet, so that what they expect shows
-            // the difference.
-            link.wire.recorder.record(
-                &link.actor,
-                "session",
-                EventKind::Note {
-                    text: format!("a polling GET's body is taken whole: {why}"),
-                },
-            );
-            vec![match WireData::body(&response.body) {
-                WireData::Text(text) => Data::Text(text),
-                WireData::Binary(bytes) => Data::Binary(bytes),
-            }]
-        });
-        backoff.after(packets.iter().all(is_noop));
-        for packet in packets {
-            match rules.handle(&packet) {
-                Handling::Deliver => {
-                    let _ = inbox.send(Incoming::Data(packet));
-                }
-                Handling::Drop => {}
-                Handling::Close => {
-                    let _ = inbox.send(Incoming::closed(CLOSED_BY_PACKET));
-                    return;
-                }
-                Handling::AnswerPing => {
-                    let deadline = Instant::now() + poll_timeout;
-                    if let Ok(pong) = encode_payload(link.protocol, &[PacketRules::pong()]) {
-                        let _ = link.post(&pong, deadline).await;
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn is_noop(packet: &Data) -> bool {
-    PacketType::Noop.is_bare(packet)
-}
-
-/// The pause before the next GET when GETs bring nothing but noops: a server that answers
-/// every GET with `6` at once (some do as soon as a WebSocket is opened for the session) would
-/// otherwise get thousands of requests a second. It starts at 5 ms, doubles up to 80 ms, and
-/// is gone as soon as a GET brings anything else.
-#[derive(Debug, Default)]
-struct NoopBackoff {
-    next: Option<Duration>,
-}
-
-impl NoopBackoff {
-    const FIRST: Duration = Duration::from_millis(5);
-    const MOST: Duration = Duration::from_millis(80);
-
-    async fn wait(&self) {
-        if let Some(pause) = self.next {
-            tokio::time::sleep(pause).await;
-        }
-    }
-
-    fn after(&mut self, only_noops: bool) {
-        self.next = if only_noops {
-            Some(
-                self.next
-                    .map_or(Self::FIRST, |pause| (pause * 2).min(Self::MOST)),
-            )
-        } else {
-            None
-        };
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(text: &str) -> Data {
-        Data::Text(text.to_owned())
-    }
-
-    #[test]
-    fn posts_are_payloads_of_the_session_protocol() {
-        assert_eq!(
-            encode_payload(Protocol::V3, &[text("4€"), Data::Binary(vec![1, 2, 3, 4])]),
-            Ok("2:4€10:b4AQIDBA==".to_owned())
-        );
-        assert_eq!(
-            encode_payload(Protocol::V4, &[text("4a"), Data::Binary(vec![1, 2, 3])]),
-            Ok("4a\u{1e}bAQID".to_owned())
-        );
-    }
-
-    #[test]
-    fn v3_websocket_binary_messages_carry_their_type_byte() {
-        assert_eq!(
-            frame(Protocol::V3, &Data::Binary(vec![1, 2, 3])),
-            Data::Binary(vec![4, 1, 2, 3])
-        );
-        assert_eq!(frame(Protocol::V3, &text("4a")), text("4a"));
-        assert_eq!(
-            frame(Protocol::V4, &Data::Binary(vec![1, 2, 3])),
-            Data::Binary(vec![1, 2, 3])
-        );
-    }
-
-    fn response(content_type: &str, body: &[u8]) -> HttpResponse {
-        HttpResponse {
-            status: 200,
-            headers: vec![("content-type".to_owned(), content_type.to_owned())],
-            body: body.to_vec(),
-        }
-    }
-
-    #[test]
-    fn v3_poll_bodies_are_read_by_their_content_type() {
-        let plain = "text/plain; charset=UTF-8";
-        assert_eq!(
-            decode_poll_body(Protocol::V3, &response(plain, b"6:4hello10:b4AQIDBA==1:3")),
-            Ok(vec![
-                text("4hello"),
-                Data::Binary(vec![1, 2, 3, 4]),
-                text("3")
-            ])
-        );
-        let binary = [
-            0x00, 0x06, 0xFF, 0x34, 0x68, 0x65, 0x6C, 0x6C, 0x6F, 0x01, 0x05, 0xFF, 0x04, 0x01,
-            0x02, 0x03, 0x04, 0x01, 0x02, 0xFF, 0x02, 0x09,
-        ];
-        assert_eq!(
-            decode_poll_body(Protocol::V3, &response("Application/Octet-Stream", &binary)),
-            Ok(vec![
-                text("4hello"),
-                Data::Binary(vec![1, 2, 3, 4]),
-                // Not a message: whole, so that a step expecting one shows it.
-                Data::Binary(vec![2, 9]),
-            ])
-        );
-        // The same bytes under another type are not a text payload.
-        assert!(decode_poll_body(Protocol::V3, &response(plain, &binary)).is_err());
-        // Lengths in bytes, not UTF-16 units.
-        assert!(decode_poll_body(Protocol::V3, &response(plain, "4:4€".as_bytes())).is_err());
-        assert_eq!(
-            decode_poll_body(Protocol::V4, &response(plain, b"4a\x1ebAQID")),
-            Ok(vec![text("4a"), Data::Binary(vec![1, 2, 3])])
-        );
-    }
-
-    #[test]
-    fn the_noop_backoff_grows_and_resets() {
-        let mut backoff = NoopBackoff::default();
-        assert_eq!(backoff.next, None);
-        let mut pauses = Vec::new();
-        for _ in 0..6 {
-            backoff.after(true);
-            pauses.push(backoff.next.map(|pause| pause.as_millis()));
-        }
-        assert_eq!(
-            pauses,
-            [Some(5), Some(10), Some(20), Some(40), Some(80), Some(80)]
-        );
-        backoff.after(false);
-        assert_eq!(backoff.next, None);
-    }
 }
