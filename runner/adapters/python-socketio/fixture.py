@@ -1,6 +1,6 @@
 """Conformance fixture for python-socketio 5.x (asyncio flavour, served by aiohttp).
 
-It follows the suite's adapter contract (DESIGN.md §5, runner/README.md):
+It follows the suite's server fixture contract (docs/server-contract.md, runner/README.md):
 
 * listens on 127.0.0.1, on the port in the environment variable PORT (default 0: the OS
   picks a free one), and prints ``listening on http://127.0.0.1:<port>`` once on stdout when

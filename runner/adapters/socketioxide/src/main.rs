@@ -1,6 +1,6 @@
 //! The conformance suite's fixture server, served by socketioxide 0.18.
 //!
-//! The contract (runner/README.md, DESIGN.md §5):
+//! The contract (docs/server-contract.md, runner/README.md):
 //!
 //! - It listens on 127.0.0.1, on the port in `PORT` (default 0: a port the OS picks), and once it
 //!   accepts connections prints exactly one line to stdout: `listening on http://127.0.0.1:<port>`.
