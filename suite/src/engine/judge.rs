@@ -12,7 +12,7 @@ use super::target::{RunOptions, Target};
 use super::transcript::Recorder;
 use super::verdict::{Failure, Verdict};
 use super::wire::Wire;
-use crate::scenario::{Case, Role, SpecDocument};
+use crate::scenario::{Case, Role};
 
 /// The longest a whole case may take before scaling, whatever its steps say: a guard that
 /// should never fire, since every step has its own deadline.
@@ -27,7 +27,7 @@ pub(crate) async fn judge(
     recorder: &Recorder,
 ) -> (Verdict, Option<Failure>) {
     if let Some(feature) = missing_feature(case, target) {
-        let why = format!("the target does not declare the feature {feature:?}");
+        let why = format!("the target does not declare the feature {feature}");
         let expected = "the features the case needs".to_owned();
         return (
             Verdict::Unsupported,
@@ -120,11 +120,12 @@ fn failure(case: &Case, index: Option<usize>, expected: String, actual: String) 
         expected,
         actual,
         requirement: case.scenario.spec.as_ref().map(|spec| {
-            let document = match spec.doc {
-                SpecDocument::EngineIoProtocol => "engine.io-protocol",
-                SpecDocument::SocketIoProtocol => "socket.io-protocol",
-            };
-            format!("{document}, {}: \"{}\"", spec.section, spec.quote)
+            format!(
+                "{}, {}: \"{}\"",
+                spec.doc.as_str(),
+                spec.section,
+                spec.quote
+            )
         }),
     }
 }
