@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sio_reference::fixture::{Fixture, Options};
 use sio_suite::engine::{self, CaseResult, Failure, RunOptions, Target, Transcript, Verdict};
-use sio_suite::scenario::Case;
+use sio_suite::scenario::{Case, Role};
 use tokio::sync::Semaphore;
 
 use crate::baseline::Baseline;
@@ -30,8 +30,17 @@ pub fn default_jobs() -> usize {
         * 16
 }
 
-/// Runs `cases` against `target`, at most `jobs` at once, calling `on_done` as each one
-/// finishes; returns the results in the order of `cases`.
+/// How many client-role cases run at once: two per CPU.
+pub fn client_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|cpus| cpus.get())
+        .unwrap_or(1)
+        * 2
+}
+
+/// Runs `cases` against `target`, at most `jobs` at once (and at most [`client_jobs`]
+/// client-role cases), calling `on_done` as each one finishes; returns the results in the
+/// order of `cases`.
 pub async fn run_cases(
     cases: &[Case],
     target: &Target,
@@ -40,6 +49,9 @@ pub async fn run_cases(
     on_done: impl Fn(&CaseResult) + Send + Sync + 'static,
 ) -> Vec<CaseResult> {
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
+    // A client-role case starts a program (a Node.js or Python runtime) and judges its timing:
+    // a few at a time per CPU, so that they do not starve one another of CPU.
+    let programs = Arc::new(Semaphore::new(client_jobs().min(jobs.max(1))));
     let on_done = Arc::new(on_done);
     let handles: Vec<_> = cases
         .iter()
@@ -48,9 +60,14 @@ pub async fn run_cases(
             let target = target.clone();
             let options = *options;
             let permits = Arc::clone(&permits);
+            let programs = Arc::clone(&programs);
             let on_done = Arc::clone(&on_done);
             tokio::spawn(async move {
-                // The semaphore is never closed, so acquiring only fails if it were.
+                // The semaphores are never closed, so acquiring only fails if one were.
+                let _program = match case.scenario.role {
+                    Role::Client => programs.acquire_owned().await.ok(),
+                    Role::Server => None,
+                };
                 let _permit = permits.acquire_owned().await.ok();
                 let result = engine::run(&case, &target, &options).await;
                 on_done(&result);
