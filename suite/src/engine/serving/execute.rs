@@ -439,15 +439,22 @@ impl<'a> Serving<'a> {
             },
             self.case.variant.eio
         );
+        let first = !self.started;
         let Some(arrival) = self.next_arrival(clock.deadline()).await else {
             return Err(self.nothing(expected, clock));
         };
         let arrived = clock.waited();
         // A first handshake may come after the step's deadline (the program's start is allowed
-        // for); what follows it still gets a step's time.
+        // for), and a program still starting up takes its time to upgrade too: what follows
+        // the first handshake gets the start allowance, a later one a step's time.
+        let allowance = if first {
+            self.start_allowance
+        } else {
+            self.options.step_timeout
+        };
         let deadline = clock
             .deadline()
-            .max(Instant::now() + self.options.scaled(self.options.step_timeout));
+            .max(Instant::now() + self.options.scaled(allowance));
         if let Err(error) = self.check_handshake(&arrival.request, accept, websocket) {
             arrival.answer(Reply::text(
                 400,
@@ -571,7 +578,7 @@ impl<'a> Serving<'a> {
             (true, _) => UpgradeHandling::Serve,
         };
         let open_packet = match &accept.open {
-            Some(open) => self.vars.substitute(open)?.replace("${sid}", sid),
+            Some(open) => self.vars.substitute(&open.replace("${sid}", sid))?,
             None => {
                 let mut open = json!({
                     "sid": sid,
