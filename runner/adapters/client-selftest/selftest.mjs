@@ -5,7 +5,7 @@
 //   node selftest.mjs --cwd ../python-socketio-client -- .venv/bin/python client.py
 //   node selftest.mjs --cwd ../rust-socketio-client [--transports websocket] -- target/release/rust-socketio-client
 //
-// Checks, per transport (websocket, polling by default): the connect report carries the id the
+// Checks, per transport list (websocket, polling, and polling,websocket by default): the connect report carries the id the
 // server gave, the auth arrives, `echo` comes back as `echo-back` with its binary argument intact,
 // a server event with an ack is answered with its arguments, a cued emit gets its ack, a cued emit
 // with a timeout gets its ack_error, a dropped transport is followed by a reconnection (reported),
@@ -25,7 +25,7 @@ const STEP_MS = Number(process.env.SELFTEST_STEP_MS ?? 5000); // the deadline of
 const EXIT_MS = 1500; // how soon the program must exit once its standard input ended
 
 function parseArgs(argv) {
-  const opts = { cwd: ".", transports: ["websocket", "polling"], without: new Set(), command: [] };
+  const opts = { cwd: ".", transports: ["websocket", "polling", "polling,websocket"], without: new Set(), command: [] };
   const dash = argv.indexOf("--");
   const flags = dash < 0 ? argv : argv.slice(0, dash);
   opts.command = dash < 0 ? [] : argv.slice(dash + 1);
@@ -377,6 +377,41 @@ async function runRefusal(opts, server, transport) {
   }
 }
 
+/** Reconnection attempts that all fail: the server stops listening, then drops the transport. */
+async function runGiveUp(opts) {
+  const server = await startServer();
+  const adapter = new Adapter(opts, {
+    SIO_URL: server.url,
+    SIO_PATH: "/socket.io/",
+    SIO_NAMESPACE: "/",
+    SIO_TRANSPORTS: "websocket",
+    SIO_OPTIONS: JSON.stringify({ reconnectionAttempts: 2, reconnectionDelay: 100, reconnectionDelayMax: 100 }),
+    SIO_CASE: "selftest/give-up",
+  });
+  try {
+    await check("give-up", "websocket: reconnection attempts exhausted: reconnect_failed, and the program stays", async () => {
+      const socket = await server.nextSocket("connection at the server");
+      await adapter.report((r) => r.event === "connect", "connect report");
+      server.http.close(); // no new connections from here on
+      dropTransport(socket);
+      await adapter.report((r) => r.event === "disconnect", "disconnect report");
+      for (const n of [1, 2]) {
+        const seen = await adapter.report((r) => r.event === "reconnect_attempt", `reconnect_attempt report ${n}`);
+        expectEqual(seen.attempt, n, "the attempt's number");
+      }
+      await adapter.report((r) => r.event === "reconnect_failed", "reconnect_failed report");
+      // The program must not exit on its own: it is still there to obey a cue.
+      if (adapter.child.exitCode !== null) throw new Error(`exited with ${adapter.child.exitCode}`);
+    });
+    await check("exit", "websocket: exit at the end of standard input (after giving up)", () => adapter.end());
+    const more = adapter.reports.filter((r) => r.event === "reconnect_attempt").length;
+    if (more > 2) console.log(`     reconnect_attempt reports after giving up: ${more - 2} more`);
+  } finally {
+    adapter.kill();
+    server.io.close();
+  }
+}
+
 const opts = parseArgs(process.argv.slice(2));
 without = opts.without;
 const server = await startServer();
@@ -384,6 +419,7 @@ console.log(`official socket.io server on ${server.url}; adapter: ${opts.command
 try {
   for (const transport of opts.transports) await runMain(opts, server, transport);
   await runRefusal(opts, server, opts.transports[0]);
+  await runGiveUp(opts);
 } finally {
   server.io.close();
 }
