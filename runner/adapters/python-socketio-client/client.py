@@ -27,7 +27,11 @@ How the contract maps onto python-socketio 5.18.1 (the version requirements.txt 
   namespace, as the official Manager does once its last socket was disconnected), and reported
   `unsupported` when it would need a second namespace on a live connection. For the same reason
   `disconnect` closes the whole connection (the client only ever holds one namespace).
-- Volatile emits do not exist in python-socketio: reported `unsupported`, not sent.
+- Volatile emits do not exist in python-socketio: reported `unsupported`, not sent. Neither
+  does binary in the CONNECT payload (the library's packet refuses it): an auth with binary is
+  reported `unsupported` ("binary auth") and not sent.
+- A `disconnect` or `close` cue also stops a connection still being made (the adapter's
+  connect() call, which retries by itself) and the library's reconnection loop.
 - Reconnection attempts are no events in python-socketio. Two hooks make them observable: the
   reconnection loop calls the public connect() once per attempt, always with retry=False (the
   adapter's own calls pass retry=True), so an override of connect() sees each attempt start and
@@ -91,6 +95,17 @@ def to_pipe(value):
     if isinstance(value, (list, tuple)):
         return [to_pipe(v) for v in value]
     return value
+
+
+def contains_binary(value):
+    """Whether bytes occur anywhere in a value made by to_wire()."""
+    if isinstance(value, (bytes, bytearray)):
+        return True
+    if isinstance(value, dict):
+        return any(contains_binary(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains_binary(v) for v in value)
+    return False
 
 
 def connect_error_fields(args):
@@ -187,6 +202,9 @@ class Adapter:
         self.ack_timeout = None
         self.emit_lock = asyncio.Lock()
         self.tasks = set()
+        #: The adapter's connect() call in progress (with its retries), and its namespace.
+        self.open_task = None
+        self.open_namespace = None
         self.sio = self.make_client()
         self.register_handlers()
 
@@ -294,6 +312,28 @@ class Adapter:
         task.add_done_callback(self.tasks.discard)
         return task
 
+    def start_open(self, namespace, auth):
+        """Starts a connection for one namespace, unless its auth cannot be sent."""
+        if contains_binary(auth):
+            # python-socketio's CONNECT packet refuses binary ("Packet does not support binary
+            # payload"), and would refuse it again on every reconnection attempt.
+            self.unsupported('binary auth')
+            return
+        self.open_namespace = namespace
+        self.open_task = self.spawn(self.open(namespace, auth))
+
+    def opening(self):
+        return self.open_task is not None and not self.open_task.done()
+
+    async def stop(self):
+        """Stops connecting and reconnecting, and leaves (the disconnect and close cues)."""
+        if self.opening():
+            self.open_task.cancel()
+            await asyncio.gather(self.open_task, return_exceptions=True)
+        await self.sio.shutdown()
+        if self.sio.eio.state == 'connected':  # a connect() cancelled half-way
+            await self.sio.disconnect()
+
     async def open(self, namespace, auth):
         """connect() as the reconnection-aware start of a connection (retry=True)."""
         kwargs = {'headers': self.headers, 'auth': auth, 'transports': self.transports,
@@ -346,19 +386,21 @@ class Adapter:
         namespace = cue.get('namespace') or '/'
         auth = to_wire(cue['auth']) if 'auth' in cue else self.auth
         sio = self.sio
-        if sio.connected or sio._reconnect_task is not None:
-            if namespace not in sio.connection_namespaces:
+        # _reconnect_task: the library's reconnection loop after a lost connection.
+        if sio.connected or sio._reconnect_task is not None or self.opening():
+            busy = [self.open_namespace] if self.opening() else sio.connection_namespaces
+            if namespace not in busy:
                 # python-socketio names every namespace in connect(); it cannot add one to a
                 # live connection.
                 self.unsupported('connect')
-            return  # connected already, or the reconnection loop will connect it
-        self.spawn(self.open(namespace, auth))
+            return  # connected already, or being connected
+        self.start_open(namespace, auth)
 
     async def disconnect_cue(self, cue):
         # The client holds one namespace at a time, so disconnecting it closes the connection
         # (python-socketio's disconnect() leaves every namespace); a reconnection in progress
         # is stopped, as socket.disconnect() stops the official client's.
-        await self.sio.shutdown()
+        await self.stop()
 
     async def handle(self, line):
         try:
@@ -378,14 +420,14 @@ class Adapter:
             elif kind == 'disconnect':
                 await self.disconnect_cue(cue)
             elif kind == 'close':
-                await self.sio.shutdown()
+                await self.stop()
             else:
                 self.unsupported(f'cue {kind}')
         except Exception as exc:
             report({'event': 'cue_error', 'cue': cue.get('id'), 'message': repr(exc)})
 
     async def run(self):
-        self.spawn(self.open(self.namespace, self.auth))
+        self.start_open(self.namespace, self.auth)
         reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
         loop = asyncio.get_running_loop()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -398,7 +440,7 @@ class Adapter:
                 await self.handle(line)
         # Leave politely if that is quick; the runner kills the program 500 ms later anyway.
         try:
-            await asyncio.wait_for(self.sio.shutdown(), 0.2)
+            await asyncio.wait_for(self.stop(), 0.2)
         except Exception:
             pass
 

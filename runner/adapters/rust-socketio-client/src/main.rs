@@ -35,7 +35,8 @@
 //!   a new client, as the official Manager opens a new connection once its last socket left.
 //! - Emits: the crate's payload is a list of JSON values or one binary attachment, so a cue with
 //!   binary among other arguments (or inside one) is `unsupported` (`what: "mixed binary"`), as is
-//!   `volatile`.
+//!   `volatile`, and so is an auth with binary (`what: "binary auth"`): the crate's auth is JSON
+//!   text.
 
 mod pipe;
 mod settings;
@@ -207,6 +208,11 @@ impl Shared {
 
     /// Connects a new client (at start, or for a `connect` cue once the namespace left).
     async fn open(self: &Arc<Self>, auth: Option<Value>) {
+        if auth.as_ref().is_some_and(pipe::contains_binary) {
+            // The crate's auth is JSON text in the CONNECT packet: binary cannot be carried.
+            unsupported("binary auth");
+            return;
+        }
         match self.builder(auth).connect().await {
             Ok(client) => *self.client.lock().await = Some(client),
             Err(error) => report(
