@@ -1,0 +1,5 @@
+//! The reference Socket.IO client.
+
+pub mod backoff;
+pub mod config;
+pub mod engine;
