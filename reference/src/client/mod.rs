@@ -3,3 +3,4 @@
 pub mod backoff;
 pub mod config;
 pub mod engine;
+pub mod socket_state;

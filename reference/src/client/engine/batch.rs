@@ -26,8 +26,9 @@ pub fn next_batch(
     let mut size = 0;
     while let Some(packet) = queue.front() {
         let packet_size = encoded_len(packet, version);
-        // The separator (v4) before every packet but the first.
-        let added = packet_size + usize::from(!batch.is_empty());
+        // The separator before every packet but the first, in v4; v3 has length prefixes.
+        let separator = !batch.is_empty() && version == ProtocolVersion::V4;
+        let added = packet_size + usize::from(separator);
         if !batch.is_empty() && size + added > limit {
             break;
         }
