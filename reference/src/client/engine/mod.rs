@@ -13,6 +13,7 @@ pub mod upgrade;
 mod websocket;
 
 pub(crate) use connection::{open, EngineEvent, EngineHandle, EngineOptions};
+pub(crate) use polling::Endpoint;
 
 use crate::EngineIoError;
 
