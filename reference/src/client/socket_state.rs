@@ -693,4 +693,5 @@ fn connect_error(data: Option<Value>) -> (String, Option<Value>) {
 
 #[cfg(test)]
 #[path = "socket_state_tests.rs"]
+#[allow(clippy::unwrap_used)]
 mod tests;

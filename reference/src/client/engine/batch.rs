@@ -57,6 +57,7 @@ pub fn encode_body(packets: &[Packet], version: ProtocolVersion) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::engine_io::PacketType;

@@ -100,7 +100,7 @@ pub(crate) async fn open(
 /// The transport of a session just opened.
 enum Opened {
     Polling(Handshake, Vec<Packet>),
-    WebSocket(Handshake, Ws),
+    WebSocket(Handshake, Box<Ws>),
 }
 
 async fn handshake(
@@ -133,7 +133,7 @@ async fn handshake(
             let (handshake, ws) = tokio::time::timeout(endpoint.request_timeout, opening)
                 .await
                 .map_err(|_| TransportError::Timeout)??;
-            Ok(Opened::WebSocket(handshake, ws))
+            Ok(Opened::WebSocket(handshake, Box::new(ws)))
         }
     }
 }
@@ -149,7 +149,7 @@ fn spawn_driver(
     let on_websocket = Arc::new(AtomicBool::new(transport == TransportKind::WebSocket));
     let (handshake, early, ws) = match opened {
         Opened::Polling(handshake, early) => (handshake, early, None),
-        Opened::WebSocket(handshake, ws) => (handshake, Vec::new(), Some(ws)),
+        Opened::WebSocket(handshake, ws) => (handshake, Vec::new(), Some(*ws)),
     };
     let sid = handshake.sid.clone();
     let version = options.endpoint.version;
@@ -202,7 +202,7 @@ enum Internal {
     /// The session's WebSocket gave something.
     Ws(Read),
     /// The probing WebSocket opened, sent `2probe` and read its first packet.
-    Probe(Result<(Ws, Packet), TransportError>),
+    Probe(Result<Box<(Ws, Packet)>, TransportError>),
 }
 
 struct Driver {
@@ -328,7 +328,8 @@ impl Driver {
                     return Ok(());
                 };
                 let step = match result {
-                    Ok((ws, answer)) => {
+                    Ok(probed) => {
+                        let (ws, answer) = *probed;
                         self.probe_ws = Some(ws);
                         upgrade.on_probe_answer(&answer)
                     }
@@ -424,7 +425,7 @@ impl Driver {
                     websocket::connect(&endpoint.authority, &target, &endpoint.headers).await?;
                 websocket::send(&mut ws, &probe(), version).await?;
                 match websocket::read(&mut ws, version).await {
-                    Read::Packet(answer) => Ok((ws, answer)),
+                    Read::Packet(answer) => Ok(Box::new((ws, answer))),
                     Read::Closed => Err(TransportError::WebSocket(
                         "closed before the probe's answer".to_owned(),
                     )),

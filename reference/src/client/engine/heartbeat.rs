@@ -113,6 +113,7 @@ impl Heartbeat {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -82,6 +82,7 @@ pub fn stamp(counter: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -104,6 +104,7 @@ impl Upgrade {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
