@@ -6,6 +6,7 @@
 mod support;
 
 mod acks;
+mod bad_input;
 mod binary;
 mod connect;
 mod events;
