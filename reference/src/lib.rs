@@ -19,6 +19,7 @@
 //! [Engine.IO protocol]: https://github.com/socketio/engine.io-protocol
 //! [Socket.IO protocol]: https://github.com/socketio/socket.io-protocol
 
+pub mod client;
 pub mod engine_io;
 mod error;
 pub mod fixture;

@@ -1,0 +1,527 @@
+//! The public handles: [`Client`] (a Manager: one connection, many namespaces), [`Socket`]
+//! (one namespace), the [`SocketEvent`]s a socket reports and the [`AckResponder`] that
+//! answers a server's acknowledgement request.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::backoff::{RandomSource, SystemRandom};
+use super::config::{Config, Protocol, TransportKind};
+use super::manager::{Command, Manager};
+use super::socket_state::{AckError, AckRequest, DisconnectReason, EmitError, EmitRequest};
+use crate::socket_io::Value;
+
+/// Why the client could not be built or a call could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The URL is not `http://host[:port]` (or `ws://`): only plain-text connections are built.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No transport was given.
+    #[error("No transports available")]
+    NoTransports,
+    /// The emit was refused.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    /// The client is closed: its Manager task has ended.
+    #[error("the client is closed")]
+    Closed,
+}
+
+/// What a socket reports, in order.
+#[derive(Debug)]
+pub enum SocketEvent {
+    /// `connect`: the namespace is connected.
+    Connect {
+        /// The socket id the server gave.
+        id: String,
+        /// Whether the server recovered the previous session.
+        recovered: bool,
+    },
+    /// `connect_error`: the server refused the CONNECT (no reconnection of this namespace
+    /// follows), or the connection failed to open (the client retries if reconnection is on).
+    ConnectError {
+        /// The message: the server's, or the official client's words for a failed open
+        /// (`xhr poll error`, `websocket error`, `timeout`).
+        message: String,
+        /// The server's data, if any.
+        data: Option<Value>,
+    },
+    /// `disconnect`, with the official client's reason.
+    Disconnect {
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// An event from the server.
+    Event {
+        /// The event name.
+        name: String,
+        /// Its arguments.
+        arguments: Vec<Value>,
+        /// Present when the server asked for an acknowledgement.
+        ack: Option<AckResponder>,
+    },
+    /// `reconnect_attempt`: a reconnection attempt starts (counted from 1).
+    ReconnectAttempt {
+        /// The attempt's number.
+        attempt: u32,
+    },
+    /// `reconnect`: a reconnection attempt succeeded.
+    Reconnect {
+        /// The attempt's number.
+        attempt: u32,
+    },
+    /// `reconnect_failed`: the client gave up after `reconnection_attempts`.
+    ReconnectFailed,
+}
+
+/// The Manager's own events, also delivered to every active socket as [`SocketEvent`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// A reconnection attempt starts.
+    ReconnectAttempt {
+        /// The attempt's number, from 1.
+        attempt: u32,
+    },
+    /// A reconnection succeeded.
+    Reconnect {
+        /// The attempt's number.
+        attempt: u32,
+    },
+    /// The client gave up reconnecting.
+    ReconnectFailed,
+}
+
+impl SocketEvent {
+    pub(crate) fn from_client_event(event: &ClientEvent) -> SocketEvent {
+        match *event {
+            ClientEvent::ReconnectAttempt { attempt } => SocketEvent::ReconnectAttempt { attempt },
+            ClientEvent::Reconnect { attempt } => SocketEvent::Reconnect { attempt },
+            ClientEvent::ReconnectFailed => SocketEvent::ReconnectFailed,
+        }
+    }
+}
+
+/// Answers a server's acknowledgement request, once (it is consumed).
+#[derive(Debug)]
+pub struct AckResponder {
+    namespace: String,
+    id: u64,
+    manager: mpsc::WeakUnboundedSender<Command>,
+}
+
+impl AckResponder {
+    pub(crate) fn new(
+        namespace: String,
+        id: u64,
+        manager: mpsc::WeakUnboundedSender<Command>,
+    ) -> AckResponder {
+        AckResponder {
+            namespace,
+            id,
+            manager,
+        }
+    }
+
+    /// The acknowledgement id the server gave.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Sends the acknowledgement with these arguments (binary ones make it a BINARY_ACK).
+    pub fn send(self, arguments: Vec<Value>) -> Result<(), ClientError> {
+        let manager = self.manager.upgrade().ok_or(ClientError::Closed)?;
+        manager
+            .send(Command::Acknowledge {
+                namespace: self.namespace,
+                id: self.id,
+                arguments,
+            })
+            .map_err(|_| ClientError::Closed)
+    }
+}
+
+/// The receiving end of a socket's events.
+#[derive(Debug)]
+pub struct SocketEvents {
+    receiver: mpsc::UnboundedReceiver<SocketEvent>,
+}
+
+impl SocketEvents {
+    /// The next event; `None` once the client is gone.
+    pub async fn next(&mut self) -> Option<SocketEvent> {
+        self.receiver.recv().await
+    }
+}
+
+/// Builds a [`Client`]: the official client's options, with its defaults.
+pub struct ClientBuilder {
+    url: String,
+    config: Result<Config, ClientError>,
+    auth: Option<Value>,
+    random: Box<dyn RandomSource>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn authority_of(url: &str) -> Result<String, ClientError> {
+    let invalid = |reason| ClientError::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let uri: http::Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("ws") => {}
+        _ => return Err(invalid("the scheme must be http or ws")),
+    }
+    let host = uri.host().ok_or_else(|| invalid("no host"))?;
+    let port = uri.port_u16().unwrap_or(80);
+    Ok(format!("{host}:{port}"))
+}
+
+macro_rules! option {
+    ($(#[$doc:meta])* $name:ident, $field:ident: $type:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $type) -> ClientBuilder {
+            if let Ok(config) = &mut self.config {
+                config.$field = value.into();
+            }
+            self
+        }
+    };
+}
+
+impl ClientBuilder {
+    /// A builder for the server at `url` (`http://host:port`).
+    pub fn new(url: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_owned(),
+            config: authority_of(url).map(Config::new),
+            auth: None,
+            random: Box::new(SystemRandom::default()),
+        }
+    }
+
+    option!(
+        /// `path`: the HTTP path of the endpoint. Default `/socket.io/`.
+        path, path: &str
+    );
+    option!(
+        /// The protocol: [`Protocol::V5`] (default) or [`Protocol::V4`] for socket.io 2.x servers.
+        protocol, protocol: Protocol
+    );
+    option!(
+        /// `upgrade`: upgrade from polling when the server offers WebSocket. Default true.
+        upgrade, upgrade: bool
+    );
+    option!(
+        /// `rememberUpgrade`: open later sessions over WebSocket once one succeeded. Default false.
+        remember_upgrade, remember_upgrade: bool
+    );
+    option!(
+        /// `tryAllTransports`: try the next transport when one fails to open. Default false.
+        try_all_transports, try_all_transports: bool
+    );
+    option!(
+        /// `timestampRequests`: the `t` parameter on polling requests. Default true.
+        timestamp_requests, timestamp_requests: bool
+    );
+    option!(
+        /// `forceBase64`: send `b64=1`. Default false.
+        force_base64, force_base64: bool
+    );
+    option!(
+        /// `reconnection`: reconnect after the connection is lost. Default true.
+        reconnection, reconnection: bool
+    );
+    option!(
+        /// `timeout`: how long opening a session may take. Default 20 s.
+        timeout, timeout: Duration
+    );
+    option!(
+        /// The bound on any one HTTP request or WebSocket handshake. Default 60 s.
+        request_timeout, request_timeout: Duration
+    );
+    option!(
+        /// The most attachments a server packet may announce. Default 10.
+        max_attachments, max_attachments: usize
+    );
+
+    /// `transports`, in order. Default polling then WebSocket.
+    pub fn transports(
+        mut self,
+        transports: impl IntoIterator<Item = TransportKind>,
+    ) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.transports = transports.into_iter().collect();
+        }
+        self
+    }
+
+    /// `reconnectionAttempts`. Default: no limit.
+    pub fn reconnection_attempts(mut self, attempts: u32) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.reconnection_attempts = Some(attempts);
+        }
+        self
+    }
+
+    /// `reconnectionDelay`. Default 1000 ms.
+    pub fn reconnection_delay(mut self, delay: Duration) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.backoff.reconnection_delay = delay;
+        }
+        self
+    }
+
+    /// `reconnectionDelayMax`. Default 5000 ms.
+    pub fn reconnection_delay_max(mut self, delay: Duration) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.backoff.reconnection_delay_max = delay;
+        }
+        self
+    }
+
+    /// `randomizationFactor`, 0 to 1. Default 0.5.
+    pub fn randomization_factor(mut self, factor: f64) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.backoff.randomization_factor = factor;
+        }
+        self
+    }
+
+    /// `ackTimeout`: the timeout of acknowledgements that give none. Default none.
+    pub fn ack_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.ack_timeout = Some(timeout);
+        }
+        self
+    }
+
+    /// `retries`: send unacknowledged emits again, one in flight at a time. Default off.
+    pub fn retries(mut self, retries: u32) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.retries = Some(retries);
+        }
+        self
+    }
+
+    /// `query`: an extra query parameter on every request.
+    pub fn query(mut self, key: &str, value: &str) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config.query.push((key.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
+    /// `extraHeaders`: an extra header on every HTTP request and WebSocket handshake.
+    pub fn extra_header(mut self, name: &str, value: &str) -> ClientBuilder {
+        if let Ok(config) = &mut self.config {
+            config
+                .extra_headers
+                .push((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
+    /// `auth`: the CONNECT payload of the namespace [`ClientBuilder::connect`] opens.
+    pub fn auth(mut self, auth: Value) -> ClientBuilder {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The random source of the backoff's jitter (for deterministic tests).
+    pub fn random_source(mut self, random: impl RandomSource) -> ClientBuilder {
+        self.random = Box::new(random);
+        self
+    }
+
+    /// Builds the client; its Manager task starts now (call from a tokio runtime) and opens
+    /// the connection with the first namespace.
+    pub fn build(self) -> Result<Client, ClientError> {
+        let config = self.config?;
+        if config.transports.is_empty() {
+            return Err(ClientError::NoTransports);
+        }
+        Ok(Client {
+            manager: Manager::spawn(config, self.random),
+        })
+    }
+
+    /// Builds the client and connects `namespace` with the builder's auth.
+    pub fn connect(self, namespace: &str) -> Result<(Socket, SocketEvents), ClientError> {
+        let auth = self.auth.clone();
+        self.build()?.connect(namespace, auth)
+    }
+}
+
+/// A client: one Engine.IO connection (the official Manager), shared by its namespaces.
+///
+/// It lives while any [`Client`] or [`Socket`] handle does; when the last is dropped, or
+/// [`Client::close`] is called, every namespace disconnects and the connection closes.
+#[derive(Debug, Clone)]
+pub struct Client {
+    manager: mpsc::UnboundedSender<Command>,
+}
+
+impl Client {
+    /// A builder for the server at `url` (`http://host:port`).
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder::new(url)
+    }
+
+    /// Connects a namespace over this client's connection, with a CONNECT payload. A namespace
+    /// already connected is replaced by a new socket.
+    pub fn connect(
+        &self,
+        namespace: &str,
+        auth: Option<Value>,
+    ) -> Result<(Socket, SocketEvents), ClientError> {
+        let namespace = if namespace.starts_with('/') {
+            namespace.to_owned()
+        } else {
+            format!("/{namespace}")
+        };
+        let (events_tx, receiver) = mpsc::unbounded_channel();
+        self.manager
+            .send(Command::Connect {
+                namespace: namespace.clone(),
+                auth,
+                events: events_tx,
+            })
+            .map_err(|_| ClientError::Closed)?;
+        Ok((
+            Socket {
+                namespace,
+                manager: self.manager.clone(),
+            },
+            SocketEvents { receiver },
+        ))
+    }
+
+    /// The Manager's events: reconnection attempts, reconnections, giving up.
+    pub fn events(&self) -> Result<mpsc::UnboundedReceiver<ClientEvent>, ClientError> {
+        let (events, receiver) = mpsc::unbounded_channel();
+        self.manager
+            .send(Command::Subscribe { events })
+            .map_err(|_| ClientError::Closed)?;
+        Ok(receiver)
+    }
+
+    /// Disconnects every namespace and closes the connection.
+    pub fn close(&self) {
+        let _ = self.manager.send(Command::Close);
+    }
+}
+
+/// One namespace's socket.
+#[derive(Debug, Clone)]
+pub struct Socket {
+    namespace: String,
+    manager: mpsc::UnboundedSender<Command>,
+}
+
+impl Socket {
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The client the socket belongs to, to connect more namespaces over its connection.
+    pub fn client(&self) -> Client {
+        Client {
+            manager: self.manager.clone(),
+        }
+    }
+
+    async fn emit_request(
+        &self,
+        request: EmitRequest,
+        ack: Option<oneshot::Sender<Result<Vec<Value>, AckError>>>,
+    ) -> Result<(), ClientError> {
+        let (refused, verdict) = oneshot::channel();
+        self.manager
+            .send(Command::Emit {
+                namespace: self.namespace.clone(),
+                request,
+                ack,
+                refused,
+            })
+            .map_err(|_| ClientError::Closed)?;
+        verdict.await.map_err(|_| ClientError::Closed)??;
+        Ok(())
+    }
+
+    /// Emits an event; while the namespace is not connected it waits in the send buffer.
+    pub async fn emit(&self, name: &str, arguments: Vec<Value>) -> Result<(), ClientError> {
+        let request = EmitRequest {
+            name: name.to_owned(),
+            arguments,
+            ack: None,
+            volatile: false,
+        };
+        self.emit_request(request, None).await
+    }
+
+    /// Emits a volatile event: dropped unless the namespace is connected.
+    pub async fn emit_volatile(
+        &self,
+        name: &str,
+        arguments: Vec<Value>,
+    ) -> Result<(), ClientError> {
+        let request = EmitRequest {
+            name: name.to_owned(),
+            arguments,
+            ack: None,
+            volatile: true,
+        };
+        self.emit_request(request, None).await
+    }
+
+    /// Emits an event that asks for an acknowledgement and waits for it, at most `timeout`
+    /// (`None`: the client's `ack_timeout`, or no limit).
+    pub async fn emit_with_ack(
+        &self,
+        name: &str,
+        arguments: Vec<Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Result<Vec<Value>, AckError>, ClientError> {
+        let (ack, answer) = oneshot::channel();
+        let request = EmitRequest {
+            name: name.to_owned(),
+            arguments,
+            ack: Some(AckRequest { token: 0, timeout }),
+            volatile: false,
+        };
+        self.emit_request(request, Some(ack)).await?;
+        Ok(answer.await.unwrap_or(Err(AckError::Closed)))
+    }
+
+    /// Disconnects the namespace (`41`); it does not reconnect until [`Socket::connect`].
+    pub fn disconnect(&self) {
+        let _ = self.manager.send(Command::Disconnect {
+            namespace: self.namespace.clone(),
+        });
+    }
+
+    /// Connects the namespace again after a disconnection or a refusal.
+    pub fn connect(&self) {
+        let _ = self.manager.send(Command::Reconnect {
+            namespace: self.namespace.clone(),
+        });
+    }
+}

@@ -1,0 +1,63 @@
+//! Acknowledgements both ways, and their timeouts.
+
+use std::time::Duration;
+
+use crate::support::*;
+use sio_reference::client::{AckError, SocketEvent};
+
+#[tokio::test]
+async fn the_server_acknowledges_an_emit() {
+    let server = start().await;
+    for (mode, transports) in modes() {
+        let (socket, mut events) = builder(server.address)
+            .transports(transports)
+            .connect("/")
+            .unwrap();
+        connected(&mut events).await;
+        let ack = socket
+            .emit_with_ack(
+                "message-with-ack",
+                vec![1.into(), "two".into()],
+                Some(Duration::from_secs(5)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ack, Ok(vec![1.into(), "two".into()]), "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn the_client_acknowledges_a_server_emit() {
+    let server = start().await;
+    let (socket, mut events) = builder(server.address).connect("/").unwrap();
+    connected(&mut events).await;
+    // The fixture re-emits `emit-with-ack` asking for an ack, and sends what the client
+    // acknowledged back as another `emit-with-ack`.
+    socket
+        .emit("emit-with-ack", vec!["payload".into()])
+        .await
+        .unwrap();
+    let SocketEvent::Event { arguments, ack, .. } = event(&mut events, "emit-with-ack").await
+    else {
+        unreachable!()
+    };
+    assert_eq!(arguments, ["payload".into()]);
+    ack.expect("the server asked for an ack")
+        .send(vec!["answered".into()])
+        .unwrap();
+    let back = event(&mut events, "emit-with-ack").await;
+    assert_eq!(crate::support::arguments(back), ["answered".into()]);
+}
+
+#[tokio::test]
+async fn an_unanswered_ack_times_out() {
+    let server = start().await;
+    let (socket, mut events) = builder(server.address).connect("/").unwrap();
+    connected(&mut events).await;
+    // `message` is answered with an event, never with an ack.
+    let ack = socket
+        .emit_with_ack("message", vec![], Some(Duration::from_millis(200)))
+        .await
+        .unwrap();
+    assert_eq!(ack, Err(AckError::Timeout));
+}
