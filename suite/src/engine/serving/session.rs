@@ -85,6 +85,10 @@ struct Link {
     /// Turns true when the engine ends the session: WebSocket readers then let go of their
     /// half of the connection, so that it ends.
     closing: watch::Sender<bool>,
+    /// Set once the probe is answered: a GET that comes while the client finishes its upgrade
+    /// gets a noop at once instead of being held, as the official server does, so the
+    /// client's polling can pause.
+    upgrading: std::sync::atomic::AtomicBool,
 }
 
 /// The transport of the moment.
@@ -166,6 +170,7 @@ impl ServedSession {
             inbox: sender,
             state: Mutex::new(state),
             closing: watch::channel(false).0,
+            upgrading: std::sync::atomic::AtomicBool::new(false),
         });
         let (arrivals_sender, arrivals) = mpsc::unbounded_channel();
         routes.open(&config.sid, arrivals_sender);
@@ -340,6 +345,11 @@ impl Link {
                     "the client sent a GET while another was pending (\"the client MUST NOT have more than one active GET\"): answered 400",
                 )
                 .await;
+            }
+            State::Polling { queue, .. }
+                if queue.is_empty() && self.upgrading.load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                arrival.answer(self.payload_reply(&[bare(PacketType::Noop)]));
             }
             State::Polling { queue, held } if queue.is_empty() => *held = Some(arrival),
             State::Polling { queue, .. } => {
@@ -552,6 +562,8 @@ impl Link {
                 Data::Text(text) if text.strip_prefix(PacketType::Ping.digit()) == Some(PROBE) => {
                     self.send_frame(&sink, &channel, &PacketType::Pong.text(PROBE))
                         .await;
+                    self.upgrading
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
                     let mut state = self.state.lock().await;
                     if let State::Polling { held, .. } = &mut *state {
                         if let Some(get) = held.take() {
