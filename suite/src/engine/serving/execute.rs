@@ -15,9 +15,11 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::super::clock::StepClock;
 use super::super::error::{millis, StepError};
-use super::super::expect::{expect_closed, expect_data, expect_silence, expect_unordered};
+use super::super::expect::{
+    check_headers, expect_closed, expect_data, expect_silence, expect_unordered, matched,
+};
 use super::super::inbox::{Closure, Inbox, Incoming, Next};
-use super::super::matching::{match_body, match_data, MatchError};
+use super::super::matching::{match_body, match_data};
 use super::super::target::RunOptions;
 use super::super::transcript::{EventKind, Recorder, WireData};
 use super::super::vars::Vars;
@@ -80,9 +82,7 @@ pub(crate) async fn run(
             }
         }
     };
-    let mut serving = Serving::new(case, options, recorder.clone(), listener, program);
-    serving.backoff = client.backoff;
-    serving.start_allowance = client.start_timeout;
+    let mut serving = Serving::new(case, client, options, recorder.clone(), listener, program);
     let failure = serving
         .run()
         .await
@@ -163,6 +163,7 @@ struct Serving<'a> {
 impl<'a> Serving<'a> {
     fn new(
         case: &'a Case,
+        client: &ClientProgram,
         options: &'a RunOptions,
         recorder: Recorder,
         listener: Listener,
@@ -196,9 +197,9 @@ impl<'a> Serving<'a> {
             waiting: VecDeque::new(),
             last_refusal: None,
             issued: 0,
-            backoff: Backoff::default(),
+            backoff: client.backoff,
             started: false,
-            start_allowance: ClientProgram::DEFAULT_START_TIMEOUT,
+            start_allowance: client.start_timeout,
             exited: None,
         }
     }
@@ -222,7 +223,10 @@ impl<'a> Serving<'a> {
         let clock = StepClock::start_in(self.options, &self.timing, step.within.as_ref());
         match &step.action {
             Action::Session(SessionAction::Send(packets)) => {
-                let packets = self.substitute_data(packets)?;
+                let packets = packets
+                    .iter()
+                    .map(|packet| self.vars.substitute_data(packet))
+                    .collect::<Result<Vec<_>, _>>()?;
                 self.session()?.send(&packets).await
             }
             Action::Session(SessionAction::Receive(patterns)) => {
@@ -263,7 +267,7 @@ impl<'a> Serving<'a> {
                 Ok(())
             }
             Action::Ws(WsAction::Send(send)) => {
-                let data = self.substitute_one(&send.data)?;
+                let data = self.vars.substitute_data(&send.data)?;
                 let recorder = self.recorder.clone();
                 let socket = self.socket_mut(step, send.on.as_ref())?;
                 socket_send(socket, &data, &recorder, clock.deadline()).await
@@ -318,7 +322,7 @@ impl<'a> Serving<'a> {
             ServingAction::Accept(accept) => self.accept(accept, clock).await,
             ServingAction::AnswerConnect(connect) => self.answer_connect(connect, clock).await,
             ServingAction::Cue(cue) => {
-                let cue = substitute_json(&self.vars, cue)?;
+                let cue = self.vars.substitute_json(cue)?;
                 self.program.cue(&cue, clock.deadline()).await
             }
             ServingAction::Reports(reports) => {
@@ -360,20 +364,6 @@ impl<'a> Serving<'a> {
     ) -> Result<&mut RawSocket, StepError> {
         let name = socket_name(step, on);
         self.sockets.get_mut(&name).ok_or_else(|| no_socket(&name))
-    }
-
-    fn substitute_data(&self, packets: &[Data]) -> Result<Vec<Data>, StepError> {
-        packets
-            .iter()
-            .map(|packet| self.substitute_one(packet))
-            .collect()
-    }
-
-    fn substitute_one(&self, packet: &Data) -> Result<Data, StepError> {
-        Ok(match packet {
-            Data::Text(text) => Data::Text(self.vars.substitute(text)?),
-            binary => binary.clone(),
-        })
     }
 
     fn next_id(&mut self, prefix: &str) -> String {
@@ -632,7 +622,7 @@ impl<'a> Serving<'a> {
                 Some(connected.with_data(json!({ "sid": id })).to_message())
             }
             ConnectAnswer::Refuse(payload) => {
-                let payload = substitute_json(&self.vars, payload)?;
+                let payload = self.vars.substitute_json(payload)?;
                 let refusal = socket_io::Packet::new(socket_io::PacketType::ConnectError)
                     .in_namespace(&namespace)
                     .with_data(payload);
@@ -675,7 +665,7 @@ impl<'a> Serving<'a> {
                             let actual = WireData::frame(&data).to_string();
                             break matched(
                                 match_data(&pattern, &data, &mut vars),
-                                &description,
+                                description.clone(),
                                 actual,
                             );
                         }
@@ -724,7 +714,7 @@ impl<'a> Serving<'a> {
                 let mut vars = std::mem::take(&mut self.vars);
                 let result = matched(
                     match_data(&pattern, &Data::Text(line.clone()), &mut vars),
-                    &description,
+                    description.clone(),
                     line,
                 );
                 self.vars = vars;
@@ -865,7 +855,7 @@ fn check_request(
     if let Some(path) = &expect.path {
         matched(
             match_body(path, request.path.as_bytes(), vars),
-            &format!("the path {path}"),
+            format!("the path {path}"),
             describe.clone(),
         )?;
     }
@@ -878,19 +868,11 @@ fn check_request(
             &describe,
         )?;
     }
-    for (name, pattern) in &expect.headers {
-        check_value(
-            &format!("the header {name}"),
-            pattern.as_ref(),
-            request.header(name),
-            vars,
-            &describe,
-        )?;
-    }
+    check_headers(&expect.headers, &request.headers, vars)?;
     if let Some(body) = &expect.body {
         matched(
             match_body(body, &request.body, vars),
-            &format!("a body {body}"),
+            format!("a body {body}"),
             WireData::body(&request.body).to_string(),
         )?;
     }
@@ -916,48 +898,10 @@ fn check_value(
         )),
         (Some(pattern), Some(value)) => matched(
             match_body(pattern, value.as_bytes(), vars),
-            &format!("{what} {pattern}"),
+            format!("{what} {pattern}"),
             format!("{value:?}"),
         ),
     }
-}
-
-fn matched(
-    result: Result<(), MatchError>,
-    expected: &str,
-    actual: String,
-) -> Result<(), StepError> {
-    match result {
-        Ok(()) => Ok(()),
-        Err(MatchError::Mismatch(why)) => {
-            Err(StepError::unmet(expected, format!("{actual}: {why}")))
-        }
-        Err(MatchError::Invalid(error)) => Err(error),
-    }
-}
-
-/// Replaces `${name}` in every string of a JSON value; a string that is exactly one
-/// variable becomes its value (a number stays a number).
-fn substitute_json(vars: &Vars, value: &Value) -> Result<Value, StepError> {
-    Ok(match value {
-        Value::String(text) => match vars.whole(text) {
-            Some(whole) => whole?.clone(),
-            None => Value::String(vars.substitute(text)?),
-        },
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| substitute_json(vars, item))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(object) => Value::Object(
-            object
-                .iter()
-                .map(|(key, item)| Ok((key.clone(), substitute_json(vars, item)?)))
-                .collect::<Result<_, StepError>>()?,
-        ),
-        other => other.clone(),
-    })
 }
 
 fn socket_name(step: &Step, on: Option<&String>) -> String {

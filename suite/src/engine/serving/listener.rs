@@ -69,16 +69,24 @@ impl Received {
             .map(|(_, value)| value.as_str())
     }
 
-    /// `GET /socket.io/?EIO=4&transport=polling`, for messages.
-    pub(crate) fn describe(&self) -> String {
-        let kind = if self.websocket { " (WebSocket)" } else { "" };
+    /// The path and query, as read: `/socket.io/?EIO=4&transport=polling`.
+    pub(crate) fn target(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
         let query = self
             .query
             .iter()
             .map(|(key, value)| format!("{key}={value}"))
             .collect::<Vec<_>>()
             .join("&");
-        format!("{} {}?{query}{kind}", self.method, self.path)
+        format!("{}?{query}", self.path)
+    }
+
+    /// `GET /socket.io/?EIO=4&transport=polling`, for messages.
+    pub(crate) fn describe(&self) -> String {
+        let kind = if self.websocket { " (WebSocket)" } else { "" };
+        format!("{} {}{kind}", self.method, self.target())
     }
 }
 
@@ -398,17 +406,7 @@ fn dispatch(shared: &Shared, arrival: Arrival) {
 }
 
 fn record_request(recorder: &Recorder, channel: &str, request: &Received) {
-    let target = if request.query.is_empty() {
-        request.path.clone()
-    } else {
-        let query = request
-            .query
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect::<Vec<_>>()
-            .join("&");
-        format!("{}?{query}", request.path)
-    };
+    let target = request.target();
     let kind = if request.websocket {
         EventKind::WsRequestReceived {
             target,
