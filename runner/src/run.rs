@@ -195,6 +195,13 @@ async fn ready(spec: &TargetSpec, options: &RunOptions) -> Result<ReadyTarget, E
                 launched: Some(started),
             })
         }
+        // A client under test alone: the engine listens for it case by case, and no server
+        // is needed (the address is never dialled: client-role cases do not reach a server).
+        (None, None) if !spec.has_server() => Ok(ReadyTarget {
+            address: SocketAddr::from(([127, 0, 0, 1], 9)),
+            description: describe_client(spec),
+            launched: None,
+        }),
         (None, None) => {
             let address = start_fixture().await.map_err(Error::Fixture)?;
             Ok(ReadyTarget {
@@ -269,6 +276,19 @@ pub async fn run_target(
         unused_baseline,
         replay: None,
     })
+}
+
+/// A client-only target by its name, or else by its command.
+fn describe_client(spec: &TargetSpec) -> String {
+    let command = spec
+        .client
+        .as_ref()
+        .map(|client| client.command.join(" "))
+        .unwrap_or_default();
+    match &spec.name {
+        Some(name) => format!("the client {name} (`{command}`)"),
+        None => format!("the client `{command}`"),
+    }
 }
 
 fn describe(url: &BaseUrl, spec: &TargetSpec) -> String {
