@@ -151,6 +151,9 @@ fn build(reports: &Reports) -> Result<Client, String> {
             ("timeout", value) if millis(value).is_some() => {
                 builder.timeout(millis(value).unwrap_or_default())
             }
+            ("requestTimeout", value) if millis(value).is_some() => {
+                builder.request_timeout(millis(value).unwrap_or_default())
+            }
             ("ackTimeout", value) if millis(value).is_some() => {
                 builder.ack_timeout(millis(value).unwrap_or_default())
             }

@@ -27,6 +27,7 @@ const CONTRACT_OPTIONS = new Set([
   "reconnectionDelayMax",
   "randomizationFactor",
   "timeout",
+  "requestTimeout",
   "ackTimeout",
   "retries",
   "upgrade",
