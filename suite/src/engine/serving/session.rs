@@ -103,6 +103,12 @@ enum State {
         channel: String,
         sink: Sink,
     },
+    /// Ended by the engine with a close packet while no GET was held: the packets (the `1`
+    /// last) wait for the client's next GET, which ends the session, as a spec server's
+    /// deferred close does. Nothing else is accepted.
+    Closing {
+        queue: Vec<Data>,
+    },
     /// Ended by either side.
     Closed,
 }
@@ -356,6 +362,13 @@ impl Link {
                 let packets = std::mem::take(queue);
                 arrival.answer(self.payload_reply(&packets));
             }
+            State::Closing { queue } => {
+                let packets = std::mem::take(queue);
+                *state = State::Closed;
+                drop(state);
+                arrival.answer(self.payload_reply(&packets));
+                self.routes.close(&self.sid);
+            }
             State::WebSocket { .. } | State::Closed => {
                 drop(state);
                 self.note("a polling GET for a session no longer on polling: answered 400");
@@ -459,7 +472,7 @@ impl Link {
                 }
                 true
             }
-            State::Closed => false,
+            State::Closing { .. } | State::Closed => false,
         }
     }
 
@@ -498,6 +511,24 @@ impl Link {
     async fn close(&self, with_packet: bool) {
         let mut state = self.state.lock().await;
         let previous = std::mem::replace(&mut *state, State::Closed);
+        if let State::Polling {
+            mut queue,
+            held: None,
+        } = previous
+        {
+            if with_packet {
+                // No GET to carry the `1`: it waits for the next one, which ends the session.
+                queue.push(bare(PacketType::Close));
+                *state = State::Closing { queue };
+                drop(state);
+                self.closing.send_replace(true);
+                return;
+            }
+            drop(state);
+            self.routes.close(&self.sid);
+            self.closing.send_replace(true);
+            return;
+        }
         self.routes.close(&self.sid);
         drop(state);
         self.closing.send_replace(true);
@@ -506,10 +537,10 @@ impl Link {
                 if with_packet {
                     queue.push(bare(PacketType::Close));
                 }
-                match (held, with_packet) {
-                    (Some(get), true) => get.answer(self.payload_reply(&queue)),
-                    (Some(get), false) => get.answer(Reply::Drop),
-                    (None, _) => {}
+                match held {
+                    Some(get) if with_packet => get.answer(self.payload_reply(&queue)),
+                    Some(get) => get.answer(Reply::Drop),
+                    None => {}
                 }
             }
             State::WebSocket { channel, sink } => {
@@ -537,7 +568,7 @@ impl Link {
                     },
                 );
             }
-            State::Closed => {}
+            State::Closing { .. } | State::Closed => {}
         }
     }
 
