@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::metadata::{Endpoint, Feature, Heartbeat, Level, Role, SpecReference, Transport};
-use super::serving::{ClientSettings, ServerSettings};
+use super::serving::{ClientSettings, ServerSettings, ServingAction};
 use super::step::{Action, HttpAction, Step, WsAction, DEFAULT_ACTOR};
 use crate::yaml::{line_of, parse_yaml, read_text, yaml_files, LoadError};
 
@@ -297,6 +297,12 @@ fn check_names(scenario: &Scenario) -> Result<(), Problem> {
                 let name = websocket.name.clone().unwrap_or_else(|| step.actor.clone());
                 sockets.insert(name, websocket.control_frames);
             }
+            // In a client-role case a WebSocket the engine accepts (not refused) is served
+            // by hand with the same `ws_*` steps; it queues no control frames.
+            Action::Serving(ServingAction::WsAccept(accept)) if accept.refuse.is_none() => {
+                let name = accept.name.clone().unwrap_or_else(|| step.actor.clone());
+                sockets.insert(name, false);
+            }
             Action::Ws(WsAction::Send(send)) => {
                 check_socket(&sockets, send.on.as_ref(), step, index)?
             }
@@ -346,7 +352,7 @@ fn check_socket(
     Err(Problem::at_step(
         index,
         step,
-        format!("no earlier `websocket` opens {name:?}{hint}"),
+        format!("no earlier `websocket` (or `ws_accept`) opens {name:?}{hint}"),
     ))
 }
 
@@ -376,10 +382,16 @@ fn step_line(text: &str, index: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
-    /// Why `steps` do not load, as a scenario of the given steps.
+    /// Why `steps` do not load, as a server-role scenario of the given steps.
     fn refusal(steps: &str) -> String {
+        refusal_as("server", steps)
+    }
+
+    /// Why `steps` do not load, as a scenario of `role` with the given steps.
+    fn refusal_as(role: &str, steps: &str) -> String {
+        let dir = if role == "client" { "client/" } else { "" };
         let text = format!(
-            "id: x/case\ntitle: t\nlevel: implementation\nrole: server\ncovers: [WS-12]\nsteps:\n{steps}"
+            "id: {dir}x/case\ntitle: t\nlevel: implementation\nrole: {role}\ncovers: [WS-12]\nsteps:\n{steps}"
         );
         let path = Path::new("x/case.yaml");
         match parse_yaml::<Scenario>(path, &text) {
@@ -392,8 +404,13 @@ mod tests {
     }
 
     fn loads(steps: &str) {
+        loads_as("server", steps);
+    }
+
+    fn loads_as(role: &str, steps: &str) {
+        let dir = if role == "client" { "client/" } else { "" };
         let text = format!(
-            "id: x/case\ntitle: t\nlevel: implementation\nrole: server\ncovers: [WS-12]\nsteps:\n{steps}"
+            "id: {dir}x/case\ntitle: t\nlevel: implementation\nrole: {role}\ncovers: [WS-12]\nsteps:\n{steps}"
         );
         let scenario: Scenario =
             parse_yaml(Path::new("x/case.yaml"), &text).unwrap_or_else(|error| panic!("{error}"));
@@ -436,5 +453,21 @@ mod tests {
         assert!(message.contains("no earlier request"), "{message}");
         let message = refusal("  - request: { query: EIO=4, retry: 10ms }\n");
         assert!(message.contains("give `expect`"), "{message}");
+    }
+
+    #[test]
+    fn a_websocket_the_engine_accepts_is_served_by_ws_steps() {
+        let accept = "  - ws_accept: { expect: { query: { sid: null } } }\n";
+        loads_as(
+            "client",
+            &format!("{accept}  - ws_send: '0{{}}'\n  - ws_receive: '40'\n  - ws_close:\n"),
+        );
+        loads_as(
+            "client",
+            "  - ws_accept: { as: second }\n  - ws_send: { on: second, text: '6' }\n",
+        );
+        let refused = "  - ws_accept: { refuse: drop }\n  - ws_send: '6'\n";
+        let message = refusal_as("client", refused);
+        assert!(message.contains("no earlier `websocket`"), "{message}");
     }
 }
