@@ -94,6 +94,10 @@ pub enum ServingAction {
     WsAccept(WsAcceptStep),
     /// Expects no request that belongs to no session (a new handshake) for the duration.
     NoRequest(DurationExpr),
+    /// From now on the session answers each polling POST that long after it arrives (its
+    /// packets are taken at once); a POST that comes while another is unanswered breaks
+    /// "a client MUST NOT have more than one active POST request" and ends the session.
+    HoldPosts(DurationExpr),
 }
 
 impl ServingAction {
@@ -108,6 +112,7 @@ impl ServingAction {
             ServingAction::Http(_) => "http",
             ServingAction::WsAccept(_) => "ws_accept",
             ServingAction::NoRequest(_) => "no_request",
+            ServingAction::HoldPosts(_) => "hold_posts",
         }
     }
 
@@ -115,7 +120,10 @@ impl ServingAction {
     pub fn uses_session(&self) -> bool {
         matches!(
             self,
-            ServingAction::Accept(_) | ServingAction::AnswerConnect(_) | ServingAction::Close(_)
+            ServingAction::Accept(_)
+                | ServingAction::AnswerConnect(_)
+                | ServingAction::Close(_)
+                | ServingAction::HoldPosts(_)
         )
     }
 

@@ -883,6 +883,7 @@ pub(crate) struct StepFields {
     #[serde(default, deserialize_with = "present")]
     ws_accept: Option<WsAcceptStep>,
     no_request: Option<DurationExpr>,
+    hold_posts: Option<DurationExpr>,
 }
 
 /// An action that takes no argument (`- closed:`).
@@ -904,7 +905,7 @@ const ACTION_KEYS: &str =
     "open, connect, send, receive, silence, closed, wait, request, response, \
                            pending, abort, websocket, ws_send, ws_ping, ws_receive, ws_silence, \
                            ws_close, ws_closed; for client-role cases: accept, answer_connect, \
-                           cue, reports, close, http, ws_accept, no_request";
+                           cue, reports, close, http, ws_accept, no_request, hold_posts";
 
 impl TryFrom<StepFields> for Step {
     type Error = String;
@@ -975,6 +976,9 @@ impl TryFrom<StepFields> for Step {
             fields
                 .no_request
                 .map(|duration| Action::Serving(ServingAction::NoRequest(duration))),
+            fields
+                .hold_posts
+                .map(|duration| Action::Serving(ServingAction::HoldPosts(duration))),
         ];
         let mut actions: Vec<Action> = candidates.into_iter().flatten().collect();
         if actions.len() != 1 {

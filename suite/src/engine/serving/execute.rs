@@ -342,6 +342,11 @@ impl<'a> Serving<'a> {
                 let duration = duration.eval(&self.timing);
                 self.no_request(duration).await
             }
+            ServingAction::HoldPosts(duration) => {
+                let duration = self.options.scaled(duration.eval(&self.timing));
+                self.session()?.hold_posts(duration);
+                Ok(())
+            }
         }
     }
 

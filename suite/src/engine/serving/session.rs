@@ -14,6 +14,7 @@
 //! `3` out of the inbox. In protocol 3 the client pings: every ping `2` (with its data) is
 //! answered with a pong `3` (with the same data) and left out of the inbox.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +90,10 @@ struct Link {
     /// gets a noop at once instead of being held, as the official server does, so the
     /// client's polling can pause.
     upgrading: std::sync::atomic::AtomicBool,
+    /// How long each POST's answer is held (`hold_posts`); none by default.
+    post_hold: std::sync::Mutex<Option<Duration>>,
+    /// Whether a held POST is still unanswered.
+    post_pending: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The transport of the moment.
@@ -177,6 +182,8 @@ impl ServedSession {
             state: Mutex::new(state),
             closing: watch::channel(false).0,
             upgrading: std::sync::atomic::AtomicBool::new(false),
+            post_hold: std::sync::Mutex::new(None),
+            post_pending: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         });
         let (arrivals_sender, arrivals) = mpsc::unbounded_channel();
         routes.open(&config.sid, arrivals_sender);
@@ -214,6 +221,14 @@ impl ServedSession {
                 "a session open to send on",
                 "the session is closed",
             ))
+        }
+    }
+
+    /// Holds the answer to each later POST for `hold`, so that a second POST sent before the
+    /// first is answered shows.
+    pub(crate) fn hold_posts(&self, hold: Duration) {
+        if let Ok(mut post_hold) = self.link.post_hold.lock() {
+            *post_hold = Some(hold);
         }
     }
 
@@ -384,6 +399,18 @@ impl Link {
             arrival.answer(Reply::unknown_session());
             return;
         }
+        if self.post_pending.load(Ordering::SeqCst) {
+            arrival.answer(Reply::text(
+                400,
+                "application/json",
+                r#"{"code":3,"message":"Bad request"}"#,
+            ));
+            self.end_by_client(
+                "the client sent a POST while another was unanswered (\"a client MUST NOT have more than one active POST request\"): answered 400",
+            )
+            .await;
+            return;
+        }
         let size = arrival.request.body.len();
         if let Some(max) = self
             .max_payload
@@ -411,12 +438,31 @@ impl Link {
                 return;
             }
         };
-        arrival.answer(Reply::text(200, "text/html", "ok"));
+        self.answer_post(arrival);
         for packet in packets {
             if self.on_packet(packet).await == Flow::Ended {
                 return;
             }
         }
+    }
+
+    /// Answers a POST `ok`: at once, or after the hold `hold_posts` set, during which the POST
+    /// counts as active.
+    fn answer_post(&self, arrival: Arrival) {
+        let hold = self.post_hold.lock().ok().and_then(|hold| *hold);
+        let Some(hold) = hold else {
+            arrival.answer(Reply::text(200, "text/html", "ok"));
+            return;
+        };
+        self.post_pending.store(true, Ordering::SeqCst);
+        let pending = Arc::clone(&self.post_pending);
+        // Not kept in the session's tasks: it ends by itself after `hold`, and a session that
+        // ended meanwhile only makes its answer go nowhere.
+        tokio::spawn(async move {
+            tokio::time::sleep(hold).await;
+            pending.store(false, Ordering::SeqCst);
+            arrival.answer(Reply::text(200, "text/html", "ok"));
+        });
     }
 
     /// The session's packet rules, for a packet from either transport.
