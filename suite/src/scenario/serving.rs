@@ -98,6 +98,9 @@ pub enum ServingAction {
     /// packets are taken at once); a POST that comes while another is unanswered breaks
     /// "a client MUST NOT have more than one active POST request" and ends the session.
     HoldPosts(DurationExpr),
+    /// Expects no polling GET in the session for the duration: a client that paused its
+    /// polling for an upgrade.
+    NoPoll(DurationExpr),
 }
 
 impl ServingAction {
@@ -113,6 +116,7 @@ impl ServingAction {
             ServingAction::WsAccept(_) => "ws_accept",
             ServingAction::NoRequest(_) => "no_request",
             ServingAction::HoldPosts(_) => "hold_posts",
+            ServingAction::NoPoll(_) => "no_poll",
         }
     }
 
@@ -124,6 +128,7 @@ impl ServingAction {
                 | ServingAction::AnswerConnect(_)
                 | ServingAction::Close(_)
                 | ServingAction::HoldPosts(_)
+                | ServingAction::NoPoll(_)
         )
     }
 

@@ -884,6 +884,7 @@ pub(crate) struct StepFields {
     ws_accept: Option<WsAcceptStep>,
     no_request: Option<DurationExpr>,
     hold_posts: Option<DurationExpr>,
+    no_poll: Option<DurationExpr>,
 }
 
 /// An action that takes no argument (`- closed:`).
@@ -905,7 +906,7 @@ const ACTION_KEYS: &str =
     "open, connect, send, receive, silence, closed, wait, request, response, \
                            pending, abort, websocket, ws_send, ws_ping, ws_receive, ws_silence, \
                            ws_close, ws_closed; for client-role cases: accept, answer_connect, \
-                           cue, reports, close, http, ws_accept, no_request, hold_posts";
+                           cue, reports, close, http, ws_accept, no_request, hold_posts, no_poll";
 
 impl TryFrom<StepFields> for Step {
     type Error = String;
@@ -979,6 +980,9 @@ impl TryFrom<StepFields> for Step {
             fields
                 .hold_posts
                 .map(|duration| Action::Serving(ServingAction::HoldPosts(duration))),
+            fields
+                .no_poll
+                .map(|duration| Action::Serving(ServingAction::NoPoll(duration))),
         ];
         let mut actions: Vec<Action> = candidates.into_iter().flatten().collect();
         if actions.len() != 1 {

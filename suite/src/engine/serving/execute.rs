@@ -347,6 +347,10 @@ impl<'a> Serving<'a> {
                 self.session()?.hold_posts(duration);
                 Ok(())
             }
+            ServingAction::NoPoll(duration) => {
+                let duration = self.options.scaled(duration.eval(&self.timing));
+                self.session()?.no_poll(duration).await
+            }
         }
     }
 

@@ -94,6 +94,8 @@ struct Link {
     post_hold: std::sync::Mutex<Option<Duration>>,
     /// Whether a held POST is still unanswered.
     post_pending: Arc<std::sync::atomic::AtomicBool>,
+    /// How many polling GETs the session has had, for `no_poll`.
+    gets: watch::Sender<u64>,
 }
 
 /// The transport of the moment.
@@ -184,6 +186,7 @@ impl ServedSession {
             upgrading: std::sync::atomic::AtomicBool::new(false),
             post_hold: std::sync::Mutex::new(None),
             post_pending: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            gets: watch::channel(0).0,
         });
         let (arrivals_sender, arrivals) = mpsc::unbounded_channel();
         routes.open(&config.sid, arrivals_sender);
@@ -229,6 +232,20 @@ impl ServedSession {
     pub(crate) fn hold_posts(&self, hold: Duration) {
         if let Ok(mut post_hold) = self.link.post_hold.lock() {
             *post_hold = Some(hold);
+        }
+    }
+
+    /// Expects no polling GET in the session for `duration` (a client that paused polling).
+    pub(crate) async fn no_poll(&self, duration: Duration) -> Result<(), StepError> {
+        let mut gets = self.link.gets.subscribe();
+        gets.mark_unchanged();
+        let started = Instant::now();
+        match tokio::time::timeout(duration, gets.changed()).await {
+            Err(_) | Ok(Err(_)) => Ok(()),
+            Ok(Ok(())) => Err(StepError::unmet(
+                format!("no polling GET for {} ms", duration.as_millis()),
+                format!("a polling GET after {} ms", started.elapsed().as_millis()),
+            )),
         }
     }
 
@@ -353,6 +370,7 @@ impl Link {
     }
 
     async fn on_get(&self, arrival: Arrival) {
+        self.gets.send_modify(|count| *count += 1);
         let mut state = self.state.lock().await;
         match &mut *state {
             State::Polling { held: Some(_), .. } => {
