@@ -38,6 +38,7 @@ const CONTRACT_OPTIONS = new Set([
   "addTrailingSlash",
   "query",
   "extraHeaders",
+  "withCredentials",
 ]);
 
 /** How long the program lingers after closing, for the close to reach the wire, at most. */

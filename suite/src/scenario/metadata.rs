@@ -146,11 +146,13 @@ pub enum Feature {
     Volatile,
     /// A client's acknowledgement timeouts (`timeout(ms)`, `ackTimeout`).
     AckTimeout,
+    /// A client's cookie jar (`withCredentials`): cookies set by the server sent back.
+    Cookies,
 }
 
 impl Feature {
     /// Every feature, in declaration order.
-    pub const ALL: [Feature; 21] = [
+    pub const ALL: [Feature; 22] = [
         Feature::Polling,
         Feature::Websocket,
         Feature::Upgrade,
@@ -172,6 +174,7 @@ impl Feature {
         Feature::Retries,
         Feature::Volatile,
         Feature::AckTimeout,
+        Feature::Cookies,
     ];
 
     /// The feature as scenario files and profiles write it: `polling`, `eio3`, `server-acks`.
@@ -198,6 +201,7 @@ impl Feature {
             Feature::Retries => "retries",
             Feature::Volatile => "volatile",
             Feature::AckTimeout => "ack-timeout",
+            Feature::Cookies => "cookies",
         }
     }
 }

@@ -187,6 +187,10 @@ pub struct AcceptStep {
     /// upgrade's WebSocket to the steps (`ws_accept`, then `ws_receive: 2probe`, …), for
     /// cases about the upgrade itself.
     pub upgrade: Option<bool>,
+    /// Headers added to the answer of a polling handshake (a `Set-Cookie`, say); the answer
+    /// of a WebSocket handshake carries none.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// The transport of a handshake.

@@ -599,6 +599,11 @@ impl<'a> Serving<'a> {
             auto_heartbeat: self.case.scenario.heartbeat == Heartbeat::Auto,
             upgrade,
             max_payload: (eio == 4).then_some(server.max_payload),
+            open_headers: accept
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
         })
     }
 

@@ -49,6 +49,8 @@ pub(crate) struct SessionConfig {
     /// The `maxPayload` announced (protocol 4): a POST over it gets 413 and ends the session,
     /// as the official server does.
     pub(crate) max_payload: Option<u64>,
+    /// Headers added to the answer of a polling handshake.
+    pub(crate) open_headers: Vec<(String, String)>,
 }
 
 /// How the engine treats a WebSocket opened to upgrade a polling session.
@@ -130,7 +132,11 @@ impl ServedSession {
     ) -> ServedSession {
         let open = Data::Text(config.open_packet.clone());
         let body = encode_payload(config.eio, &[open]);
-        handshake.answer(Reply::text(200, "text/plain; charset=UTF-8", body));
+        let mut reply = Reply::text(200, "text/plain; charset=UTF-8", body);
+        if let Reply::Http { headers, .. } = &mut reply {
+            headers.extend(config.open_headers.iter().cloned());
+        }
+        handshake.answer(reply);
         let state = State::Polling {
             queue: Vec::new(),
             held: None,
