@@ -125,6 +125,41 @@ async fn a_body_over_max_http_buffer_size_is_413() {
 }
 
 #[tokio::test]
+async fn a_body_refused_by_its_content_length_is_read_to_its_end() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = start(Config {
+        max_http_buffer_size: 100,
+        ..quiet()
+    })
+    .await;
+    let sid = handshake(address).await;
+    let length = 4 * 1024 * 1024;
+    let headers = [("Content-Type", "text/plain;charset=UTF-8")];
+    let target = session_target(&sid);
+    let mut stream = send_head(address, "POST", &target, &headers, Some(length), b"4").await;
+    // The body goes on after the answer: a server that closed with it unread would reset the
+    // connection, and these writes (more than any socket buffer holds) would fail.
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut written = 1;
+    while written < length {
+        let part = &chunk[..chunk.len().min(length - written)];
+        within(stream.write_all(part))
+            .await
+            .expect("the server reads the refused body");
+        written += part.len();
+    }
+    let mut raw = Vec::new();
+    within(stream.read_to_end(&mut raw))
+        .await
+        .expect("a clean end of the connection, not a reset");
+    assert!(
+        raw.starts_with(b"HTTP/1.1 413"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+}
+
+#[tokio::test]
 async fn an_octet_stream_post_is_refused_and_closes_the_session() {
     let address = start(quiet()).await;
     let sid = handshake(address).await;

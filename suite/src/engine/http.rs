@@ -5,8 +5,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 use super::error::{millis, StepError};
@@ -83,11 +82,70 @@ pub(crate) async fn send_fresh_on(
     request: &HttpRequest,
     deadline: Instant,
 ) -> Result<HttpResponse, StepError> {
+    if request.body.len() > EARLY_RESPONSE_BODY {
+        let exchange = send_reading_early(wire, actor, channel, request);
+        return bounded(wire, actor, channel, deadline, exchange).await;
+    }
     let exchange = async {
         let (mut sender, _connection) = handshake(wire).await?;
         send_on(wire, actor, channel, &mut sender, request).await
     };
     bounded(wire, actor, channel, deadline, exchange).await
+}
+
+/// A body larger than this may not fit the connection's buffers: a server may answer before
+/// reading it all (a 413 from `Content-Length`) and close, and the write then fails although
+/// the answer has come. Such requests are written while the response is read, as curl does,
+/// and a failed write does not hide an answer.
+const EARLY_RESPONSE_BODY: usize = 64 * 1024;
+
+/// Sends `request` on a new connection, writing it in one task while the response is read.
+async fn send_reading_early(
+    wire: &Wire,
+    actor: &str,
+    channel: &str,
+    request: &HttpRequest,
+) -> Result<HttpResponse, StepError> {
+    let stream = wire.connect().await?;
+    let mut headers = request.headers.clone();
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        headers.insert(0, ("Host".to_owned(), wire.address.to_string()));
+    }
+    if header(&headers, "content-length").is_none() {
+        headers.push(("Content-Length".to_owned(), request.body.len().to_string()));
+    }
+    wire.recorder.record(
+        actor,
+        channel,
+        EventKind::HttpRequest {
+            method: request.method.clone(),
+            target: request.target.clone(),
+            headers: headers.clone(),
+            body: WireData::body(&request.body),
+        },
+    );
+    let mut raw = format!("{} {} HTTP/1.1\r\n", request.method, request.target).into_bytes();
+    for (name, value) in &headers {
+        raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    raw.extend_from_slice(b"\r\n");
+    raw.extend_from_slice(&request.body);
+    let (mut reader, mut writer) = stream.into_split();
+    let writing = AbortOnDrop(tokio::spawn(async move {
+        // A failed write is what a server that answered early and closed causes; the
+        // response, or its absence, tells the rest.
+        let _ = writer.write_all(&raw).await;
+        let _ = writer.flush().await;
+        // Keep the writing half open until the response is read: dropping it would end
+        // the request's side of the connection.
+        std::future::pending::<()>().await;
+    }));
+    let outcome = read_raw_response(&mut reader).await;
+    drop(writing);
+    record_outcome(wire, actor, channel, outcome)
 }
 
 /// Sends a request on the actor's kept-alive connection, opening it when needed.
@@ -276,7 +334,7 @@ pub(crate) async fn send_raw_on(
     bounded(wire, actor, channel, deadline, exchange).await
 }
 
-async fn read_raw_response(stream: &mut TcpStream) -> Result<HttpResponse, String> {
+async fn read_raw_response(stream: &mut (impl AsyncRead + Unpin)) -> Result<HttpResponse, String> {
     let mut buffer = Vec::new();
     let head_end = loop {
         if let Some(end) = find(&buffer, b"\r\n\r\n") {
@@ -295,6 +353,16 @@ async fn read_raw_response(stream: &mut TcpStream) -> Result<HttpResponse, Strin
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, value)| value.trim().parse::<usize>().ok());
+    let chunked = header(&headers, "transfer-encoding")
+        .is_some_and(|value| value.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        let body = read_chunked(stream, body).await?;
+        return Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        });
+    }
     match length {
         Some(length) => {
             while body.len() < length {
@@ -313,7 +381,44 @@ async fn read_raw_response(stream: &mut TcpStream) -> Result<HttpResponse, Strin
     })
 }
 
-async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<usize, String> {
+/// Decodes a chunked body (RFC 9112, 7.1), `buffered` being what was read after the head;
+/// trailers are skipped.
+async fn read_chunked(
+    stream: &mut (impl AsyncRead + Unpin),
+    mut buffered: Vec<u8>,
+) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = loop {
+            if let Some(end) = find(&buffered, b"\r\n") {
+                break end;
+            }
+            if read_more(stream, &mut buffered).await? == 0 {
+                return Err("the connection ended inside a chunked body".to_owned());
+            }
+        };
+        let line = String::from_utf8_lossy(&buffered[..line_end]).into_owned();
+        let size_text = line.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| format!("not a chunk size: {line:?}"))?;
+        buffered.drain(..line_end + 2);
+        if size == 0 {
+            return Ok(body);
+        }
+        while buffered.len() < size + 2 {
+            if read_more(stream, &mut buffered).await? == 0 {
+                return Err("the connection ended inside a chunk".to_owned());
+            }
+        }
+        body.extend_from_slice(&buffered[..size]);
+        buffered.drain(..size + 2);
+    }
+}
+
+async fn read_more(
+    stream: &mut (impl AsyncRead + Unpin),
+    buffer: &mut Vec<u8>,
+) -> Result<usize, String> {
     let mut chunk = [0_u8; 4096];
     let read = stream
         .read(&mut chunk)
@@ -345,4 +450,74 @@ fn parse_head(head: &[u8]) -> Result<Head, String> {
         .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
         .collect();
     Ok((status, headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::transcript::Recorder;
+    use super::*;
+    use std::time::Duration;
+    use tokio::net::TcpListener;
+
+    /// A server that reads only the request head, answers, and resets the connection at
+    /// once: a client that must finish writing before it reads the answer loses it.
+    async fn answering_before_the_body(response: &'static [u8]) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.expect("accept");
+            let mut head = Vec::new();
+            while find(&head, b"\r\n\r\n").is_none() {
+                if read_more(&mut stream, &mut head).await.unwrap_or(0) == 0 {
+                    return;
+                }
+            }
+            let _ = stream.write_all(response).await;
+            // Then it resets the connection, the unread body still in its buffers, as a
+            // server that closes without reading the body does.
+            let _ = stream.set_linger(Some(Duration::ZERO));
+        });
+        address
+    }
+
+    fn large_post() -> HttpRequest {
+        HttpRequest {
+            method: "POST".to_owned(),
+            target: "/engine.io/?EIO=4&transport=polling&sid=x".to_owned(),
+            headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
+            body: vec![b'a'; 8 * 1024 * 1024],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_response_before_the_end_of_a_large_body_is_read() {
+        let address = answering_before_the_body(
+            b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n",
+        )
+        .await;
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let response = send_fresh(&wire, "client", &large_post(), deadline)
+            .await
+            .expect("the early response");
+        assert_eq!(response.status, 413);
+        assert!(response.body.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_early_chunked_response_is_decoded() {
+        let address = answering_before_the_body(
+            b"HTTP/1.1 413 Payload Too Large\r\ntransfer-encoding: chunked\r\n\r\n4\r\ntoo \r\n5\r\nlarge\r\n0\r\n\r\n",
+        )
+        .await;
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let response = send_fresh(&wire, "client", &large_post(), deadline)
+            .await
+            .expect("the early response");
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (413, &b"too large"[..])
+        );
+    }
 }

@@ -68,6 +68,23 @@ async fn answer_wake<E>(
     }
 }
 
+/// How much of a refused body is read and dropped, at most, and for how long.
+const DISCARD_LIMIT: usize = 16 * 1024 * 1024;
+const DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads a refused body to its end and drops it, within [`DISCARD_LIMIT`] and
+/// [`DISCARD_TIME`], so that the connection ends with a clean close rather than a reset.
+fn discard<B>(body: B)
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    tokio::spawn(async move {
+        let _ =
+            tokio::time::timeout(DISCARD_TIME, Limited::new(body, DISCARD_LIMIT).collect()).await;
+    });
+}
+
 /// A `POST`: the body is decoded and its packets handled in order.
 pub(crate) async fn post<B>(session: Arc<Session>, request: Request<B>) -> Response<Body>
 where
@@ -98,6 +115,9 @@ where
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
         // Too large: 413, and the session stays open, as on the official server (PL-11).
+        // The body is read and dropped meanwhile, as Node.js does: a connection closed with
+        // it unread is reset, and the client may lose the answer with it.
+        discard(request.into_body());
         return response::status(StatusCode::PAYLOAD_TOO_LARGE);
     }
     let body = match Limited::new(request.into_body(), limit).collect().await {
