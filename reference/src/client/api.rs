@@ -237,7 +237,8 @@ impl ClientBuilder {
         try_all_transports, try_all_transports: bool
     );
     option!(
-        /// `timestampRequests`: the `t` parameter on polling requests. Default true.
+        /// `timestampRequests`: `true` puts the `t` parameter on every request, the WebSocket
+        /// handshake included; `false` on none. Left unset, polling requests only carry it.
         timestamp_requests, timestamp_requests: bool
     );
     option!(
