@@ -370,8 +370,10 @@ async fn emit(
             let _ = reports.send(json!({"event": "unsupported", "what": "volatile with ack"}));
         }
         let reports = reports.clone();
+        // Queued now, in the order of the cues; only the wait for the ack is spawned.
+        let acked = socket.emit_with_ack(&name, arguments, timeout);
         tokio::spawn(async move {
-            let report = match socket.emit_with_ack(&name, arguments, timeout).await {
+            let report = match acked.await {
                 Ok(Ok(arguments)) => {
                     json!({"event": "ack", "cue": id, "args": arguments.iter().map(to_json).collect::<Vec<_>>()})
                 }
