@@ -4,15 +4,19 @@
 //! mirror behaviours (`echo` → `echo-back`, every ack request answered with the event's
 //! arguments), cues on standard input and JSON-line reports on standard output. Binary data
 //! crosses the pipes as `{"$binary": "<base64>"}`.
+//!
+//! One argument: `--eio 4` (the default) speaks Engine.IO 4 and Socket.IO 5, to socket.io 3.x
+//! and later servers; `--eio 3` speaks Engine.IO 3 and Socket.IO 4, to socket.io 2.x servers.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use clap::Parser;
 use serde_json::{json, Map, Value as Json};
 use sio_reference::client::{
-    Client, ClientBuilder, ClientEvent, Socket, SocketEvent, SocketEvents, TransportKind,
+    Client, ClientBuilder, ClientEvent, Protocol, Socket, SocketEvent, SocketEvents, TransportKind,
 };
 use sio_reference::socket_io::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -23,7 +27,29 @@ const CLOSE_GRACE: Duration = Duration::from_millis(300);
 
 type Reports = mpsc::UnboundedSender<Json>;
 
+/// The command line: the protocol only; every other setting comes from the environment.
+#[derive(Debug, Parser)]
+#[command(about = "The reference client as a client under test (docs/client-contract.md)")]
+struct Args {
+    /// The Engine.IO protocol to speak: 4 (with Socket.IO 5) or 3 (with Socket.IO 4, for
+    /// socket.io 2.x servers).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(3..=4))]
+    eio: u8,
+}
+
+impl Args {
+    fn protocol(&self) -> Protocol {
+        if self.eio == 3 {
+            Protocol::V4
+        } else {
+            Protocol::V5
+        }
+    }
+}
+
 fn main() {
+    // A bad argument is refused here, on standard error with exit code 2.
+    let args = Args::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -35,10 +61,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    runtime.block_on(run());
+    runtime.block_on(run(args.protocol()));
 }
 
-async fn run() {
+async fn run(protocol: Protocol) {
     let (reports, mut lines) = mpsc::unbounded_channel::<Json>();
     let printer = tokio::spawn(async move {
         use std::io::Write as _;
@@ -48,7 +74,7 @@ async fn run() {
             let _ = stdout.flush();
         }
     });
-    let client = match build(&reports) {
+    let client = match build(protocol, &reports) {
         Ok(client) => client,
         Err(message) => {
             eprintln!("sio-reference-client: {message}");
@@ -114,9 +140,9 @@ fn namespace_setting() -> String {
 
 /// The client from the settings; options the client has no counterpart for are reported
 /// `unsupported`.
-fn build(reports: &Reports) -> Result<Client, String> {
+fn build(protocol: Protocol, reports: &Reports) -> Result<Client, String> {
     let url = std::env::var("SIO_URL").map_err(|_| "SIO_URL is not set".to_owned())?;
-    let mut builder: ClientBuilder = Client::builder(&url);
+    let mut builder: ClientBuilder = Client::builder(&url).protocol(protocol);
     let mut path = std::env::var("SIO_PATH").unwrap_or_else(|_| "/socket.io/".to_owned());
     if let Ok(transports) = std::env::var("SIO_TRANSPORTS") {
         let kinds: Vec<TransportKind> = transports
@@ -228,6 +254,15 @@ fn connect(
 /// Reports a socket's events and carries out the mirror behaviours.
 async fn report_events(socket: Socket, mut events: SocketEvents, reports: Reports) {
     let namespace = socket.namespace().to_owned();
+    // The echoes leave in the order their events came, from one task: a task per echo could
+    // let a later one overtake an earlier one.
+    let (echoes, mut to_echo) = mpsc::unbounded_channel::<Vec<Value>>();
+    let echoing = socket.clone();
+    tokio::spawn(async move {
+        while let Some(arguments) = to_echo.recv().await {
+            let _ = echoing.emit("echo-back", arguments).await;
+        }
+    });
     while let Some(event) = events.next().await {
         let report = match event {
             SocketEvent::Connect { id, recovered } => {
@@ -258,11 +293,7 @@ async fn report_events(socket: Socket, mut events: SocketEvents, reports: Report
                 }
                 let _ = reports.send(report);
                 if name == "echo" {
-                    let socket = socket.clone();
-                    let echoed = arguments.clone();
-                    tokio::spawn(async move {
-                        let _ = socket.emit("echo-back", echoed).await;
-                    });
+                    let _ = echoes.send(arguments.clone());
                 }
                 if let Some(ack) = ack {
                     let _ = ack.send(arguments);
@@ -342,8 +373,10 @@ async fn emit(
             let _ = reports.send(json!({"event": "unsupported", "what": "volatile with ack"}));
         }
         let reports = reports.clone();
+        // Queued now, in the order of the cues; only the wait for the ack is spawned.
+        let acked = socket.emit_with_ack(&name, arguments, timeout);
         tokio::spawn(async move {
-            let report = match socket.emit_with_ack(&name, arguments, timeout).await {
+            let report = match acked.await {
                 Ok(Ok(arguments)) => {
                     json!({"event": "ack", "cue": id, "args": arguments.iter().map(to_json).collect::<Vec<_>>()})
                 }

@@ -2,6 +2,7 @@
 //! (one namespace), the [`SocketEvent`]s a socket reports and the [`AckResponder`] that
 //! answers a server's acknowledgement request.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -237,7 +238,8 @@ impl ClientBuilder {
         try_all_transports, try_all_transports: bool
     );
     option!(
-        /// `timestampRequests`: the `t` parameter on polling requests. Default true.
+        /// `timestampRequests`: `true` puts the `t` parameter on every request, the WebSocket
+        /// handshake included; `false` on none. Left unset, polling requests only carry it.
         timestamp_requests, timestamp_requests: bool
     );
     option!(
@@ -453,6 +455,18 @@ impl Socket {
         request: EmitRequest,
         ack: Option<oneshot::Sender<Result<Vec<Value>, AckError>>>,
     ) -> Result<(), ClientError> {
+        self.queue_request(request, ack)?
+            .await
+            .map_err(|_| ClientError::Closed)??;
+        Ok(())
+    }
+
+    /// Hands the emit to the manager now, and returns where its acceptance (or refusal) comes.
+    fn queue_request(
+        &self,
+        request: EmitRequest,
+        ack: Option<oneshot::Sender<Result<Vec<Value>, AckError>>>,
+    ) -> Result<oneshot::Receiver<Result<(), EmitError>>, ClientError> {
         let (refused, verdict) = oneshot::channel();
         self.manager
             .send(Command::Emit {
@@ -462,8 +476,7 @@ impl Socket {
                 refused,
             })
             .map_err(|_| ClientError::Closed)?;
-        verdict.await.map_err(|_| ClientError::Closed)??;
-        Ok(())
+        Ok(verdict)
     }
 
     /// Emits an event; while the namespace is not connected it waits in the send buffer.
@@ -494,12 +507,17 @@ impl Socket {
 
     /// Emits an event that asks for an acknowledgement and waits for it, at most `timeout`
     /// (`None`: the client's `ack_timeout`, or no limit).
-    pub async fn emit_with_ack(
+    ///
+    /// The event is queued when the method is called, not when the returned future is first
+    /// polled: emits leave in the order of the calls even when their acknowledgements are
+    /// awaited in tasks of their own.
+    pub fn emit_with_ack(
         &self,
         name: &str,
         arguments: Vec<Value>,
         timeout: Option<Duration>,
-    ) -> Result<Result<Vec<Value>, AckError>, ClientError> {
+    ) -> impl Future<Output = Result<Result<Vec<Value>, AckError>, ClientError>> + Send + 'static
+    {
         let (ack, answer) = oneshot::channel();
         let request = EmitRequest {
             name: name.to_owned(),
@@ -507,8 +525,11 @@ impl Socket {
             ack: Some(AckRequest { token: 0, timeout }),
             volatile: false,
         };
-        self.emit_request(request, Some(ack)).await?;
-        Ok(answer.await.unwrap_or(Err(AckError::Closed)))
+        let queued = self.queue_request(request, Some(ack));
+        async move {
+            queued?.await.map_err(|_| ClientError::Closed)??;
+            Ok(answer.await.unwrap_or(Err(AckError::Closed)))
+        }
     }
 
     /// Disconnects the namespace (`41`); it does not reconnect until [`Socket::connect`].

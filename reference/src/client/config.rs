@@ -79,8 +79,11 @@ pub struct Config {
     pub remember_upgrade: bool,
     /// `tryAllTransports`: when the first transport fails to open, try the next. Default false.
     pub try_all_transports: bool,
-    /// `timestampRequests`: the `t` parameter on polling requests. Default true.
-    pub timestamp_requests: bool,
+    /// `timestampRequests`: the `t` cache-busting parameter. `None` (the official default,
+    /// the option left unset): on polling requests only; `Some(true)`: on WebSocket handshakes
+    /// too, as the official client adds it there only when the option is set; `Some(false)`:
+    /// nowhere.
+    pub timestamp_requests: Option<bool>,
     /// `forceBase64`: `b64=1`. Default false.
     pub force_base64: bool,
     /// `query`: extra query parameters on every request.
@@ -118,7 +121,7 @@ impl Config {
             upgrade: true,
             remember_upgrade: false,
             try_all_transports: false,
-            timestamp_requests: true,
+            timestamp_requests: None,
             force_base64: false,
             query: Vec::new(),
             extra_headers: Vec::new(),

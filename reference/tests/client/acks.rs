@@ -61,3 +61,23 @@ async fn an_unanswered_ack_times_out() {
         .unwrap();
     assert_eq!(ack, Err(AckError::Timeout));
 }
+
+#[tokio::test]
+async fn emits_with_ack_leave_in_call_order_whatever_task_awaits_them() {
+    let server = start().await;
+    let (socket, mut events) = builder(server.address).connect("/").unwrap();
+    connected(&mut events).await;
+    // Called in order 0..10, awaited in tasks spawned in the reverse order: the server must
+    // see them in call order (it answers each `message` with a `message-back`).
+    let pending: Vec<_> = (0..10)
+        .map(|index| socket.emit_with_ack("message", vec![index.into()], None))
+        .collect();
+    for acked in pending.into_iter().rev() {
+        tokio::spawn(acked);
+        tokio::task::yield_now().await;
+    }
+    for index in 0..10 {
+        let back = event(&mut events, "message-back").await;
+        assert_eq!(arguments(back), [index.into()]);
+    }
+}

@@ -9,6 +9,7 @@ mod acks;
 mod bad_input;
 mod binary;
 mod connect;
+mod engine_close;
 mod events;
 mod heartbeat;
 mod reconnection;

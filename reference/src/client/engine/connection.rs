@@ -2,7 +2,8 @@
 //! (the driver) that runs the heartbeat, the polling loop or the WebSocket, the upgrade and the
 //! close, and hands the session's messages to its owner.
 //!
-//! The driver owns every task it spawns (in a `JoinSet`, aborted when the driver ends), and ends
+//! The driver owns every task it spawns (in a `JoinSet`, aborted when the driver ends; only the
+//! closing write after a failure outlives it, bounded in time), and ends
 //! when its owner drops the [`EngineHandle`] or asks it to close: after flushing what was
 //! queued, within [`CLOSE_FLUSH_TIMEOUT`].
 
@@ -163,6 +164,7 @@ fn spawn_driver(
         sid: sid.clone(),
         max_payload: handshake.max_payload,
         version,
+        force_base64: options.endpoint.query.force_base64,
         outgoing: VecDeque::new(),
         events,
         commands,
@@ -211,6 +213,8 @@ struct Driver {
     sid: String,
     max_payload: Option<usize>,
     version: ProtocolVersion,
+    /// `forceBase64`: binary data leaves in text frames over WebSocket too.
+    force_base64: bool,
     outgoing: VecDeque<Packet>,
     events: mpsc::UnboundedSender<EngineEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -242,10 +246,40 @@ impl Driver {
                 let _ = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, self.close_gracefully()).await;
             }
             Stop::Closed(reason) => {
+                if reason != EngineCloseReason::TransportClose {
+                    self.close_after_failure();
+                }
                 let _ = self.events.send(EngineEvent::Closed(reason));
             }
         }
         self.tasks.abort_all();
+    }
+
+    /// After a ping timeout or a transport error the session is over, but the server may not
+    /// know it: like the official client, which closes its transport on every close but the
+    /// server's own, this one sends a close packet `1` in a `POST` over polling and a close
+    /// frame over WebSocket. Best effort, in a task of its own bounded by
+    /// [`CLOSE_FLUSH_TIMEOUT`] (outliving the driver, the only task that does), so that the
+    /// owner hears of the close at once, as the official client reports it without waiting for
+    /// the write.
+    fn close_after_failure(&mut self) {
+        self.upgrade = None;
+        self.probe_ws = None;
+        if let Some(mut writer) = self.writer.take() {
+            tokio::spawn(tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, async move {
+                let _ = writer.send(Message::Close(None)).await;
+                let _ = writer.close().await;
+            }));
+            return;
+        }
+        let body = encode_body(&[Packet::empty(PacketType::Close)], self.version);
+        let endpoint = self.endpoint.clone();
+        let sid = self.sid.clone();
+        let counter = self.next_counter();
+        tokio::spawn(async move {
+            let _ =
+                tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, endpoint.post(&sid, counter, body)).await;
+        });
     }
 
     async fn serve(&mut self, early: Vec<Packet>, wants_upgrade: bool) -> Stop {
@@ -386,7 +420,7 @@ impl Driver {
         }
         if let Some(writer) = &mut self.writer {
             while let Some(packet) = self.outgoing.pop_front() {
-                if websocket::send(writer, &packet, self.version)
+                if websocket::send(writer, &packet, self.version, self.force_base64)
                     .await
                     .is_err()
                 {
@@ -423,7 +457,7 @@ impl Driver {
             let probing = async {
                 let mut ws =
                     websocket::connect(&endpoint.authority, &target, &endpoint.headers).await?;
-                websocket::send(&mut ws, &probe(), version).await?;
+                websocket::send(&mut ws, &probe(), version, false).await?;
                 match websocket::read(&mut ws, version).await {
                     Read::Packet(answer) => Ok(Box::new((ws, answer))),
                     Read::Closed => Err(TransportError::WebSocket(
@@ -456,7 +490,7 @@ impl Driver {
                     return self.flush().await;
                 };
                 let upgrade = Packet::empty(PacketType::Upgrade);
-                if websocket::send(&mut ws, &upgrade, self.version)
+                if websocket::send(&mut ws, &upgrade, self.version, self.force_base64)
                     .await
                     .is_err()
                 {
@@ -493,7 +527,7 @@ impl Driver {
         self.probe_ws = None;
         if let Some(writer) = &mut self.writer {
             while let Some(packet) = self.outgoing.pop_front() {
-                if websocket::send(writer, &packet, self.version)
+                if websocket::send(writer, &packet, self.version, self.force_base64)
                     .await
                     .is_err()
                 {

@@ -4,7 +4,8 @@
 //! ("Mandatory, the name of the transport") and `sid` ("The client MUST send the `sid` value
 //! in the query parameters of all subsequent requests"). Like the official client, this one
 //! puts the application's query first, adds `t` (a cache-busting value) to polling requests
-//! unless told not to, and `b64=1` when binary data must travel as base64.
+//! unless told not to (and to WebSocket handshakes when told to), and `b64=1` when binary data
+//! must travel as base64.
 
 use super::super::config::TransportKind;
 use crate::engine_io::ProtocolVersion;
@@ -14,10 +15,24 @@ use crate::engine_io::ProtocolVersion;
 pub struct QueryOptions {
     /// The application's extra parameters, first, in order.
     pub extra: Vec<(String, String)>,
-    /// Whether polling requests carry `t`; WebSocket requests never do here.
-    pub timestamp_requests: bool,
+    /// `timestampRequests`: `None` (unset), `t` on polling requests only; `Some(true)`, on
+    /// every request, WebSocket handshakes included; `Some(false)`, on none. The official
+    /// client reads the option so: polling adds `t` unless it is `false`, WebSocket only if it
+    /// is `true`.
+    pub timestamp_requests: Option<bool>,
     /// Whether to send `b64=1`: binary as base64 over polling.
     pub force_base64: bool,
+}
+
+impl QueryOptions {
+    /// Whether requests over `transport` carry `t`.
+    pub fn stamps(&self, transport: TransportKind) -> bool {
+        match (self.timestamp_requests, transport) {
+            (Some(on), _) => on,
+            (None, TransportKind::Polling) => true,
+            (None, TransportKind::WebSocket) => false,
+        }
+    }
 }
 
 /// The path and query of a request: `<path>?<extra>&EIO=<v>&transport=<t>[&t=<stamp>][&b64=1][&sid=<sid>]`.
@@ -32,7 +47,7 @@ pub fn request_target(
     let mut pairs: Vec<(String, String)> = options.extra.clone();
     pairs.push(("EIO".to_owned(), (version as u8).to_string()));
     pairs.push(("transport".to_owned(), transport.name().to_owned()));
-    if transport == TransportKind::Polling && options.timestamp_requests {
+    if options.stamps(transport) {
         pairs.push(("t".to_owned(), stamp.to_owned()));
     }
     if options.force_base64 {
@@ -90,7 +105,7 @@ mod tests {
     fn the_handshake_query() {
         let options = QueryOptions {
             extra: vec![("token".to_owned(), "a b&c".to_owned())],
-            timestamp_requests: true,
+            timestamp_requests: None,
             force_base64: false,
         };
         let target = request_target(
@@ -108,9 +123,9 @@ mod tests {
     }
 
     #[test]
-    fn websocket_requests_carry_no_stamp_and_the_sid_last() {
+    fn websocket_requests_carry_no_stamp_by_default_and_the_sid_last() {
         let options = QueryOptions {
-            timestamp_requests: true,
+            timestamp_requests: None,
             force_base64: true,
             ..QueryOptions::default()
         };
@@ -126,6 +141,34 @@ mod tests {
             target,
             "/engine.io/?EIO=3&transport=websocket&b64=1&sid=xyz"
         );
+    }
+
+    #[test]
+    fn timestamp_requests_true_stamps_websocket_handshakes_too() {
+        let options = QueryOptions {
+            timestamp_requests: Some(true),
+            ..QueryOptions::default()
+        };
+        let target = request_target(
+            "/socket.io/",
+            &options,
+            ProtocolVersion::V4,
+            TransportKind::WebSocket,
+            None,
+            "abc",
+        );
+        assert_eq!(target, "/socket.io/?EIO=4&transport=websocket&t=abc");
+    }
+
+    #[test]
+    fn timestamp_requests_false_stamps_nothing() {
+        let options = QueryOptions {
+            timestamp_requests: Some(false),
+            ..QueryOptions::default()
+        };
+        for transport in [TransportKind::Polling, TransportKind::WebSocket] {
+            assert!(!options.stamps(transport));
+        }
     }
 
     #[test]

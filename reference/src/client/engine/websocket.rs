@@ -38,17 +38,28 @@ pub(crate) async fn connect(
     Ok(ws)
 }
 
-/// Sends one packet in its own frame.
+/// The frame of one packet: binary data in a binary frame, unless `force_base64` (the official
+/// client's `forceBase64`, under which its WebSocket transport does not claim binary support)
+/// puts it in a text frame in the text form, `b<base64>` (`b4<base64>` in protocol 3), as over
+/// polling.
+pub(crate) fn frame_of(packet: &Packet, version: ProtocolVersion, force_base64: bool) -> Message {
+    if force_base64 {
+        return Message::text(packet.encode_text(version));
+    }
+    match packet.encode_frame(version) {
+        Frame::Text(text) => Message::text(text),
+        Frame::Binary(bytes) => Message::binary(bytes),
+    }
+}
+
+/// Sends one packet in its own frame ([`frame_of`]).
 pub(crate) async fn send(
     ws: &mut (impl SinkExt<Message> + Unpin),
     packet: &Packet,
     version: ProtocolVersion,
+    force_base64: bool,
 ) -> Result<(), TransportError> {
-    let message = match packet.encode_frame(version) {
-        Frame::Text(text) => Message::text(text),
-        Frame::Binary(bytes) => Message::binary(bytes),
-    };
-    ws.send(message)
+    ws.send(frame_of(packet, version, force_base64))
         .await
         .map_err(|_| TransportError::WebSocket("the WebSocket could not be written".to_owned()))
 }
@@ -81,5 +92,43 @@ pub(crate) async fn read(
             Ok(packet) => Read::Packet(packet),
             Err(error) => Read::Failed(TransportError::Decode(error)),
         };
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::engine_io::PacketType;
+
+    #[test]
+    fn binary_goes_in_a_binary_frame() {
+        let packet = Packet::binary(vec![1u8, 2, 3]);
+        assert_eq!(
+            frame_of(&packet, ProtocolVersion::V4, false),
+            Message::binary(vec![1u8, 2, 3])
+        );
+        assert_eq!(
+            frame_of(&packet, ProtocolVersion::V3, false),
+            Message::binary(vec![4u8, 1, 2, 3])
+        );
+    }
+
+    #[test]
+    fn force_base64_puts_binary_in_a_text_frame() {
+        let packet = Packet::binary(vec![1u8, 2, 3]);
+        assert_eq!(
+            frame_of(&packet, ProtocolVersion::V4, true),
+            Message::text("bAQID")
+        );
+        assert_eq!(
+            frame_of(&packet, ProtocolVersion::V3, true),
+            Message::text("b4AQID")
+        );
+        let text = Packet::text(PacketType::Message, "x");
+        assert_eq!(
+            frame_of(&text, ProtocolVersion::V4, true),
+            Message::text("4x")
+        );
     }
 }
