@@ -51,6 +51,10 @@ pub(crate) enum Command {
 struct Entry {
     state: SocketState,
     events: mpsc::UnboundedSender<SocketEvent>,
+    /// When the socket last became active: the official Manager's sockets hear of a new
+    /// session (and send their CONNECTs) in the order they subscribed to it, which is the
+    /// order they were opened, a socket connected again after a disconnection going last.
+    activated: u64,
 }
 
 enum Link {
@@ -74,6 +78,8 @@ pub(crate) struct Manager {
     config: Config,
     commands: mpsc::UnboundedReceiver<Command>,
     sockets: HashMap<String, Entry>,
+    /// The next [`Entry::activated`] stamp.
+    next_activation: u64,
     acks: HashMap<AckToken, oneshot::Sender<Result<Vec<Value>, AckError>>>,
     next_token: AckToken,
     backoff: Backoff,
@@ -99,6 +105,7 @@ impl Manager {
             config,
             commands,
             sockets: HashMap::new(),
+            next_activation: 0,
             acks: HashMap::new(),
             next_token: 0,
             link: Link::Idle,
@@ -139,11 +146,33 @@ impl Manager {
     fn emit_client_event(&mut self, event: ClientEvent) {
         self.subscribers
             .retain(|subscriber| subscriber.send(event.clone()).is_ok());
-        for entry in self.sockets.values() {
-            if entry.state.is_active() {
-                let _ = entry.events.send(SocketEvent::from_client_event(&event));
+        for namespace in self.namespaces_in_order() {
+            if let Some(entry) = self.sockets.get(&namespace) {
+                if entry.state.is_active() {
+                    let _ = entry.events.send(SocketEvent::from_client_event(&event));
+                }
             }
         }
+    }
+
+    /// The namespaces in the order they became active (see [`Entry::activated`]).
+    fn namespaces_in_order(&self) -> Vec<String> {
+        let mut namespaces: Vec<(&String, u64)> = self
+            .sockets
+            .iter()
+            .map(|(namespace, entry)| (namespace, entry.activated))
+            .collect();
+        namespaces.sort_by_key(|&(_, activated)| activated);
+        namespaces
+            .into_iter()
+            .map(|(namespace, _)| namespace.clone())
+            .collect()
+    }
+
+    fn activation_stamp(&mut self) -> u64 {
+        let stamp = self.next_activation;
+        self.next_activation += 1;
+        stamp
     }
 
     fn engine_options(&self) -> EngineOptions {
@@ -223,14 +252,25 @@ impl Manager {
                     Link::Open { engine, .. } => state.on_open(&engine.sid),
                     _ => Vec::new(),
                 };
-                self.sockets
-                    .insert(namespace.clone(), Entry { state, events });
+                let activated = self.activation_stamp();
+                self.sockets.insert(
+                    namespace.clone(),
+                    Entry {
+                        state,
+                        events,
+                        activated,
+                    },
+                );
                 self.carry_out(&namespace, outputs);
                 self.ensure_link();
             }
             Command::Reconnect { namespace } => {
                 let open = matches!(self.link, Link::Open { .. });
+                let stamp = self.activation_stamp();
                 if let Some(entry) = self.sockets.get_mut(&namespace) {
+                    if !entry.state.is_active() {
+                        entry.activated = stamp;
+                    }
                     let outputs = entry.state.connect(open);
                     self.carry_out(&namespace, outputs);
                 }
@@ -384,7 +424,7 @@ impl Manager {
                     self.backoff.reset();
                     self.emit_client_event(ClientEvent::Reconnect { attempt });
                 }
-                let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+                let namespaces = self.namespaces_in_order();
                 for namespace in namespaces {
                     if let Some(entry) = self.sockets.get_mut(&namespace) {
                         let outputs = entry.state.on_open(&sid);
@@ -394,7 +434,10 @@ impl Manager {
             }
             Err(message) => {
                 self.link = Link::Idle;
-                for entry in self.sockets.values() {
+                for namespace in self.namespaces_in_order() {
+                    let Some(entry) = self.sockets.get(&namespace) else {
+                        continue;
+                    };
                     if entry.state.is_active() && entry.state.id().is_none() {
                         let _ = entry.events.send(SocketEvent::ConnectError {
                             message: message.clone(),
@@ -470,7 +513,7 @@ impl Manager {
         }
         self.link = Link::Idle;
         let now = std::time::Instant::now();
-        let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+        let namespaces = self.namespaces_in_order();
         for namespace in namespaces {
             if let Some(entry) = self.sockets.get_mut(&namespace) {
                 let outputs = entry.state.on_close(reason, now);
@@ -483,7 +526,7 @@ impl Manager {
 
     fn on_ack_timeouts(&mut self) {
         let now = std::time::Instant::now();
-        let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+        let namespaces = self.namespaces_in_order();
         for namespace in namespaces {
             if let Some(entry) = self.sockets.get_mut(&namespace) {
                 let outputs = entry.state.poll_timeouts(now);
@@ -495,7 +538,7 @@ impl Manager {
     /// The client is closing: every connected namespace disconnects, the session closes.
     fn close_all(&mut self) {
         let now = std::time::Instant::now();
-        let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+        let namespaces = self.namespaces_in_order();
         for namespace in namespaces {
             if let Some(entry) = self.sockets.get_mut(&namespace) {
                 let mut outputs = entry.state.disconnect(now);
