@@ -338,9 +338,11 @@ async fn emit(
         if volatile {
             let _ = reports.send(json!({"event": "unsupported", "what": "volatile with ack"}));
         }
+        // Handed to the client now, in the cues' order; only the wait runs on its own.
+        let acknowledged = socket.emit_with_ack(&name, arguments, timeout);
         let reports = reports.clone();
         tokio::spawn(async move {
-            let report = match socket.emit_with_ack(&name, arguments, timeout).await {
+            let report = match acknowledged.await {
                 Ok(Ok(arguments)) => {
                     json!({"event": "ack", "cue": id, "args": arguments.iter().map(to_json).collect::<Vec<_>>()})
                 }

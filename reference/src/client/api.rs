@@ -2,6 +2,7 @@
 //! (one namespace), the [`SocketEvent`]s a socket reports and the [`AckResponder`] that
 //! answers a server's acknowledgement request.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -448,58 +449,77 @@ impl Socket {
         }
     }
 
-    async fn emit_request(
+    /// Hands the emit to the Manager now, and gives back the wait for its verdict.
+    fn emit_request(
         &self,
         request: EmitRequest,
         ack: Option<oneshot::Sender<Result<Vec<Value>, AckError>>>,
-    ) -> Result<(), ClientError> {
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let (refused, verdict) = oneshot::channel();
-        self.manager
+        let handed = self
+            .manager
             .send(Command::Emit {
                 namespace: self.namespace.clone(),
                 request,
                 ack,
                 refused,
             })
-            .map_err(|_| ClientError::Closed)?;
-        verdict.await.map_err(|_| ClientError::Closed)??;
-        Ok(())
+            .map_err(|_| ClientError::Closed);
+        async move {
+            handed?;
+            verdict.await.map_err(|_| ClientError::Closed)??;
+            Ok(())
+        }
     }
 
     /// Emits an event; while the namespace is not connected it waits in the send buffer.
-    pub async fn emit(&self, name: &str, arguments: Vec<Value>) -> Result<(), ClientError> {
+    ///
+    /// The emit is handed to the client when this is called, not when the future is first
+    /// polled, so that emits keep the order of the calls, as the official client's
+    /// synchronous `emit` does; the future tells whether the emit was refused.
+    pub fn emit(
+        &self,
+        name: &str,
+        arguments: Vec<Value>,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let request = EmitRequest {
             name: name.to_owned(),
             arguments,
             ack: None,
             volatile: false,
         };
-        self.emit_request(request, None).await
+        self.emit_request(request, None)
     }
 
-    /// Emits a volatile event: dropped unless the namespace is connected.
-    pub async fn emit_volatile(
+    /// Emits a volatile event: dropped unless the namespace is connected. Handed to the client
+    /// when called, as [`Socket::emit`].
+    pub fn emit_volatile(
         &self,
         name: &str,
         arguments: Vec<Value>,
-    ) -> Result<(), ClientError> {
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let request = EmitRequest {
             name: name.to_owned(),
             arguments,
             ack: None,
             volatile: true,
         };
-        self.emit_request(request, None).await
+        self.emit_request(request, None)
     }
 
     /// Emits an event that asks for an acknowledgement and waits for it, at most `timeout`
     /// (`None`: the client's `ack_timeout`, or no limit).
-    pub async fn emit_with_ack(
+    ///
+    /// The emit is handed to the client when this is called, as [`Socket::emit`]: the future
+    /// only waits for the acknowledgement, so it may be awaited later, or in another task,
+    /// without letting later emits overtake this one.
+    pub fn emit_with_ack(
         &self,
         name: &str,
         arguments: Vec<Value>,
         timeout: Option<Duration>,
-    ) -> Result<Result<Vec<Value>, AckError>, ClientError> {
+    ) -> impl Future<Output = Result<Result<Vec<Value>, AckError>, ClientError>> + Send + 'static
+    {
         let (ack, answer) = oneshot::channel();
         let request = EmitRequest {
             name: name.to_owned(),
@@ -507,8 +527,11 @@ impl Socket {
             ack: Some(AckRequest { token: 0, timeout }),
             volatile: false,
         };
-        self.emit_request(request, Some(ack)).await?;
-        Ok(answer.await.unwrap_or(Err(AckError::Closed)))
+        let handed = self.emit_request(request, Some(ack));
+        async move {
+            handed.await?;
+            Ok(answer.await.unwrap_or(Err(AckError::Closed)))
+        }
     }
 
     /// Disconnects the namespace (`41`); it does not reconnect until [`Socket::connect`].
