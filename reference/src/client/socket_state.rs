@@ -590,13 +590,26 @@ impl SocketState {
         ids.sort_unstable();
         let mut out = Vec::new();
         for id in ids {
-            match self.acks.remove(&id).map(|ack| ack.kind) {
-                Some(AckKind::User(token)) => out.push(Output::AckResolved {
+            match self.acks.remove(&id) {
+                Some(PendingAck {
+                    kind: AckKind::User(token),
+                    ..
+                }) => out.push(Output::AckResolved {
                     token,
                     result: Err(AckError::Disconnected),
                 }),
-                Some(AckKind::Retry) => out.extend(self.retry_failed(AckError::Disconnected, now)),
-                None => {}
+                // A try with a timeout fails ("socket has been disconnected") and counts; one
+                // without is forgotten, as the official client forgets callbacks that take no
+                // error: the head stays in flight and goes again once connected.
+                Some(PendingAck {
+                    kind: AckKind::Retry,
+                    deadline: Some(_),
+                }) => out.extend(self.retry_failed(AckError::Disconnected, now)),
+                Some(PendingAck {
+                    kind: AckKind::Retry,
+                    deadline: None,
+                })
+                | None => {}
             }
         }
         out

@@ -327,6 +327,59 @@ fn a_retried_emit_reports_its_failure() {
 }
 
 #[test]
+fn a_retry_without_timeout_survives_disconnections_and_goes_again_once_connected() {
+    let now = Instant::now();
+    let mut socket = SocketState::new("/", Protocol::V5, None, Some(0), None);
+    socket.on_open("e1");
+    socket.on_packet(answer("s"), now);
+    assert_eq!(
+        wire(&socket.emit(with_ack("a", 5, None), now).unwrap()),
+        [r#"20["a"]"#]
+    );
+    for (session, id) in [("e2", 1), ("e3", 2)] {
+        // No error, although `retries: 0` would give up on a failed try.
+        let out = socket.on_close(DisconnectReason::TransportClose, now);
+        assert_eq!(
+            out,
+            [Output::Disconnected(DisconnectReason::TransportClose)]
+        );
+        socket.on_open(session);
+        let out = socket.on_packet(answer("s"), now);
+        assert_eq!(wire(&out), [format!(r#"2{id}["a"]"#)]);
+    }
+    let out = socket.on_packet(Packet::ack("/", 2, vec!["ok".into()]), now);
+    assert_eq!(
+        out,
+        [Output::AckResolved {
+            token: 5,
+            result: Ok(vec!["ok".into()])
+        }]
+    );
+}
+
+#[test]
+fn a_retry_with_a_timeout_fails_on_a_disconnection() {
+    let now = Instant::now();
+    let mut socket = SocketState::new("/", Protocol::V5, None, Some(0), None);
+    socket.on_open("e1");
+    socket.on_packet(answer("s"), now);
+    socket.emit(with_ack("a", 5, Some(1000)), now).unwrap();
+    let out = socket.on_close(DisconnectReason::TransportClose, now);
+    assert_eq!(
+        out,
+        [
+            Output::Disconnected(DisconnectReason::TransportClose),
+            Output::AckResolved {
+                token: 5,
+                result: Err(AckError::Disconnected)
+            }
+        ]
+    );
+    socket.on_open("e2");
+    assert!(wire(&socket.on_packet(answer("s"), now)).is_empty());
+}
+
+#[test]
 fn recovery_sends_pid_and_the_last_offset() {
     let now = Instant::now();
     let mut socket = SocketState::new(
