@@ -6,13 +6,15 @@
 //! crosses the pipes as `{"$binary": "<base64>"}`.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::{json, Map, Value as Json};
 use sio_reference::client::{
-    Client, ClientBuilder, ClientEvent, Socket, SocketEvent, SocketEvents, TransportKind,
+    Client, ClientBuilder, ClientEvent, SharedEvents, SharedEventsSender, Socket, SocketEvent,
+    TransportKind,
 };
 use sio_reference::socket_io::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -22,6 +24,32 @@ use tokio::sync::mpsc;
 const CLOSE_GRACE: Duration = Duration::from_millis(300);
 
 type Reports = mpsc::UnboundedSender<Json>;
+
+/// The program's sockets by namespace, shared by the cue loop and the report loop (which
+/// emits `echo-back` on them).
+#[derive(Clone, Default)]
+struct Sockets(Arc<Mutex<HashMap<String, Socket>>>);
+
+impl Sockets {
+    fn get(&self, namespace: &str) -> Option<Socket> {
+        self.lock().get(namespace).cloned()
+    }
+
+    fn insert(&self, namespace: &str, socket: Socket) {
+        self.lock().insert(namespace.to_owned(), socket);
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+        // The map stays consistent whatever panicked while holding it.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 fn main() {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -75,14 +103,23 @@ async fn run() {
             }
         });
     }
-    let mut sockets: HashMap<String, Socket> = HashMap::new();
+    // One report loop for every socket, so that reports of different namespaces keep the
+    // client's order.
+    let sockets = Sockets::default();
+    let (events, shared_events) = SharedEvents::channel();
+    tokio::spawn(report_events(
+        sockets.clone(),
+        shared_events,
+        reports.clone(),
+    ));
     let namespace = namespace_setting();
     let auth = std::env::var("SIO_AUTH")
         .ok()
         .and_then(|text| serde_json::from_str::<Json>(&text).ok());
     connect(
         &client,
-        &mut sockets,
+        &sockets,
+        &events,
         &namespace,
         auth.map(from_json),
         &reports,
@@ -93,11 +130,12 @@ async fn run() {
             eprintln!("sio-reference-client: not a JSON cue: {line}");
             continue;
         };
-        on_cue(&client, &mut sockets, &cue, &reports).await;
+        on_cue(&client, &sockets, &events, &cue, &reports).await;
     }
     client.close();
     tokio::time::sleep(CLOSE_GRACE).await;
-    drop(sockets);
+    sockets.clear();
+    drop(events);
     drop(client);
     drop(reports);
     let _ = tokio::time::timeout(CLOSE_GRACE, printer).await;
@@ -202,7 +240,8 @@ fn plain(value: &Json) -> String {
 
 fn connect(
     client: &Client,
-    sockets: &mut HashMap<String, Socket>,
+    sockets: &Sockets,
+    events: &SharedEventsSender,
     namespace: &str,
     auth: Option<Value>,
     reports: &Reports,
@@ -211,21 +250,17 @@ fn connect(
         socket.connect();
         return;
     }
-    match client.connect(namespace, auth) {
-        Ok((socket, events)) => {
-            tokio::spawn(report_events(socket.clone(), events, reports.clone()));
-            sockets.insert(namespace.to_owned(), socket);
-        }
+    match client.connect_shared(namespace, auth, events) {
+        Ok(socket) => sockets.insert(namespace, socket),
         Err(error) => {
             let _ = reports.send(json!({"event": "connect_error", "namespace": namespace, "message": error.to_string(), "data": null}));
         }
     }
 }
 
-/// Reports a socket's events and carries out the mirror behaviours.
-async fn report_events(socket: Socket, mut events: SocketEvents, reports: Reports) {
-    let namespace = socket.namespace().to_owned();
-    while let Some(event) = events.next().await {
+/// Reports the sockets' events and carries out the mirror behaviours.
+async fn report_events(sockets: Sockets, mut events: SharedEvents, reports: Reports) {
+    while let Some((namespace, event)) = events.next().await {
         let report = match event {
             SocketEvent::Connect { id, recovered } => {
                 let mut report = json!({"event": "connect", "namespace": namespace, "id": id});
@@ -255,11 +290,11 @@ async fn report_events(socket: Socket, mut events: SocketEvents, reports: Report
                 }
                 let _ = reports.send(report);
                 if name == "echo" {
-                    let socket = socket.clone();
-                    let echoed = arguments.clone();
-                    tokio::spawn(async move {
-                        let _ = socket.emit("echo-back", echoed).await;
-                    });
+                    if let Some(socket) = sockets.get(&namespace) {
+                        // Handed to the client now; only its verdict is waited for apart.
+                        let sent = socket.emit("echo-back", arguments.clone());
+                        tokio::spawn(sent);
+                    }
                 }
                 if let Some(ack) = ack {
                     let _ = ack.send(arguments);
@@ -277,7 +312,8 @@ async fn report_events(socket: Socket, mut events: SocketEvents, reports: Report
 
 async fn on_cue(
     client: &Client,
-    sockets: &mut HashMap<String, Socket>,
+    sockets: &Sockets,
+    events: &SharedEventsSender,
     cue: &Json,
     reports: &Reports,
 ) {
@@ -291,7 +327,7 @@ async fn on_cue(
         Some("emit") => emit(sockets, &namespace, cue, id, reports).await,
         Some("connect") => {
             let auth = cue.get("auth").cloned().map(from_json);
-            connect(client, sockets, &namespace, auth, reports);
+            connect(client, sockets, events, &namespace, auth, reports);
         }
         Some("disconnect") => {
             if let Some(socket) = sockets.get(&namespace) {
@@ -307,14 +343,8 @@ async fn on_cue(
     }
 }
 
-async fn emit(
-    sockets: &mut HashMap<String, Socket>,
-    namespace: &str,
-    cue: &Json,
-    id: Json,
-    reports: &Reports,
-) {
-    let Some(socket) = sockets.get(namespace).cloned() else {
+async fn emit(sockets: &Sockets, namespace: &str, cue: &Json, id: Json, reports: &Reports) {
+    let Some(socket) = sockets.get(namespace) else {
         let _ = reports.send(json!({"event": "cue_error", "cue": id, "message": format!("no socket for {namespace}")}));
         return;
     };

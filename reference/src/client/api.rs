@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::backoff::{RandomSource, SystemRandom};
 use super::config::{Config, Protocol, TransportKind};
-use super::manager::{Command, Manager};
+use super::manager::{Command, EventSink, Manager};
 use super::socket_state::{AckError, AckRequest, DisconnectReason, EmitError, EmitRequest};
 use crate::socket_io::Value;
 
@@ -157,6 +157,33 @@ pub struct SocketEvents {
 impl SocketEvents {
     /// The next event; `None` once the client is gone.
     pub async fn next(&mut self) -> Option<SocketEvent> {
+        self.receiver.recv().await
+    }
+}
+
+/// One stream for the events of several sockets ([`Client::connect_shared`]), each with its
+/// namespace, in the order the client produced them.
+#[derive(Debug)]
+pub struct SharedEvents {
+    receiver: mpsc::UnboundedReceiver<(String, SocketEvent)>,
+}
+
+/// The sending end of [`SharedEvents`], handed to [`Client::connect_shared`].
+#[derive(Debug, Clone)]
+pub struct SharedEventsSender {
+    sender: mpsc::UnboundedSender<(String, SocketEvent)>,
+}
+
+impl SharedEvents {
+    /// A shared stream and the sender that connects sockets to it.
+    pub fn channel() -> (SharedEventsSender, SharedEvents) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (SharedEventsSender { sender }, SharedEvents { receiver })
+    }
+
+    /// The next event and its socket's namespace; `None` once the sender and every socket
+    /// connected with it are gone.
+    pub async fn next(&mut self) -> Option<(String, SocketEvent)> {
         self.receiver.recv().await
     }
 }
@@ -392,26 +419,46 @@ impl Client {
         namespace: &str,
         auth: Option<Value>,
     ) -> Result<(Socket, SocketEvents), ClientError> {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let socket = self.connect_with(namespace, auth, EventSink::Own(events))?;
+        Ok((socket, SocketEvents { receiver }))
+    }
+
+    /// Connects a namespace as [`Client::connect`] does, its events going to a stream shared
+    /// with other sockets: there, the events of every namespace keep the order the client
+    /// produced them in (the official client's events are emitted synchronously, in one
+    /// order), which separate [`SocketEvents`] read from different tasks cannot tell.
+    pub fn connect_shared(
+        &self,
+        namespace: &str,
+        auth: Option<Value>,
+        events: &SharedEventsSender,
+    ) -> Result<Socket, ClientError> {
+        self.connect_with(namespace, auth, EventSink::Shared(events.sender.clone()))
+    }
+
+    fn connect_with(
+        &self,
+        namespace: &str,
+        auth: Option<Value>,
+        events: EventSink,
+    ) -> Result<Socket, ClientError> {
         let namespace = if namespace.starts_with('/') {
             namespace.to_owned()
         } else {
             format!("/{namespace}")
         };
-        let (events_tx, receiver) = mpsc::unbounded_channel();
         self.manager
             .send(Command::Connect {
                 namespace: namespace.clone(),
                 auth,
-                events: events_tx,
+                events,
             })
             .map_err(|_| ClientError::Closed)?;
-        Ok((
-            Socket {
-                namespace,
-                manager: self.manager.clone(),
-            },
-            SocketEvents { receiver },
-        ))
+        Ok(Socket {
+            namespace,
+            manager: self.manager.clone(),
+        })
     }
 
     /// The Manager's events: reconnection attempts, reconnections, giving up.

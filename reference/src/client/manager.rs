@@ -23,7 +23,7 @@ pub(crate) enum Command {
     Connect {
         namespace: String,
         auth: Option<Value>,
-        events: mpsc::UnboundedSender<SocketEvent>,
+        events: EventSink,
     },
     Reconnect {
         namespace: String,
@@ -48,9 +48,31 @@ pub(crate) enum Command {
     Close,
 }
 
+/// Where a socket's events go.
+pub(crate) enum EventSink {
+    /// The socket's own stream.
+    Own(mpsc::UnboundedSender<SocketEvent>),
+    /// A stream shared with other sockets, each event with its namespace.
+    Shared(mpsc::UnboundedSender<(String, SocketEvent)>),
+}
+
+impl EventSink {
+    fn send(&self, namespace: &str, event: SocketEvent) {
+        // A stream nobody reads any more is no error: the socket lives on without listeners.
+        match self {
+            EventSink::Own(sender) => {
+                let _ = sender.send(event);
+            }
+            EventSink::Shared(sender) => {
+                let _ = sender.send((namespace.to_owned(), event));
+            }
+        }
+    }
+}
+
 struct Entry {
     state: SocketState,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: EventSink,
     /// When the socket last became active: the official Manager's sockets hear of a new
     /// session (and send their CONNECTs) in the order they subscribed to it, which is the
     /// order they were opened, a socket connected again after a disconnection going last.
@@ -149,7 +171,9 @@ impl Manager {
         for namespace in self.namespaces_in_order() {
             if let Some(entry) = self.sockets.get(&namespace) {
                 if entry.state.is_active() {
-                    let _ = entry.events.send(SocketEvent::from_client_event(&event));
+                    entry
+                        .events
+                        .send(&namespace, SocketEvent::from_client_event(&event));
                 }
             }
         }
@@ -376,7 +400,7 @@ impl Manager {
                         },
                         Output::Send(_) | Output::AckResolved { .. } => continue,
                     };
-                    let _ = entry.events.send(event);
+                    entry.events.send(namespace, event);
                 }
             }
         }
@@ -439,10 +463,13 @@ impl Manager {
                         continue;
                     };
                     if entry.state.is_active() && entry.state.id().is_none() {
-                        let _ = entry.events.send(SocketEvent::ConnectError {
-                            message: message.clone(),
-                            data: None,
-                        });
+                        entry.events.send(
+                            &namespace,
+                            SocketEvent::ConnectError {
+                                message: message.clone(),
+                                data: None,
+                            },
+                        );
                     }
                 }
                 self.reconnect();
