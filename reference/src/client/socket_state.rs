@@ -15,7 +15,9 @@
 //! - with `retries`, emits queue with one in flight at a time (sent in order, the head again
 //!   right after each CONNECT answer), each try with a new ack id, dropped after `1 + retries`
 //!   failed tries; a try fails when its ack times out, or when the namespace disconnects if it
-//!   has a timeout (without one it is simply sent again once connected);
+//!   has a timeout (without one it is simply sent again once connected); any ACK completes
+//!   the emit (the official client, without a timeout, takes an ACK whose first argument is not
+//!   `null` for a failure: not copied);
 //! - connection state recovery: once a CONNECT answer gave a `pid`, each event delivered whose
 //!   last argument is a string makes that string the offset (the event name counts for an
 //!   event without arguments; an event asking for an ack never counts), and the next CONNECT
