@@ -9,6 +9,7 @@
 //! and later servers; `--eio 3` speaks Engine.IO 3 and Socket.IO 4, to socket.io 2.x servers.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -16,7 +17,8 @@ use base64::Engine as _;
 use clap::Parser;
 use serde_json::{json, Map, Value as Json};
 use sio_reference::client::{
-    Client, ClientBuilder, ClientEvent, Protocol, Socket, SocketEvent, SocketEvents, TransportKind,
+    Client, ClientBuilder, ClientEvent, Protocol, SharedEvents, SharedEventsSender, Socket,
+    SocketEvent, TransportKind,
 };
 use sio_reference::socket_io::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -44,6 +46,32 @@ impl Args {
         } else {
             Protocol::V5
         }
+    }
+}
+
+/// The program's sockets by namespace, shared by the cue loop and the report loop (which
+/// emits `echo-back` on them).
+#[derive(Clone, Default)]
+struct Sockets(Arc<Mutex<HashMap<String, Socket>>>);
+
+impl Sockets {
+    fn get(&self, namespace: &str) -> Option<Socket> {
+        self.lock().get(namespace).cloned()
+    }
+
+    fn insert(&self, namespace: &str, socket: Socket) {
+        self.lock().insert(namespace.to_owned(), socket);
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+        // The map stays consistent whatever panicked while holding it.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -101,14 +129,23 @@ async fn run(protocol: Protocol) {
             }
         });
     }
-    let mut sockets: HashMap<String, Socket> = HashMap::new();
+    // One report loop for every socket, so that reports of different namespaces keep the
+    // client's order.
+    let sockets = Sockets::default();
+    let (events, shared_events) = SharedEvents::channel();
+    tokio::spawn(report_events(
+        sockets.clone(),
+        shared_events,
+        reports.clone(),
+    ));
     let namespace = namespace_setting();
     let auth = std::env::var("SIO_AUTH")
         .ok()
         .and_then(|text| serde_json::from_str::<Json>(&text).ok());
     connect(
         &client,
-        &mut sockets,
+        &sockets,
+        &events,
         &namespace,
         auth.map(from_json),
         &reports,
@@ -119,11 +156,12 @@ async fn run(protocol: Protocol) {
             eprintln!("sio-reference-client: not a JSON cue: {line}");
             continue;
         };
-        on_cue(&client, &mut sockets, &cue, &reports).await;
+        on_cue(&client, &sockets, &events, &cue, &reports).await;
     }
     client.close();
     tokio::time::sleep(CLOSE_GRACE).await;
-    drop(sockets);
+    sockets.clear();
+    drop(events);
     drop(client);
     drop(reports);
     let _ = tokio::time::timeout(CLOSE_GRACE, printer).await;
@@ -231,7 +269,8 @@ fn plain(value: &Json) -> String {
 
 fn connect(
     client: &Client,
-    sockets: &mut HashMap<String, Socket>,
+    sockets: &Sockets,
+    events: &SharedEventsSender,
     namespace: &str,
     auth: Option<Value>,
     reports: &Reports,
@@ -240,30 +279,17 @@ fn connect(
         socket.connect();
         return;
     }
-    match client.connect(namespace, auth) {
-        Ok((socket, events)) => {
-            tokio::spawn(report_events(socket.clone(), events, reports.clone()));
-            sockets.insert(namespace.to_owned(), socket);
-        }
+    match client.connect_shared(namespace, auth, events) {
+        Ok(socket) => sockets.insert(namespace, socket),
         Err(error) => {
             let _ = reports.send(json!({"event": "connect_error", "namespace": namespace, "message": error.to_string(), "data": null}));
         }
     }
 }
 
-/// Reports a socket's events and carries out the mirror behaviours.
-async fn report_events(socket: Socket, mut events: SocketEvents, reports: Reports) {
-    let namespace = socket.namespace().to_owned();
-    // The echoes leave in the order their events came, from one task: a task per echo could
-    // let a later one overtake an earlier one.
-    let (echoes, mut to_echo) = mpsc::unbounded_channel::<Vec<Value>>();
-    let echoing = socket.clone();
-    tokio::spawn(async move {
-        while let Some(arguments) = to_echo.recv().await {
-            let _ = echoing.emit("echo-back", arguments).await;
-        }
-    });
-    while let Some(event) = events.next().await {
+/// Reports the sockets' events and carries out the mirror behaviours.
+async fn report_events(sockets: Sockets, mut events: SharedEvents, reports: Reports) {
+    while let Some((namespace, event)) = events.next().await {
         let report = match event {
             SocketEvent::Connect { id, recovered } => {
                 let mut report = json!({"event": "connect", "namespace": namespace, "id": id});
@@ -293,7 +319,11 @@ async fn report_events(socket: Socket, mut events: SocketEvents, reports: Report
                 }
                 let _ = reports.send(report);
                 if name == "echo" {
-                    let _ = echoes.send(arguments.clone());
+                    if let Some(socket) = sockets.get(&namespace) {
+                        // Handed to the client now; only its verdict is waited for apart.
+                        let sent = socket.emit("echo-back", arguments.clone());
+                        tokio::spawn(sent);
+                    }
                 }
                 if let Some(ack) = ack {
                     let _ = ack.send(arguments);
@@ -311,7 +341,8 @@ async fn report_events(socket: Socket, mut events: SocketEvents, reports: Report
 
 async fn on_cue(
     client: &Client,
-    sockets: &mut HashMap<String, Socket>,
+    sockets: &Sockets,
+    events: &SharedEventsSender,
     cue: &Json,
     reports: &Reports,
 ) {
@@ -325,7 +356,7 @@ async fn on_cue(
         Some("emit") => emit(sockets, &namespace, cue, id, reports).await,
         Some("connect") => {
             let auth = cue.get("auth").cloned().map(from_json);
-            connect(client, sockets, &namespace, auth, reports);
+            connect(client, sockets, events, &namespace, auth, reports);
         }
         Some("disconnect") => {
             if let Some(socket) = sockets.get(&namespace) {
@@ -341,14 +372,8 @@ async fn on_cue(
     }
 }
 
-async fn emit(
-    sockets: &mut HashMap<String, Socket>,
-    namespace: &str,
-    cue: &Json,
-    id: Json,
-    reports: &Reports,
-) {
-    let Some(socket) = sockets.get(namespace).cloned() else {
+async fn emit(sockets: &Sockets, namespace: &str, cue: &Json, id: Json, reports: &Reports) {
+    let Some(socket) = sockets.get(namespace) else {
         let _ = reports.send(json!({"event": "cue_error", "cue": id, "message": format!("no socket for {namespace}")}));
         return;
     };
@@ -372,11 +397,11 @@ async fn emit(
         if volatile {
             let _ = reports.send(json!({"event": "unsupported", "what": "volatile with ack"}));
         }
+        // Handed to the client now, in the cues' order; only the wait runs on its own.
+        let acknowledged = socket.emit_with_ack(&name, arguments, timeout);
         let reports = reports.clone();
-        // Queued now, in the order of the cues; only the wait for the ack is spawned.
-        let acked = socket.emit_with_ack(&name, arguments, timeout);
         tokio::spawn(async move {
-            let report = match acked.await {
+            let report = match acknowledged.await {
                 Ok(Ok(arguments)) => {
                     json!({"event": "ack", "cue": id, "args": arguments.iter().map(to_json).collect::<Vec<_>>()})
                 }

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::backoff::{RandomSource, SystemRandom};
 use super::config::{Config, Protocol, TransportKind};
-use super::manager::{Command, Manager};
+use super::manager::{Command, EventSink, Manager};
 use super::socket_state::{AckError, AckRequest, DisconnectReason, EmitError, EmitRequest};
 use crate::socket_io::Value;
 
@@ -157,6 +157,33 @@ pub struct SocketEvents {
 impl SocketEvents {
     /// The next event; `None` once the client is gone.
     pub async fn next(&mut self) -> Option<SocketEvent> {
+        self.receiver.recv().await
+    }
+}
+
+/// One stream for the events of several sockets ([`Client::connect_shared`]), each with its
+/// namespace, in the order the client produced them.
+#[derive(Debug)]
+pub struct SharedEvents {
+    receiver: mpsc::UnboundedReceiver<(String, SocketEvent)>,
+}
+
+/// The sending end of [`SharedEvents`], handed to [`Client::connect_shared`].
+#[derive(Debug, Clone)]
+pub struct SharedEventsSender {
+    sender: mpsc::UnboundedSender<(String, SocketEvent)>,
+}
+
+impl SharedEvents {
+    /// A shared stream and the sender that connects sockets to it.
+    pub fn channel() -> (SharedEventsSender, SharedEvents) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (SharedEventsSender { sender }, SharedEvents { receiver })
+    }
+
+    /// The next event and its socket's namespace; `None` once the sender and every socket
+    /// connected with it are gone.
+    pub async fn next(&mut self) -> Option<(String, SocketEvent)> {
         self.receiver.recv().await
     }
 }
@@ -393,26 +420,46 @@ impl Client {
         namespace: &str,
         auth: Option<Value>,
     ) -> Result<(Socket, SocketEvents), ClientError> {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let socket = self.connect_with(namespace, auth, EventSink::Own(events))?;
+        Ok((socket, SocketEvents { receiver }))
+    }
+
+    /// Connects a namespace as [`Client::connect`] does, its events going to a stream shared
+    /// with other sockets: there, the events of every namespace keep the order the client
+    /// produced them in (the official client's events are emitted synchronously, in one
+    /// order), which separate [`SocketEvents`] read from different tasks cannot tell.
+    pub fn connect_shared(
+        &self,
+        namespace: &str,
+        auth: Option<Value>,
+        events: &SharedEventsSender,
+    ) -> Result<Socket, ClientError> {
+        self.connect_with(namespace, auth, EventSink::Shared(events.sender.clone()))
+    }
+
+    fn connect_with(
+        &self,
+        namespace: &str,
+        auth: Option<Value>,
+        events: EventSink,
+    ) -> Result<Socket, ClientError> {
         let namespace = if namespace.starts_with('/') {
             namespace.to_owned()
         } else {
             format!("/{namespace}")
         };
-        let (events_tx, receiver) = mpsc::unbounded_channel();
         self.manager
             .send(Command::Connect {
                 namespace: namespace.clone(),
                 auth,
-                events: events_tx,
+                events,
             })
             .map_err(|_| ClientError::Closed)?;
-        Ok((
-            Socket {
-                namespace,
-                manager: self.manager.clone(),
-            },
-            SocketEvents { receiver },
-        ))
+        Ok(Socket {
+            namespace,
+            manager: self.manager.clone(),
+        })
     }
 
     /// The Manager's events: reconnection attempts, reconnections, giving up.
@@ -450,67 +497,70 @@ impl Socket {
         }
     }
 
-    async fn emit_request(
+    /// Hands the emit to the Manager now, and gives back the wait for its verdict.
+    fn emit_request(
         &self,
         request: EmitRequest,
         ack: Option<oneshot::Sender<Result<Vec<Value>, AckError>>>,
-    ) -> Result<(), ClientError> {
-        self.queue_request(request, ack)?
-            .await
-            .map_err(|_| ClientError::Closed)??;
-        Ok(())
-    }
-
-    /// Hands the emit to the manager now, and returns where its acceptance (or refusal) comes.
-    fn queue_request(
-        &self,
-        request: EmitRequest,
-        ack: Option<oneshot::Sender<Result<Vec<Value>, AckError>>>,
-    ) -> Result<oneshot::Receiver<Result<(), EmitError>>, ClientError> {
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let (refused, verdict) = oneshot::channel();
-        self.manager
+        let handed = self
+            .manager
             .send(Command::Emit {
                 namespace: self.namespace.clone(),
                 request,
                 ack,
                 refused,
             })
-            .map_err(|_| ClientError::Closed)?;
-        Ok(verdict)
+            .map_err(|_| ClientError::Closed);
+        async move {
+            handed?;
+            verdict.await.map_err(|_| ClientError::Closed)??;
+            Ok(())
+        }
     }
 
     /// Emits an event; while the namespace is not connected it waits in the send buffer.
-    pub async fn emit(&self, name: &str, arguments: Vec<Value>) -> Result<(), ClientError> {
+    ///
+    /// The emit is handed to the client when this is called, not when the future is first
+    /// polled, so that emits keep the order of the calls, as the official client's
+    /// synchronous `emit` does; the future tells whether the emit was refused.
+    pub fn emit(
+        &self,
+        name: &str,
+        arguments: Vec<Value>,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let request = EmitRequest {
             name: name.to_owned(),
             arguments,
             ack: None,
             volatile: false,
         };
-        self.emit_request(request, None).await
+        self.emit_request(request, None)
     }
 
-    /// Emits a volatile event: dropped unless the namespace is connected.
-    pub async fn emit_volatile(
+    /// Emits a volatile event: dropped unless the namespace is connected. Handed to the client
+    /// when called, as [`Socket::emit`].
+    pub fn emit_volatile(
         &self,
         name: &str,
         arguments: Vec<Value>,
-    ) -> Result<(), ClientError> {
+    ) -> impl Future<Output = Result<(), ClientError>> + Send + 'static {
         let request = EmitRequest {
             name: name.to_owned(),
             arguments,
             ack: None,
             volatile: true,
         };
-        self.emit_request(request, None).await
+        self.emit_request(request, None)
     }
 
     /// Emits an event that asks for an acknowledgement and waits for it, at most `timeout`
     /// (`None`: the client's `ack_timeout`, or no limit).
     ///
-    /// The event is queued when the method is called, not when the returned future is first
-    /// polled: emits leave in the order of the calls even when their acknowledgements are
-    /// awaited in tasks of their own.
+    /// The emit is handed to the client when this is called, as [`Socket::emit`]: the future
+    /// only waits for the acknowledgement, so it may be awaited later, or in another task,
+    /// without letting later emits overtake this one.
     pub fn emit_with_ack(
         &self,
         name: &str,
@@ -525,9 +575,9 @@ impl Socket {
             ack: Some(AckRequest { token: 0, timeout }),
             volatile: false,
         };
-        let queued = self.queue_request(request, Some(ack));
+        let handed = self.emit_request(request, Some(ack));
         async move {
-            queued?.await.map_err(|_| ClientError::Closed)??;
+            handed.await?;
             Ok(answer.await.unwrap_or(Err(AckError::Closed)))
         }
     }

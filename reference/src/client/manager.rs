@@ -23,7 +23,7 @@ pub(crate) enum Command {
     Connect {
         namespace: String,
         auth: Option<Value>,
-        events: mpsc::UnboundedSender<SocketEvent>,
+        events: EventSink,
     },
     Reconnect {
         namespace: String,
@@ -48,9 +48,35 @@ pub(crate) enum Command {
     Close,
 }
 
+/// Where a socket's events go.
+pub(crate) enum EventSink {
+    /// The socket's own stream.
+    Own(mpsc::UnboundedSender<SocketEvent>),
+    /// A stream shared with other sockets, each event with its namespace.
+    Shared(mpsc::UnboundedSender<(String, SocketEvent)>),
+}
+
+impl EventSink {
+    fn send(&self, namespace: &str, event: SocketEvent) {
+        // A stream nobody reads any more is no error: the socket lives on without listeners.
+        match self {
+            EventSink::Own(sender) => {
+                let _ = sender.send(event);
+            }
+            EventSink::Shared(sender) => {
+                let _ = sender.send((namespace.to_owned(), event));
+            }
+        }
+    }
+}
+
 struct Entry {
     state: SocketState,
-    events: mpsc::UnboundedSender<SocketEvent>,
+    events: EventSink,
+    /// When the socket last became active: the official Manager's sockets hear of a new
+    /// session (and send their CONNECTs) in the order they subscribed to it, which is the
+    /// order they were opened, a socket connected again after a disconnection going last.
+    activated: u64,
 }
 
 enum Link {
@@ -74,6 +100,8 @@ pub(crate) struct Manager {
     config: Config,
     commands: mpsc::UnboundedReceiver<Command>,
     sockets: HashMap<String, Entry>,
+    /// The next [`Entry::activated`] stamp.
+    next_activation: u64,
     acks: HashMap<AckToken, oneshot::Sender<Result<Vec<Value>, AckError>>>,
     next_token: AckToken,
     backoff: Backoff,
@@ -99,6 +127,7 @@ impl Manager {
             config,
             commands,
             sockets: HashMap::new(),
+            next_activation: 0,
             acks: HashMap::new(),
             next_token: 0,
             link: Link::Idle,
@@ -139,11 +168,35 @@ impl Manager {
     fn emit_client_event(&mut self, event: ClientEvent) {
         self.subscribers
             .retain(|subscriber| subscriber.send(event.clone()).is_ok());
-        for entry in self.sockets.values() {
-            if entry.state.is_active() {
-                let _ = entry.events.send(SocketEvent::from_client_event(&event));
+        for namespace in self.namespaces_in_order() {
+            if let Some(entry) = self.sockets.get(&namespace) {
+                if entry.state.is_active() {
+                    entry
+                        .events
+                        .send(&namespace, SocketEvent::from_client_event(&event));
+                }
             }
         }
+    }
+
+    /// The namespaces in the order they became active (see [`Entry::activated`]).
+    fn namespaces_in_order(&self) -> Vec<String> {
+        let mut namespaces: Vec<(&String, u64)> = self
+            .sockets
+            .iter()
+            .map(|(namespace, entry)| (namespace, entry.activated))
+            .collect();
+        namespaces.sort_by_key(|&(_, activated)| activated);
+        namespaces
+            .into_iter()
+            .map(|(namespace, _)| namespace.clone())
+            .collect()
+    }
+
+    fn activation_stamp(&mut self) -> u64 {
+        let stamp = self.next_activation;
+        self.next_activation += 1;
+        stamp
     }
 
     fn engine_options(&self) -> EngineOptions {
@@ -223,14 +276,25 @@ impl Manager {
                     Link::Open { engine, .. } => state.on_open(&engine.sid),
                     _ => Vec::new(),
                 };
-                self.sockets
-                    .insert(namespace.clone(), Entry { state, events });
+                let activated = self.activation_stamp();
+                self.sockets.insert(
+                    namespace.clone(),
+                    Entry {
+                        state,
+                        events,
+                        activated,
+                    },
+                );
                 self.carry_out(&namespace, outputs);
                 self.ensure_link();
             }
             Command::Reconnect { namespace } => {
                 let open = matches!(self.link, Link::Open { .. });
+                let stamp = self.activation_stamp();
                 if let Some(entry) = self.sockets.get_mut(&namespace) {
+                    if !entry.state.is_active() {
+                        entry.activated = stamp;
+                    }
                     let outputs = entry.state.connect(open);
                     self.carry_out(&namespace, outputs);
                 }
@@ -336,7 +400,7 @@ impl Manager {
                         },
                         Output::Send(_) | Output::AckResolved { .. } => continue,
                     };
-                    let _ = entry.events.send(event);
+                    entry.events.send(namespace, event);
                 }
             }
         }
@@ -384,7 +448,7 @@ impl Manager {
                     self.backoff.reset();
                     self.emit_client_event(ClientEvent::Reconnect { attempt });
                 }
-                let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+                let namespaces = self.namespaces_in_order();
                 for namespace in namespaces {
                     if let Some(entry) = self.sockets.get_mut(&namespace) {
                         let outputs = entry.state.on_open(&sid);
@@ -394,12 +458,18 @@ impl Manager {
             }
             Err(message) => {
                 self.link = Link::Idle;
-                for entry in self.sockets.values() {
+                for namespace in self.namespaces_in_order() {
+                    let Some(entry) = self.sockets.get(&namespace) else {
+                        continue;
+                    };
                     if entry.state.is_active() && entry.state.id().is_none() {
-                        let _ = entry.events.send(SocketEvent::ConnectError {
-                            message: message.clone(),
-                            data: None,
-                        });
+                        entry.events.send(
+                            &namespace,
+                            SocketEvent::ConnectError {
+                                message: message.clone(),
+                                data: None,
+                            },
+                        );
                     }
                 }
                 self.reconnect();
@@ -470,7 +540,7 @@ impl Manager {
         }
         self.link = Link::Idle;
         let now = std::time::Instant::now();
-        let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+        let namespaces = self.namespaces_in_order();
         for namespace in namespaces {
             if let Some(entry) = self.sockets.get_mut(&namespace) {
                 let outputs = entry.state.on_close(reason, now);
@@ -483,7 +553,7 @@ impl Manager {
 
     fn on_ack_timeouts(&mut self) {
         let now = std::time::Instant::now();
-        let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+        let namespaces = self.namespaces_in_order();
         for namespace in namespaces {
             if let Some(entry) = self.sockets.get_mut(&namespace) {
                 let outputs = entry.state.poll_timeouts(now);
@@ -495,7 +565,7 @@ impl Manager {
     /// The client is closing: every connected namespace disconnects, the session closes.
     fn close_all(&mut self) {
         let now = std::time::Instant::now();
-        let namespaces: Vec<String> = self.sockets.keys().cloned().collect();
+        let namespaces = self.namespaces_in_order();
         for namespace in namespaces {
             if let Some(entry) = self.sockets.get_mut(&namespace) {
                 let mut outputs = entry.state.disconnect(now);

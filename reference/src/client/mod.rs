@@ -49,8 +49,8 @@ mod manager;
 pub mod socket_state;
 
 pub use api::{
-    AckResponder, Client, ClientBuilder, ClientError, ClientEvent, Socket, SocketEvent,
-    SocketEvents,
+    AckResponder, Client, ClientBuilder, ClientError, ClientEvent, SharedEvents,
+    SharedEventsSender, Socket, SocketEvent, SocketEvents,
 };
 pub use config::{Protocol, TransportKind};
 pub use socket_state::{AckError, DisconnectReason};

@@ -12,10 +12,17 @@
 //! - ack ids count from 0 per socket; an ack with a timeout fails with "operation has timed
 //!   out", and on a disconnection pending acks fail with "socket has been disconnected" (those
 //!   of packets still in the send buffer wait on);
-//! - with `retries`, emits queue with one in flight at a time, each try with a new ack id,
-//!   dropped after `1 + retries` tries;
-//! - with connection-state recovery, the CONNECT carries the `pid` of the last session and the
-//!   `offset` of the last event received.
+//! - with `retries`, emits queue with one in flight at a time (sent in order, the head again
+//!   right after each CONNECT answer), each try with a new ack id, dropped after `1 + retries`
+//!   failed tries; a try fails when its ack times out, or when the namespace disconnects if it
+//!   has a timeout (without one it is simply sent again once connected); any ACK completes
+//!   the emit (the official client, without a timeout, takes an ACK whose first argument is not
+//!   `null` for a failure: not copied);
+//! - connection state recovery: once a CONNECT answer gave a `pid`, each event delivered whose
+//!   last argument is a string makes that string the offset (the event name counts for an
+//!   event without arguments; an event asking for an ack never counts), and the next CONNECT
+//!   carries `{"pid":…,"offset":…}` merged before the auth's fields; an answer with the same
+//!   `pid` is a recovered connection. An answer without a `pid` turns this off.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -202,7 +209,8 @@ pub struct SocketState {
     next_id: u64,
     acks: HashMap<u64, PendingAck>,
     send_buffer: VecDeque<Packet>,
-    receive_buffer: Vec<Output>,
+    /// Events received before the CONNECT answer, with their offset candidates.
+    receive_buffer: Vec<(Output, Option<String>)>,
     queue: VecDeque<Queued>,
     pid: Option<String>,
     last_offset: Option<String>,
@@ -280,10 +288,15 @@ impl SocketState {
                     (None, true) => None,
                     (Some(auth), true) => Some(auth.clone()),
                     (auth, false) => {
+                        // The auth's fields over the recovery ones, as `Object.assign`
+                        // merges them: a field of both keeps its place and takes the auth's
+                        // value.
                         if let Some(Value::Object(entries)) = auth {
                             for (key, value) in entries {
-                                payload.retain(|(existing, _)| existing != key);
-                                payload.push((key.clone(), value.clone()));
+                                match payload.iter_mut().find(|(existing, _)| existing == key) {
+                                    Some(entry) => entry.1 = value.clone(),
+                                    None => payload.push((key.clone(), value.clone())),
+                                }
                             }
                         }
                         Some(Value::Object(payload))
@@ -491,7 +504,11 @@ impl SocketState {
         let recovered = pid.is_some() && self.pid == pid;
         self.pid = pid;
         self.id = Some(id.clone());
-        let mut out: Vec<Output> = std::mem::take(&mut self.receive_buffer);
+        let held = std::mem::take(&mut self.receive_buffer);
+        let mut out: Vec<Output> = held
+            .into_iter()
+            .map(|(event, offset)| self.deliver(event, offset))
+            .collect();
         out.extend(self.send_buffer.drain(..).map(Output::Send));
         out.extend(self.drain_queue(true, Instant::now()));
         out.push(Output::Connected { id, recovered });
@@ -505,26 +522,35 @@ impl SocketState {
         if items.is_empty() {
             return Vec::new();
         }
+        let offset = offset_candidate(&items, packet.id);
         let name = match items.remove(0) {
             Value::String(name) => name,
             other => other.to_json(),
         };
-        if self.pid.is_some() {
-            if let Some(Value::String(offset)) = items.last() {
-                self.last_offset = Some(offset.clone());
-            }
-        }
         let event = Output::Event {
             name,
             arguments: items,
             ack_id: packet.id,
         };
         if self.id.is_some() {
-            vec![event]
+            vec![self.deliver(event, offset)]
         } else {
-            self.receive_buffer.push(event);
+            self.receive_buffer.push((event, offset));
             Vec::new()
         }
+    }
+
+    /// An event goes to the application: with recovery on (a `pid` from the server), its
+    /// offset candidate becomes the offset of the next CONNECT. Checked on delivery, as the
+    /// official client does, so that events held until the CONNECT answer count once that
+    /// answer has given the `pid`.
+    fn deliver(&mut self, event: Output, offset: Option<String>) -> Output {
+        if self.pid.is_some() {
+            if let Some(offset) = offset {
+                self.last_offset = Some(offset);
+            }
+        }
+        event
     }
 
     fn on_ack(&mut self, packet: Packet, now: Instant) -> Vec<Output> {
@@ -590,13 +616,26 @@ impl SocketState {
         ids.sort_unstable();
         let mut out = Vec::new();
         for id in ids {
-            match self.acks.remove(&id).map(|ack| ack.kind) {
-                Some(AckKind::User(token)) => out.push(Output::AckResolved {
+            match self.acks.remove(&id) {
+                Some(PendingAck {
+                    kind: AckKind::User(token),
+                    ..
+                }) => out.push(Output::AckResolved {
                     token,
                     result: Err(AckError::Disconnected),
                 }),
-                Some(AckKind::Retry) => out.extend(self.retry_failed(AckError::Disconnected, now)),
-                None => {}
+                // A try with a timeout fails ("socket has been disconnected") and counts; one
+                // without is forgotten, as the official client forgets callbacks that take no
+                // error: the head stays in flight and goes again once connected.
+                Some(PendingAck {
+                    kind: AckKind::Retry,
+                    deadline: Some(_),
+                }) => out.extend(self.retry_failed(AckError::Disconnected, now)),
+                Some(PendingAck {
+                    kind: AckKind::Retry,
+                    deadline: None,
+                })
+                | None => {}
             }
         }
         out
@@ -671,6 +710,20 @@ impl SocketState {
             _ => 0,
         });
         out
+    }
+}
+
+/// The offset an event would give, with recovery on: the last element of its data array (the
+/// event name itself when there are no arguments) when it is a string, and none when the server
+/// asked for an acknowledgement, since the official client then looks at the callback it
+/// appended to the arguments instead.
+fn offset_candidate(items: &[Value], ack_id: Option<u64>) -> Option<String> {
+    if ack_id.is_some() {
+        return None;
+    }
+    match items.last() {
+        Some(Value::String(offset)) => Some(offset.clone()),
+        _ => None,
     }
 }
 

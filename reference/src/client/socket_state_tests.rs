@@ -327,6 +327,59 @@ fn a_retried_emit_reports_its_failure() {
 }
 
 #[test]
+fn a_retry_without_timeout_survives_disconnections_and_goes_again_once_connected() {
+    let now = Instant::now();
+    let mut socket = SocketState::new("/", Protocol::V5, None, Some(0), None);
+    socket.on_open("e1");
+    socket.on_packet(answer("s"), now);
+    assert_eq!(
+        wire(&socket.emit(with_ack("a", 5, None), now).unwrap()),
+        [r#"20["a"]"#]
+    );
+    for (session, id) in [("e2", 1), ("e3", 2)] {
+        // No error, although `retries: 0` would give up on a failed try.
+        let out = socket.on_close(DisconnectReason::TransportClose, now);
+        assert_eq!(
+            out,
+            [Output::Disconnected(DisconnectReason::TransportClose)]
+        );
+        socket.on_open(session);
+        let out = socket.on_packet(answer("s"), now);
+        assert_eq!(wire(&out), [format!(r#"2{id}["a"]"#)]);
+    }
+    let out = socket.on_packet(Packet::ack("/", 2, vec!["ok".into()]), now);
+    assert_eq!(
+        out,
+        [Output::AckResolved {
+            token: 5,
+            result: Ok(vec!["ok".into()])
+        }]
+    );
+}
+
+#[test]
+fn a_retry_with_a_timeout_fails_on_a_disconnection() {
+    let now = Instant::now();
+    let mut socket = SocketState::new("/", Protocol::V5, None, Some(0), None);
+    socket.on_open("e1");
+    socket.on_packet(answer("s"), now);
+    socket.emit(with_ack("a", 5, Some(1000)), now).unwrap();
+    let out = socket.on_close(DisconnectReason::TransportClose, now);
+    assert_eq!(
+        out,
+        [
+            Output::Disconnected(DisconnectReason::TransportClose),
+            Output::AckResolved {
+                token: 5,
+                result: Err(AckError::Disconnected)
+            }
+        ]
+    );
+    socket.on_open("e2");
+    assert!(wire(&socket.on_packet(answer("s"), now)).is_empty());
+}
+
+#[test]
 fn recovery_sends_pid_and_the_last_offset() {
     let now = Instant::now();
     let mut socket = SocketState::new(
@@ -356,6 +409,99 @@ fn recovery_sends_pid_and_the_last_offset() {
         id: "s1".to_owned(),
         recovered: true
     }));
+}
+
+fn recovering(auth: Option<&str>) -> SocketState {
+    let mut socket = SocketState::new("/", Protocol::V5, auth.map(json), None, None);
+    socket.on_open("e1");
+    socket
+}
+
+fn answer_with_pid(pid: &str) -> Packet {
+    Packet {
+        data: Some(json(&format!(r#"{{"sid":"s1","pid":"{pid}"}}"#))),
+        ..Packet::new(PacketType::Connect)
+    }
+}
+
+/// The CONNECT the socket sends on the next session.
+fn next_connect(socket: &mut SocketState) -> Vec<String> {
+    socket.on_close(DisconnectReason::TransportClose, Instant::now());
+    wire(&socket.on_open("e2"))
+}
+
+#[test]
+fn events_held_until_the_answer_give_their_offset_once_it_gives_the_pid() {
+    let now = Instant::now();
+    let mut socket = recovering(None);
+    assert!(socket
+        .on_packet(Packet::event("/", "early", vec!["o1".into()]), now)
+        .is_empty());
+    let out = socket.on_packet(answer_with_pid("p1"), now);
+    assert!(matches!(out[0], Output::Event { .. }), "{out:?}");
+    assert_eq!(
+        next_connect(&mut socket),
+        [r#"0{"pid":"p1","offset":"o1"}"#]
+    );
+}
+
+#[test]
+fn an_event_asking_for_an_ack_gives_no_offset() {
+    let now = Instant::now();
+    let mut socket = recovering(None);
+    socket.on_packet(answer_with_pid("p1"), now);
+    socket.on_packet(Packet::event("/", "a", vec!["o1".into()]), now);
+    let mut asking = Packet::event("/", "b", vec!["o2".into()]);
+    asking.id = Some(7);
+    socket.on_packet(asking, now);
+    assert_eq!(
+        next_connect(&mut socket),
+        [r#"0{"pid":"p1","offset":"o1"}"#]
+    );
+}
+
+#[test]
+fn an_event_without_arguments_gives_its_name_as_the_offset() {
+    let now = Instant::now();
+    let mut socket = recovering(None);
+    socket.on_packet(answer_with_pid("p1"), now);
+    socket.on_packet(Packet::event("/", "bare", vec![]), now);
+    assert_eq!(
+        next_connect(&mut socket),
+        [r#"0{"pid":"p1","offset":"bare"}"#]
+    );
+}
+
+#[test]
+fn no_offset_is_kept_without_a_pid_and_an_answer_without_one_turns_recovery_off() {
+    let now = Instant::now();
+    let mut socket = recovering(None);
+    socket.on_packet(answer("s1"), now);
+    socket.on_packet(Packet::event("/", "a", vec!["o1".into()]), now);
+    assert_eq!(next_connect(&mut socket), ["0"]);
+    socket.on_packet(answer_with_pid("p1"), now);
+    assert_eq!(next_connect(&mut socket), [r#"0{"pid":"p1"}"#]);
+    let out = socket.on_packet(answer("s2"), now);
+    assert_eq!(
+        out,
+        [Output::Connected {
+            id: "s2".to_owned(),
+            recovered: false
+        }]
+    );
+    assert_eq!(next_connect(&mut socket), ["0"]);
+}
+
+#[test]
+fn an_auth_field_named_like_a_recovery_field_keeps_its_place_with_the_auth_value() {
+    let now = Instant::now();
+    let mut socket = recovering(Some(r#"{"token":"t","offset":"mine"}"#));
+    socket.on_packet(answer_with_pid("p1"), now);
+    socket.on_packet(Packet::event("/", "a", vec!["o1".into()]), now);
+    assert_eq!(
+        next_connect(&mut socket),
+        [r#"0{"pid":"p1","offset":"mine","token":"t"}"#]
+    );
 }
 
 #[test]

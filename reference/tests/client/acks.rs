@@ -81,3 +81,60 @@ async fn emits_with_ack_leave_in_call_order_whatever_task_awaits_them() {
         assert_eq!(arguments(back), [index.into()]);
     }
 }
+
+/// The next `count` messages of the first session that are not CONNECTs.
+async fn messages(
+    reports: &mut tokio::sync::mpsc::UnboundedReceiver<(usize, String)>,
+    count: usize,
+) -> Vec<String> {
+    let mut texts = Vec::new();
+    while texts.len() < count {
+        let (_, text) = within(reports.recv()).await.unwrap();
+        if !text.starts_with('0') {
+            texts.push(text);
+        }
+    }
+    texts
+}
+
+#[tokio::test]
+async fn an_emit_with_ack_leaves_before_later_emits_even_when_awaited_later() {
+    let (address, mut reports, _close) = recorder().await;
+    let (socket, mut events) = builder(address)
+        .transports([sio_reference::client::TransportKind::WebSocket])
+        .connect("/")
+        .unwrap();
+    connected(&mut events).await;
+    let first = socket.emit_with_ack("first", vec![1.into()], Some(Duration::from_millis(50)));
+    let second = socket.emit("second", vec![2.into()]);
+    // Awaited in the other order: the calls' order is what counts.
+    let (sent, acknowledged) = within(async { tokio::join!(second, first) }).await;
+    assert_eq!(sent, Ok(()));
+    assert_eq!(acknowledged, Ok(Err(AckError::Timeout)));
+    assert_eq!(
+        messages(&mut reports, 2).await,
+        [r#"20["first",1]"#, r#"2["second",2]"#]
+    );
+}
+
+#[tokio::test]
+async fn with_retries_the_head_of_the_queue_is_tried_again_before_the_next_emit() {
+    let (address, mut reports, _close) = recorder().await;
+    let (socket, mut events) = builder(address)
+        .transports([sio_reference::client::TransportKind::WebSocket])
+        .retries(1)
+        .ack_timeout(Duration::from_millis(100))
+        .connect("/")
+        .unwrap();
+    connected(&mut events).await;
+    let first = socket.emit_with_ack("first", vec![1.into()], None);
+    let second = socket.emit("second", vec![2.into()]);
+    // Nobody acknowledges: two tries of the head, each with its own id, then the next emit.
+    let (sent, acknowledged) = within(async { tokio::join!(second, first) }).await;
+    assert_eq!(sent, Ok(()));
+    assert_eq!(acknowledged, Ok(Err(AckError::Timeout)));
+    assert_eq!(
+        messages(&mut reports, 3).await,
+        [r#"20["first",1]"#, r#"21["first",1]"#, r#"22["second",2]"#]
+    );
+}

@@ -122,3 +122,43 @@ async fn a_client_disconnect_reports_its_reason() {
     }
     quiet_for(&mut events, 500).await;
 }
+
+#[tokio::test]
+async fn a_shared_stream_keeps_the_order_of_every_namespace_s_events() {
+    let (address, mut reports, close) = recorder().await;
+    let client = builder(address)
+        .transports([sio_reference::client::TransportKind::WebSocket])
+        .build()
+        .unwrap();
+    let (sender, mut shared) = sio_reference::client::SharedEvents::channel();
+    let names = ["/", "/n7", "/n3", "/n5", "/n1", "/n6", "/n2", "/n4", "/n0"];
+    let _sockets: Vec<_> = names
+        .iter()
+        .map(|name| client.connect_shared(name, None, &sender).unwrap())
+        .collect();
+    // The connects of the first session, then, after the server closes it, those of the
+    // second: each time in the order the CONNECT answers came, which is the sockets' order.
+    for session in 0..2 {
+        let mut connected = Vec::new();
+        while connected.len() < names.len() {
+            match within(shared.next()).await.unwrap() {
+                (namespace, SocketEvent::Connect { id, .. }) => {
+                    assert_eq!(id, format!("s{session}"));
+                    connected.push(namespace);
+                }
+                (_, SocketEvent::Disconnect { .. } | SocketEvent::ReconnectAttempt { .. }) => {}
+                (_, SocketEvent::Reconnect { .. }) => {}
+                (namespace, other) => panic!("{namespace}: unexpected {other:?}"),
+            }
+        }
+        assert_eq!(connected, names);
+        close.send(()).unwrap();
+    }
+    // The recorder saw the CONNECTs of both sessions.
+    let mut connects = 0;
+    while connects < 2 * names.len() {
+        if within(reports.recv()).await.unwrap().1.starts_with('0') {
+            connects += 1;
+        }
+    }
+}

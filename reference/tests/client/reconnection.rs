@@ -77,3 +77,40 @@ async fn reconnect_failed_after_the_attempts() {
     }
     assert_eq!(seen, [1, 2]);
 }
+
+#[tokio::test]
+async fn namespaces_connect_again_in_the_order_they_became_active() {
+    let (address, mut reports, close) = recorder().await;
+    let names = ["/", "/n7", "/n3", "/n5", "/n1", "/n6", "/n2", "/n4", "/n0"];
+    let client = builder(address)
+        .transports([sio_reference::client::TransportKind::WebSocket])
+        .build()
+        .unwrap();
+    let mut sockets = Vec::new();
+    for name in names {
+        let (socket, mut events) = client.connect(name, None).unwrap();
+        connected(&mut events).await;
+        sockets.push((socket, events));
+    }
+    // A socket disconnected and connected again subscribes anew: it goes last.
+    let (n3, n3_events) = &mut sockets[2];
+    n3.disconnect();
+    assert!(matches!(
+        next(n3_events).await,
+        SocketEvent::Disconnect { .. }
+    ));
+    n3.connect();
+    connected(n3_events).await;
+    close.send(()).unwrap();
+    let mut order = Vec::new();
+    while order.len() < names.len() {
+        let (session, text) = within(reports.recv()).await.unwrap();
+        if session == 1 && text.starts_with('0') {
+            order.push(text);
+        }
+    }
+    let expected = [
+        "0", "0/n7,", "0/n5,", "0/n1,", "0/n6,", "0/n2,", "0/n4,", "0/n0,", "0/n3,",
+    ];
+    assert_eq!(order, expected);
+}

@@ -134,3 +134,47 @@ pub async fn quiet_for(events: &mut SocketEvents, millis: u64) {
         panic!("expected no event, got {event:?}");
     }
 }
+
+/// A scripted server at `/socket.io/` that answers every CONNECT, reports each text message
+/// as `(session, text)` (sessions counted from 0), and closes the open session when told.
+pub async fn recorder() -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<(usize, String)>,
+    tokio::sync::mpsc::UnboundedSender<()>,
+) {
+    use sio_reference::engine_io::Data;
+    use sio_reference::server::engine_io::{Config, EngineIo};
+
+    let (server, mut sockets) = EngineIo::new(Config {
+        path: "/socket.io/".to_owned(),
+        ..Config::default()
+    });
+    let (address, serving) = server.listen("127.0.0.1:0").await.unwrap();
+    tokio::spawn(serving);
+    let (report, reports) = tokio::sync::mpsc::unbounded_channel();
+    let (close, mut close_requests) = tokio::sync::mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        let mut session = 0;
+        while let Some(mut socket) = sockets.accept().await {
+            loop {
+                tokio::select! {
+                    data = socket.recv() => match data {
+                        None => break,
+                        Some(Data::Text(text)) => {
+                            if text.starts_with('0') {
+                                // `0` or `0/name,`: the answer names the same namespace.
+                                let prefix = text.strip_suffix(',').map_or("0".to_owned(), |name| format!("{name},"));
+                                let _ = socket.send(Data::Text(format!(r#"{prefix}{{"sid":"s{session}"}}"#)));
+                            }
+                            let _ = report.send((session, text));
+                        }
+                        Some(_) => {}
+                    },
+                    Some(()) = close_requests.recv() => socket.close(),
+                }
+            }
+            session += 1;
+        }
+    });
+    (address, reports, close)
+}
