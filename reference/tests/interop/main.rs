@@ -8,10 +8,15 @@
 //! `cargo test -p sio-reference --test interop -- node-socket.io-2/websocket/` selects a
 //! server and mode, `-- /heartbeat` an item everywhere.
 //!
-//! Every server is a child process on 127.0.0.1, killed when the test binary is done with it:
-//! one shared per server for most items, and one of its own for each server-restart test (it
-//! is killed with SIGKILL and started again on the same port). Tests run in parallel, 12 at a
-//! time unless `--test-threads` says otherwise: they mostly wait on the network.
+//! Every server is a child process on 127.0.0.1 with the fixture contract's options
+//! (pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1 000 000), killed when the test binary
+//! is done with it: one shared per server, started before the tests, and one of its own for
+//! each server-restart test (killed with SIGKILL, then started again on the same port). Servers
+//! start one at a time. Tests run in parallel, 8 at a time unless `--test-threads` says
+//! otherwise, each on a tokio runtime of its own: they mostly wait on the network, and a test
+//! busy with a large payload must not delay another's heartbeat. The contract's heartbeat is
+//! short (a pong is due 200 ms after its ping), so a machine whose cores are taken by other
+//! work can make a test lose its session: the official clients lose theirs there too.
 //!
 //! The Node.js servers need `node` and their adapter's `node_modules` (`npm ci` in the
 //! adapter's directory). When either is missing:
@@ -44,18 +49,20 @@ use battery::{Item, Target};
 use servers::{Availability, ServerKind, ServerProcess};
 
 /// Tests run at once when `--test-threads` is not given.
-const DEFAULT_TEST_THREADS: usize = 12;
+const DEFAULT_TEST_THREADS: usize = 8;
 
-/// The shared server of each kind, started by the first test that needs it.
-#[derive(Default)]
+/// The shared server of each kind, started by the first test that needs it, on the runtime
+/// that outlives every test.
 struct SharedServers {
+    runtime: tokio::runtime::Handle,
     servers: HashMap<ServerKind, OnceCell<Result<SocketAddr, String>>>,
     processes: Mutex<Vec<ServerProcess>>,
 }
 
 impl SharedServers {
-    fn new() -> SharedServers {
+    fn new(runtime: tokio::runtime::Handle) -> SharedServers {
         SharedServers {
+            runtime,
             servers: ServerKind::ALL
                 .into_iter()
                 .map(|kind| (kind, OnceCell::new()))
@@ -68,7 +75,11 @@ impl SharedServers {
     async fn address(&self, kind: ServerKind) -> Result<SocketAddr, String> {
         self.servers[&kind]
             .get_or_init(|| async {
-                let process = ServerProcess::start(kind, 0).await?;
+                let process = self
+                    .runtime
+                    .spawn(ServerProcess::start(kind, 0))
+                    .await
+                    .map_err(|error| error.to_string())??;
                 let address = SocketAddr::from(([127, 0, 0, 1], process.port()));
                 self.processes.lock().await.push(process);
                 Ok(address)
@@ -90,28 +101,29 @@ fn main() {
     if arguments.test_threads.is_none() {
         arguments.test_threads = Some(DEFAULT_TEST_THREADS);
     }
-    // One runtime for every test: the server processes and each test's client tasks live on
-    // it, and each test blocks its own thread on it.
-    let runtime = Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime"),
-    );
-    let shared = Arc::new(SharedServers::new());
+    // The shared servers' processes live on this runtime; each test runs its client on a
+    // runtime of its own, on its own thread, so that a test busy encoding a large payload
+    // delays no other test's heartbeat.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let shared = Arc::new(SharedServers::new(runtime.handle().clone()));
     let mut trials = vec![Trial::test("session_probe/request_scanner", || {
         session_probe::self_check().map_err(Failed::from)
     })];
-    for kind in ServerKind::ALL {
-        let availability = kind.availability();
+    let availabilities: Vec<(ServerKind, Availability)> = ServerKind::ALL
+        .into_iter()
+        .map(|kind| (kind, kind.availability()))
+        .collect();
+    for (kind, availability) in availabilities.iter().cloned() {
         if let Availability::Skipped(reason) = &availability {
             eprintln!("interop: {reason}");
         }
         for (mode, transports) in support::modes() {
             for item in Item::ALL {
                 let name = format!("{}/{mode}/{}", kind.name(), item.name());
-                let runtime = Arc::clone(&runtime);
                 let shared = Arc::clone(&shared);
                 let availability = availability.clone();
                 let transports = transports.clone();
@@ -123,6 +135,10 @@ fn main() {
                         }
                         Availability::Missing(reason) => return Err(reason.into()),
                     }
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|error| error.to_string())?;
                     runtime.block_on(async {
                         let address = if item.needs_own_server() {
                             SocketAddr::from(([127, 0, 0, 1], 0))
@@ -143,6 +159,15 @@ fn main() {
             }
         }
     }
+    // The shared servers start before the tests, so that their start does not compete with
+    // the first tests for the cores.
+    runtime.block_on(async {
+        for (kind, availability) in &availabilities {
+            if matches!(availability, Availability::Ready) && !arguments.list {
+                let _ = shared.address(*kind).await;
+            }
+        }
+    });
     let conclusion = libtest_mimic::run(&arguments, trials);
     runtime.block_on(shared.shut_down());
     conclusion.exit();

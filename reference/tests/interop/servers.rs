@@ -14,6 +14,11 @@ use tokio::process::{Child, Command};
 /// How long a server may take to print its ready line.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// One server starts at a time. Starting Node.js takes a core for a moment; several at once
+/// would starve the other tests' clients and servers for longer than the contract's
+/// heartbeat allows (a pong is due 200 ms after its ping).
+static STARTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// The environment variable that makes the Node.js servers required (see the crate doc).
 pub const REQUIRE_NODE: &str = "SIO_INTEROP_NODE";
 
@@ -148,6 +153,10 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server on `port` (0: one the system picks) and waits for its ready line.
     pub async fn start(kind: ServerKind, port: u16) -> Result<ServerProcess, String> {
+        let _one_at_a_time = STARTING
+            .acquire()
+            .await
+            .map_err(|error| error.to_string())?;
         let mut child = kind
             .command(port)
             .spawn()
