@@ -3,7 +3,7 @@
 //! adapters under `runner/adapters/`. A process is killed when its handle is dropped, and every
 //! wait for it has a deadline.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -77,11 +77,9 @@ impl ServerKind {
             ServerKind::NodeSocketIo => "node-socket.io",
             ServerKind::NodeSocketIo2 => "node-socket.io-2",
         };
-        Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../runner/adapters")
-                .join(adapter),
-        )
+        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let workspace = manifest_dir.parent().unwrap_or(manifest_dir);
+        Some(workspace.join("runner/adapters").join(adapter))
     }
 
     /// Whether the server can run: the reference one always can; a Node.js one needs `node`
