@@ -48,6 +48,9 @@ use tokio::sync::{Mutex, OnceCell};
 use battery::{Item, Target};
 use servers::{Availability, ServerKind, ServerProcess};
 
+/// The bound on a whole test, on top of the bound on each of its waits.
+const TEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Tests run at once when `--test-threads` is not given.
 const DEFAULT_TEST_THREADS: usize = 8;
 
@@ -145,14 +148,15 @@ fn main() {
                         } else {
                             shared.address(kind).await?
                         };
-                        item.run(Target {
+                        let target = Target {
                             kind,
                             address,
                             mode,
                             transports,
-                        })
-                        .await;
-                        Ok::<_, String>(())
+                        };
+                        tokio::time::timeout(TEST_DEADLINE, item.run(target))
+                            .await
+                            .map_err(|_| format!("not done within {TEST_DEADLINE:?}"))
                     })?;
                     Ok(Completion::Completed)
                 }));
