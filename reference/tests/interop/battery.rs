@@ -371,6 +371,17 @@ async fn server_restart(target: &Target) {
     let (socket, mut events) = target.client(address).connect("/").unwrap();
     connected(&mut events).await;
     expect_echo(&socket, &mut events, vec!["before".into()]).await;
+    // A second namespace over the same connection comes back with it, its auth sent again.
+    let auth = json(r#"{"token":"custom"}"#);
+    let (_custom, mut custom_events) = socket
+        .client()
+        .connect("/custom", Some(auth.clone()))
+        .unwrap();
+    connected(&mut custom_events).await;
+    assert_eq!(
+        arguments_of(&mut custom_events, "auth").await,
+        [auth.clone()]
+    );
 
     let port = server.kill().await.unwrap();
     match next(&mut events).await {
@@ -408,4 +419,23 @@ async fn server_restart(target: &Target) {
     }
     // Each buffered emit was sent once: no echo comes twice.
     quiet_for(&mut events, 300).await;
+    // `/custom` saw the disconnection and the reconnection too, and joined again.
+    match next(&mut custom_events).await {
+        SocketEvent::Disconnect { reason } => assert!(reason.reconnects(), "/custom: {reason}"),
+        other => panic!("/custom: expected disconnect, got {other:?}"),
+    }
+    loop {
+        match next(&mut custom_events).await {
+            SocketEvent::ReconnectAttempt { .. }
+            | SocketEvent::ConnectError { .. }
+            | SocketEvent::Reconnect { .. } => {}
+            SocketEvent::Connect { .. } => break,
+            other => panic!("/custom: expected the reconnection, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        arguments_of(&mut custom_events, "auth").await,
+        [auth],
+        "/custom's auth, again"
+    );
 }
