@@ -380,7 +380,7 @@ async fn server_restart(target: &Target) {
     connected(&mut custom_events).await;
     assert_eq!(
         arguments_of(&mut custom_events, "auth").await,
-        [auth.clone()]
+        std::slice::from_ref(&auth)
     );
 
     let port = server.kill().await.unwrap();
