@@ -16,7 +16,8 @@
 //! otherwise, each on a tokio runtime of its own: they mostly wait on the network, and a test
 //! busy with a large payload must not delay another's heartbeat. The contract's heartbeat is
 //! short (a pong is due 200 ms after its ping), so a machine whose cores are taken by other
-//! work can make a test lose its session: the official clients lose theirs there too.
+//! work can make a test lose its session (the official socket.io-client 2.5, run alongside the
+//! battery against socket.io 2.5 over polling, lost its session there too).
 //!
 //! The Node.js servers need `node` and their adapter's `node_modules` (`npm ci` in the
 //! adapter's directory). When either is missing:
@@ -54,8 +55,8 @@ const TEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Tests run at once when `--test-threads` is not given.
 const DEFAULT_TEST_THREADS: usize = 8;
 
-/// The shared server of each kind, started by the first test that needs it, on the runtime
-/// that outlives every test.
+/// The shared server of each kind, started before the tests (or by the first test that needs
+/// it), on the runtime that outlives every test.
 struct SharedServers {
     runtime: tokio::runtime::Handle,
     servers: HashMap<ServerKind, OnceCell<Result<SocketAddr, String>>>,
