@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::backoff::{RandomSource, SystemRandom};
 use super::config::{Config, Protocol, TransportKind};
 use super::manager::{Command, EventSink, Manager};
-use super::socket_state::{AckError, AckRequest, DisconnectReason, EmitError, EmitRequest};
+use super::socket_state::{AckError, AckRequest, Auth, DisconnectReason, EmitError, EmitRequest};
 use crate::socket_io::Value;
 
 /// Why the client could not be built or a call could not be carried out.
@@ -192,7 +192,7 @@ impl SharedEvents {
 pub struct ClientBuilder {
     url: String,
     config: Result<Config, ClientError>,
-    auth: Option<Value>,
+    auth: Option<Auth>,
     random: Box<dyn RandomSource>,
 }
 
@@ -369,7 +369,27 @@ impl ClientBuilder {
 
     /// `auth`: the CONNECT payload of the namespace [`ClientBuilder::connect`] opens.
     pub fn auth(mut self, auth: Value) -> ClientBuilder {
-        self.auth = Some(auth);
+        self.auth = Some(Auth::Value(auth));
+        self
+    }
+
+    /// `auth` as a function: called for every CONNECT of the namespace
+    /// [`ClientBuilder::connect`] opens, the first and each after a reconnection, as the
+    /// official client calls an `auth` callback.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use sio_reference::client::Client;
+    ///
+    /// let token = AtomicU64::new(0);
+    /// let builder = Client::builder("http://127.0.0.1:3000").auth_with(move || {
+    ///     // A fresh token for every CONNECT.
+    ///     serde_json::json!({ "token": token.fetch_add(1, Ordering::Relaxed) }).into()
+    /// });
+    /// # drop(builder);
+    /// ```
+    pub fn auth_with(mut self, auth: impl Fn() -> Value + Send + Sync + 'static) -> ClientBuilder {
+        self.auth = Some(Auth::function(auth));
         self
     }
 
@@ -394,7 +414,10 @@ impl ClientBuilder {
     /// Builds the client and connects `namespace` with the builder's auth.
     pub fn connect(self, namespace: &str) -> Result<(Socket, SocketEvents), ClientError> {
         let auth = self.auth.clone();
-        self.build()?.connect(namespace, auth)
+        let client = self.build()?;
+        let (events, receiver) = mpsc::unbounded_channel();
+        let socket = client.connect_with(namespace, auth, EventSink::Own(events))?;
+        Ok((socket, SocketEvents { receiver }))
     }
 }
 
@@ -420,6 +443,16 @@ impl Client {
         namespace: &str,
         auth: Option<Value>,
     ) -> Result<(Socket, SocketEvents), ClientError> {
+        self.connect_with_auth(namespace, auth.map(Auth::Value))
+    }
+
+    /// Connects a namespace as [`Client::connect`] does, with an [`Auth`]: a value, or a
+    /// function called for every CONNECT.
+    pub fn connect_with_auth(
+        &self,
+        namespace: &str,
+        auth: Option<Auth>,
+    ) -> Result<(Socket, SocketEvents), ClientError> {
         let (events, receiver) = mpsc::unbounded_channel();
         let socket = self.connect_with(namespace, auth, EventSink::Own(events))?;
         Ok((socket, SocketEvents { receiver }))
@@ -435,13 +468,17 @@ impl Client {
         auth: Option<Value>,
         events: &SharedEventsSender,
     ) -> Result<Socket, ClientError> {
-        self.connect_with(namespace, auth, EventSink::Shared(events.sender.clone()))
+        self.connect_with(
+            namespace,
+            auth.map(Auth::Value),
+            EventSink::Shared(events.sender.clone()),
+        )
     }
 
     fn connect_with(
         &self,
         namespace: &str,
-        auth: Option<Value>,
+        auth: Option<Auth>,
         events: EventSink,
     ) -> Result<Socket, ClientError> {
         let namespace = if namespace.starts_with('/') {

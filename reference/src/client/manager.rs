@@ -13,7 +13,7 @@ use super::config::{Config, TransportKind};
 use super::engine::query::QueryOptions;
 use super::engine::{self, EngineCloseReason, EngineEvent, EngineHandle, EngineOptions};
 use super::socket_state::{
-    AckError, AckRequest, AckToken, DisconnectReason, EmitRequest, Output, SocketState,
+    AckError, AckRequest, AckToken, Auth, DisconnectReason, EmitRequest, Output, SocketState,
 };
 use crate::engine_io::{Data, Packet as EnginePacket};
 use crate::socket_io::{Decoder, Packet, Value};
@@ -22,7 +22,7 @@ use crate::socket_io::{Decoder, Packet, Value};
 pub(crate) enum Command {
     Connect {
         namespace: String,
-        auth: Option<Value>,
+        auth: Option<Auth>,
         events: EventSink,
     },
     Reconnect {

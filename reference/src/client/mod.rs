@@ -53,4 +53,4 @@ pub use api::{
     SharedEventsSender, Socket, SocketEvent, SocketEvents,
 };
 pub use config::{Protocol, TransportKind};
-pub use socket_state::{AckError, DisconnectReason};
+pub use socket_state::{AckError, Auth, DisconnectReason};

@@ -25,6 +25,8 @@
 //!   `pid` is a recovered connection. An answer without a `pid` turns this off.
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::Protocol;
@@ -193,12 +195,53 @@ struct Queued {
 /// a `sid`: a socket.io 2.x server, as the official client words it.
 pub const V2_SERVER_MESSAGE: &str = "It seems you are trying to reach a Socket.IO server in v2.x with a v3.x client, but they are not compatible (more information here: https://socket.io/docs/v3/migrating-from-2-x-to-3-0/)";
 
+/// A namespace's CONNECT payload: a value, or a function the client calls for every CONNECT
+/// it sends, the first and each one after a reconnection (the official client's `auth`
+/// callback), so that a token refreshed meanwhile is the one sent.
+#[derive(Clone)]
+pub enum Auth {
+    /// The same payload every time.
+    Value(Value),
+    /// The payload of the moment.
+    Function(Arc<dyn Fn() -> Value + Send + Sync>),
+}
+
+impl Auth {
+    /// An auth computed by `function` at every CONNECT.
+    pub fn function(function: impl Fn() -> Value + Send + Sync + 'static) -> Auth {
+        Auth::Function(Arc::new(function))
+    }
+
+    /// The payload for the CONNECT about to be sent.
+    pub fn current(&self) -> Value {
+        match self {
+            Auth::Value(value) => value.clone(),
+            Auth::Function(function) => function(),
+        }
+    }
+}
+
+impl From<Value> for Auth {
+    fn from(value: Value) -> Auth {
+        Auth::Value(value)
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Value(value) => formatter.debug_tuple("Value").field(value).finish(),
+            Auth::Function(_) => formatter.write_str("Function(…)"),
+        }
+    }
+}
+
 /// One namespace's socket.
 #[derive(Debug, Clone)]
 pub struct SocketState {
     namespace: String,
     protocol: Protocol,
-    auth: Option<Value>,
+    auth: Option<Auth>,
     retries: Option<u32>,
     ack_timeout: Option<Duration>,
     /// Subscribed to the connection: connecting, connected or waiting to reconnect.
@@ -221,7 +264,7 @@ impl SocketState {
     pub fn new(
         namespace: &str,
         protocol: Protocol,
-        auth: Option<Value>,
+        auth: Option<Auth>,
         retries: Option<u32>,
         ack_timeout: Option<Duration>,
     ) -> SocketState {
@@ -284,7 +327,8 @@ impl SocketState {
                         payload.push(("offset".to_owned(), Value::from(offset.as_str())));
                     }
                 }
-                let data = match (&self.auth, payload.is_empty()) {
+                let auth = self.auth.as_ref().map(Auth::current);
+                let data = match (&auth, payload.is_empty()) {
                     (None, true) => None,
                     (Some(auth), true) => Some(auth.clone()),
                     (auth, false) => {
@@ -319,7 +363,7 @@ impl SocketState {
     }
 
     fn v4_query(&self) -> String {
-        let Some(Value::Object(entries)) = &self.auth else {
+        let Some(Value::Object(entries)) = self.auth.as_ref().map(Auth::current) else {
             return String::new();
         };
         let pairs: Vec<String> = entries

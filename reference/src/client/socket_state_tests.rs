@@ -54,13 +54,30 @@ fn connect_sends_the_auth_and_no_payload_without_it() {
     let mut socket = SocketState::new(
         "/",
         Protocol::V5,
-        Some(json(r#"{"token":"abc"}"#)),
+        Some(json(r#"{"token":"abc"}"#).into()),
         None,
         None,
     );
     assert_eq!(wire(&socket.on_open("e1")), [r#"0{"token":"abc"}"#]);
     let mut socket = SocketState::new("/admin", Protocol::V5, None, None, None);
     assert_eq!(wire(&socket.on_open("e1")), ["0/admin,"]);
+}
+
+#[test]
+fn an_auth_function_is_called_for_every_connect() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let calls = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = std::sync::Arc::clone(&calls);
+    let auth = super::Auth::function(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        json(&format!(r#"{{"token":"t{n}"}}"#))
+    });
+    let mut socket = SocketState::new("/", Protocol::V5, Some(auth), None, None);
+    assert_eq!(wire(&socket.on_open("e1")), [r#"0{"token":"t0"}"#]);
+    socket.on_close(DisconnectReason::TransportClose, Instant::now());
+    // The reconnection's CONNECT asks the function again.
+    assert_eq!(wire(&socket.on_open("e2")), [r#"0{"token":"t1"}"#]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
 #[test]
@@ -385,7 +402,7 @@ fn recovery_sends_pid_and_the_last_offset() {
     let mut socket = SocketState::new(
         "/",
         Protocol::V5,
-        Some(json(r#"{"token":"t"}"#)),
+        Some(json(r#"{"token":"t"}"#).into()),
         None,
         None,
     );
@@ -412,7 +429,13 @@ fn recovery_sends_pid_and_the_last_offset() {
 }
 
 fn recovering(auth: Option<&str>) -> SocketState {
-    let mut socket = SocketState::new("/", Protocol::V5, auth.map(json), None, None);
+    let mut socket = SocketState::new(
+        "/",
+        Protocol::V5,
+        auth.map(|text| json(text).into()),
+        None,
+        None,
+    );
     socket.on_open("e1");
     socket
 }
@@ -520,7 +543,7 @@ fn protocol_4_joins_the_main_namespace_implicitly() {
     let mut admin = SocketState::new(
         "/admin",
         Protocol::V4,
-        Some(json(r#"{"token":"a b"}"#)),
+        Some(json(r#"{"token":"a b"}"#).into()),
         None,
         None,
     );

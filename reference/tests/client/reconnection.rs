@@ -114,3 +114,36 @@ async fn namespaces_connect_again_in_the_order_they_became_active() {
     ];
     assert_eq!(order, expected);
 }
+
+#[tokio::test]
+async fn an_auth_function_gives_each_reconnection_its_own_payload() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let server = start().await;
+    let counter = AtomicU64::new(0);
+    let (_socket, mut events) = builder(server.address)
+        .auth_with(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            json(&format!(r#"{{"token":"t{n}"}}"#))
+        })
+        .connect("/")
+        .unwrap();
+    connected(&mut events).await;
+    assert_eq!(
+        arguments(event(&mut events, "auth").await),
+        [json(r#"{"token":"t0"}"#)]
+    );
+    // The server restarts on the same port: the reconnection's CONNECT asks the function
+    // again.
+    let address = server.stop();
+    loop {
+        if let SocketEvent::Disconnect { .. } = next(&mut events).await {
+            break;
+        }
+    }
+    let _server = start_on(&address.to_string()).await;
+    connected(&mut events).await;
+    assert_eq!(
+        arguments(event(&mut events, "auth").await),
+        [json(r#"{"token":"t1"}"#)]
+    );
+}
