@@ -136,12 +136,15 @@ impl ServedSession {
         if let Reply::Http { headers, .. } = &mut reply {
             headers.extend(config.open_headers.iter().cloned());
         }
-        handshake.answer(reply);
         let state = State::Polling {
             queue: Vec::new(),
             held: None,
         };
-        ServedSession::start(config, state, routes, recorder)
+        // The session's routes first: a quick client's next request (its WebSocket, on
+        // another worker thread) may come before this thread goes on after the answer.
+        let session = ServedSession::start(config, state, routes, recorder);
+        handshake.answer(reply);
+        session
     }
 
     /// Accepts a WebSocket handshake, sends the open packet as its first frame, and starts
