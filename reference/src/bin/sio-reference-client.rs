@@ -230,6 +230,7 @@ fn build(protocol: Protocol, reports: &Reports) -> Result<Client, String> {
             ("rememberUpgrade", Json::Bool(on)) => builder.remember_upgrade(*on),
             ("tryAllTransports", Json::Bool(on)) => builder.try_all_transports(*on),
             ("forceBase64", Json::Bool(on)) => builder.force_base64(*on),
+            ("withCredentials", Json::Bool(on)) => builder.with_credentials(*on),
             ("timestampRequests", Json::Bool(on)) => builder.timestamp_requests(*on),
             ("addTrailingSlash", Json::Bool(keep)) => {
                 if !keep && path.len() > 1 {

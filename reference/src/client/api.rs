@@ -286,6 +286,12 @@ impl ClientBuilder {
         request_timeout, request_timeout: Duration
     );
     option!(
+        /// `withCredentials`: keep the cookies the server sets (a load balancer's sticky
+        /// session) and send them back on the session's later requests, the upgrade's
+        /// WebSocket handshake included. Default false.
+        with_credentials, with_credentials: bool
+    );
+    option!(
         /// The most attachments a server packet may announce. Default 10.
         max_attachments, max_attachments: usize
     );

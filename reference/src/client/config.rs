@@ -108,6 +108,9 @@ pub struct Config {
     /// How long any one HTTP request or WebSocket handshake may take before the transport is
     /// considered broken, when nothing else bounds it. Default 60 s.
     pub request_timeout: Duration,
+    /// `withCredentials`: keep the cookies the server sets and send them back on the session's
+    /// later requests (the Node.js client's cookie jar). Default false.
+    pub with_credentials: bool,
 }
 
 impl Config {
@@ -133,6 +136,7 @@ impl Config {
             retries: None,
             max_attachments: crate::socket_io::DEFAULT_MAX_ATTACHMENTS,
             request_timeout: Duration::from_millis(60_000),
+            with_credentials: false,
         }
     }
 }

@@ -222,6 +222,8 @@ impl Manager {
                 headers: self.config.extra_headers.clone(),
                 version: self.config.protocol.engine_io(),
                 request_timeout: self.config.request_timeout,
+                // A jar per attempt, as the official client has one per Engine.IO socket.
+                cookies: self.config.with_credentials.then(engine::CookieJar::shared),
             },
             transports,
             upgrade: self.config.upgrade,

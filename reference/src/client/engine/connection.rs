@@ -122,7 +122,7 @@ async fn handshake(
             let target = endpoint.target(TransportKind::WebSocket, None, 0);
             let opening = async {
                 let mut ws =
-                    websocket::connect(&endpoint.authority, &target, &endpoint.headers).await?;
+                    websocket::connect(&endpoint.authority, &target, &endpoint.headers()).await?;
                 match websocket::read(&mut ws, endpoint.version).await {
                     Read::Packet(open) => Ok((Handshake::from_packet(&open)?, ws)),
                     Read::Closed => Err(TransportError::WebSocket(
@@ -456,7 +456,7 @@ impl Driver {
         self.tasks.spawn(async move {
             let probing = async {
                 let mut ws =
-                    websocket::connect(&endpoint.authority, &target, &endpoint.headers).await?;
+                    websocket::connect(&endpoint.authority, &target, &endpoint.headers()).await?;
                 websocket::send(&mut ws, &probe(), version, false).await?;
                 match websocket::read(&mut ws, version).await {
                     Read::Packet(answer) => Ok(Box::new((ws, answer))),

@@ -19,6 +19,8 @@ const MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
 pub(crate) struct Response {
     pub(crate) status: StatusCode,
     pub(crate) content_type: Option<String>,
+    /// Every `Set-Cookie` value, for the jar of `withCredentials`.
+    pub(crate) set_cookies: Vec<String>,
     pub(crate) body: Bytes,
 }
 
@@ -70,6 +72,13 @@ pub(crate) async fn send(outgoing: Outgoing<'_>) -> Result<Response, TransportEr
             .get(http::header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
+        let set_cookies = response
+            .headers()
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .collect();
         let body = Limited::new(response.into_body(), MAX_RESPONSE_BODY)
             .collect()
             .await
@@ -78,6 +87,7 @@ pub(crate) async fn send(outgoing: Outgoing<'_>) -> Result<Response, TransportEr
         Ok(Response {
             status,
             content_type,
+            set_cookies,
             body,
         })
     };

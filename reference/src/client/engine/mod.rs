@@ -4,6 +4,7 @@
 
 pub mod batch;
 mod connection;
+mod cookies;
 pub mod handshake;
 pub mod heartbeat;
 mod http;
@@ -13,6 +14,7 @@ pub mod upgrade;
 mod websocket;
 
 pub(crate) use connection::{open, EngineEvent, EngineHandle, EngineOptions};
+pub(crate) use cookies::CookieJar;
 pub(crate) use polling::Endpoint;
 
 use crate::EngineIoError;

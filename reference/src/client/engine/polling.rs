@@ -1,12 +1,13 @@
 //! The polling transport's requests: a `GET` that yields the packets of one response, and a
 //! `POST` that sends one payload.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
-use super::http::{send, Outgoing};
+use super::cookies::SharedJar;
+use super::http::{send, Outgoing, Response};
 use super::query::{request_target, stamp, QueryOptions};
 use super::TransportError;
 use crate::client::config::TransportKind;
@@ -23,6 +24,8 @@ pub(crate) struct Endpoint {
     pub(crate) version: ProtocolVersion,
     /// The bound on one request, beyond which the transport is broken.
     pub(crate) request_timeout: Duration,
+    /// The session attempt's cookie jar, with `withCredentials`.
+    pub(crate) cookies: Option<SharedJar>,
 }
 
 impl Endpoint {
@@ -43,6 +46,32 @@ impl Endpoint {
         )
     }
 
+    /// The headers of a request now: the extra headers, and the jar's cookies.
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = self.headers.clone();
+        let cookie = self
+            .cookies
+            .as_ref()
+            .and_then(|jar| jar.lock().ok()?.header(Instant::now()));
+        if let Some(cookie) = cookie {
+            headers.push(("cookie".to_owned(), cookie));
+        }
+        headers
+    }
+
+    /// Keeps the cookies a response sets, with `withCredentials`.
+    fn keep_cookies(&self, response: &Response) {
+        let Some(jar) = &self.cookies else {
+            return;
+        };
+        if let Ok(mut jar) = jar.lock() {
+            let now = Instant::now();
+            for set_cookie in &response.set_cookies {
+                jar.store(set_cookie, now);
+            }
+        }
+    }
+
     /// One `GET`: the packets of its response, in order.
     pub(crate) async fn get(
         &self,
@@ -50,16 +79,18 @@ impl Endpoint {
         counter: u64,
     ) -> Result<Vec<Packet>, TransportError> {
         let target = self.target(TransportKind::Polling, sid, counter);
+        let headers = self.headers();
         let request = send(Outgoing {
             authority: &self.authority,
             method: Method::GET,
             target: &target,
-            headers: &self.headers,
+            headers: &headers,
             body: None,
         });
         let response = tokio::time::timeout(self.request_timeout, request)
             .await
             .map_err(|_| TransportError::Timeout)??;
+        self.keep_cookies(&response);
         if response.status != StatusCode::OK {
             return Err(TransportError::Status {
                 status: response.status.as_u16(),
@@ -98,16 +129,18 @@ impl Endpoint {
         body: String,
     ) -> Result<(), TransportError> {
         let target = self.target(TransportKind::Polling, Some(sid), counter);
+        let headers = self.headers();
         let request = send(Outgoing {
             authority: &self.authority,
             method: Method::POST,
             target: &target,
-            headers: &self.headers,
+            headers: &headers,
             body: Some(("text/plain;charset=UTF-8", Bytes::from(body))),
         });
         let response = tokio::time::timeout(self.request_timeout, request)
             .await
             .map_err(|_| TransportError::Timeout)??;
+        self.keep_cookies(&response);
         if response.status != StatusCode::OK {
             return Err(TransportError::Status {
                 status: response.status.as_u16(),
