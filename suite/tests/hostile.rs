@@ -1,8 +1,9 @@
 //! The engine against deliberately hostile servers: an endless body, a slowloris, a 10 MB
-//! header, garbage, a WebSocket reset mid-frame, a WebSocket announcing a 100 MB frame, and a
-//! server that never answers. Each, against a few real cases, must end with a verdict other
-//! than PASS, in bounded time and in bounded memory: the peak resident set of this process may
-//! grow by at most [`MOST_RSS_GROWTH`] during a case.
+//! header, garbage, a WebSocket reset mid-frame, a WebSocket announcing a 100 MB frame, a
+//! WebSocket session flooded with pings, and a server that never answers. Each, against a few
+//! real cases, must end with a verdict other than PASS, in bounded time and in bounded memory:
+//! the peak resident set of this process may grow by at most [`MOST_RSS_GROWTH`] during a
+//! case. Where a limit of the engine is what ends the case, the failure must name it.
 //!
 //! The trials run one at a time, each on a runtime of its own that is dropped with it (and
 //! the server's tasks with it), in a test binary of their own, so that the memory measured is
@@ -44,18 +45,22 @@ enum Hostile {
     WsResetMidFrame,
     /// Accepts a WebSocket, writes a frame header announcing 100 MB, then streams its bytes.
     WsHugeFrame,
+    /// Accepts a WebSocket, sends a valid open packet, then pings `2` as fast as it can: the
+    /// engine answers them by itself, and the steps never see them.
+    WsPingFlood,
     /// Accepts the TCP connection and never answers.
     Silent,
 }
 
 impl Hostile {
-    const ALL: [Hostile; 7] = [
+    const ALL: [Hostile; 8] = [
         Hostile::EndlessBody,
         Hostile::Slowloris,
         Hostile::HugeHeader,
         Hostile::Garbage,
         Hostile::WsResetMidFrame,
         Hostile::WsHugeFrame,
+        Hostile::WsPingFlood,
         Hostile::Silent,
     ];
 
@@ -67,6 +72,7 @@ impl Hostile {
             Hostile::Garbage => "garbage",
             Hostile::WsResetMidFrame => "ws-reset-mid-frame",
             Hostile::WsHugeFrame => "ws-huge-frame",
+            Hostile::WsPingFlood => "ws-ping-flood",
             Hostile::Silent => "silent",
         }
     }
@@ -88,7 +94,22 @@ impl Hostile {
         ];
         match self {
             Hostile::WsResetMidFrame | Hostile::WsHugeFrame => WEBSOCKET,
+            Hostile::WsPingFlood => &["eio4/message/echo-text[websocket]"],
             _ => HTTP,
+        }
+    }
+
+    /// What the failure of case `id` must say, when a limit of the engine ends it: the
+    /// limits for the fixture contract's maxPayload of 1000000.
+    fn names_the_limit(self, id: &str) -> Option<&'static str> {
+        let websocket = id.contains("websocket");
+        match self {
+            // A WebSocket request answered with a body is refused with what came of it.
+            Hostile::EndlessBody if !websocket => Some("the engine's limit of 5048576 bytes"),
+            Hostile::HugeHeader => Some("65536 bytes"),
+            Hostile::WsHugeFrame => Some("of 100000000 bytes longer than the engine's limit"),
+            Hostile::WsPingFlood => Some("more than the engine reads in one case"),
+            _ => None,
         }
     }
 }
@@ -148,17 +169,23 @@ fn trial(hostile: Hostile, id: &str) -> Result<(), Failed> {
         .map(|failure| failure.actual.chars().take(300).collect::<String>())
         .unwrap_or_default();
     println!(
-        "{}: {id}: {:?} in {} ms, peak RSS +{:.1} MiB: {actual}",
+        "{}: {id}: {:?} in {} ms, peak RSS +{:.1} MiB, {} events: {actual}",
         hostile.name(),
         result.verdict,
         elapsed.as_millis(),
         growth as f64 / (1024.0 * 1024.0),
+        result.transcript.events.len(),
     );
     if result.verdict == Verdict::Pass {
         return Err(format!("{id} passed against the {} server", hostile.name()).into());
     }
     if elapsed > MOST_CASE_TIME {
         return Err(format!("{id} took {elapsed:?}").into());
+    }
+    if let Some(words) = hostile.names_the_limit(id) {
+        if !actual.contains(words) {
+            return Err(format!("the failure does not say {words:?}: {actual}").into());
+        }
     }
     if growth > MOST_RSS_GROWTH {
         return Err(format!("the peak resident set grew by {growth} bytes").into());
@@ -251,6 +278,11 @@ async fn answer(hostile: Hostile, mut stream: TcpStream) {
             Hostile::WsHugeFrame => {
                 if accept_websocket(&mut stream, &head).await.is_ok() {
                     let _ = huge_frame(&mut stream).await;
+                }
+            }
+            Hostile::WsPingFlood => {
+                if accept_websocket(&mut stream, &head).await.is_ok() {
+                    let _ = ping_flood(&mut stream).await;
                 }
             }
             Hostile::Silent => {}
@@ -355,5 +387,33 @@ async fn huge_frame(stream: &mut TcpStream) -> std::io::Result<()> {
     let block = block();
     loop {
         stream.write_all(&block).await?;
+    }
+}
+
+/// An unmasked frame header with a short length (RFC 6455 §5.2).
+fn short_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode, payload.len() as u8];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+async fn ping_flood(stream: &mut TcpStream) -> std::io::Result<()> {
+    let open = br#"0{"sid":"flood","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#;
+    stream.write_all(&short_frame(0x1, open)).await?;
+    // Reads and drops what the engine sends (its pongs), so that it never blocks.
+    let (mut reader, mut writer) = stream.split();
+    let draining = async {
+        let mut sink = [0_u8; 4096];
+        while matches!(reader.read(&mut sink).await, Ok(read) if read > 0) {}
+    };
+    let pings = short_frame(0x1, b"2").repeat(4096);
+    let flooding = async {
+        loop {
+            writer.write_all(&pings).await?;
+        }
+    };
+    tokio::select! {
+        () = draining => Ok(()),
+        result = flooding => result,
     }
 }
