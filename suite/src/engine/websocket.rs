@@ -154,6 +154,15 @@ pub(crate) async fn open(
     }
 }
 
+/// What a refusal says in a failure: `refused: 400 "…"`, or `refused: (no HTTP status) …`
+/// when no HTTP response came.
+pub(crate) fn describe_refusal(status: Option<u16>, detail: &str) -> String {
+    match status {
+        Some(status) => format!("refused: {status} {detail}"),
+        None => format!("refused: (no HTTP status) {detail}"),
+    }
+}
+
 fn header_list(headers: &http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
