@@ -639,6 +639,65 @@ mod tests {
         }
     }
 
+    /// A server that reads a request head, writes `head` and then bytes `a` until the client
+    /// goes away.
+    async fn answering_endlessly(head: &'static [u8]) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.expect("accept");
+            let mut request = Vec::new();
+            while find(&request, b"\r\n\r\n").is_none() {
+                if read_more(&mut stream, &mut request).await.unwrap_or(0) == 0 {
+                    return;
+                }
+            }
+            let _ = stream.write_all(head).await;
+            let block = [b'a'; 16 * 1024];
+            while stream.write_all(&block).await.is_ok() {}
+        });
+        address
+    }
+
+    fn get() -> HttpRequest {
+        HttpRequest {
+            method: "GET".to_owned(),
+            target: "/engine.io/?EIO=4&transport=polling".to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_announced_over_the_limit_is_refused_before_it_is_read() {
+        let address =
+            answering_endlessly(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n").await;
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1), limits());
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let error = send_fresh(&wire, "client", &get(), deadline)
+            .await
+            .expect_err("refused");
+        let StepError::Unmet { actual, .. } = error else {
+            panic!("not unmet: {error:?}");
+        };
+        assert!(actual.contains("of 100000000000 bytes"), "{actual}");
+        assert!(actual.contains("limit of 5048576 bytes"), "{actual}");
+    }
+
+    #[tokio::test]
+    async fn an_endless_body_stops_at_the_limit() {
+        let address = answering_endlessly(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1), limits());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let error = send_fresh(&wire, "client", &get(), deadline)
+            .await
+            .expect_err("refused");
+        let StepError::Unmet { actual, .. } = error else {
+            panic!("not unmet: {error:?}");
+        };
+        assert_eq!(actual, limits().message_exceeded("a response body", None));
+    }
+
     fn large_post() -> HttpRequest {
         HttpRequest {
             method: "POST".to_owned(),

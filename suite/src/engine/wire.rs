@@ -172,3 +172,34 @@ impl<T> Drop for AbortOnDrop<T> {
         self.0.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limits_follow_max_payload() {
+        let limits = ReadLimits::for_max_payload(1_000_000);
+        assert_eq!(
+            (limits.head, limits.message, limits.case),
+            (65_536, 5_048_576, 16_388_608)
+        );
+        // A maxPayload no machine holds saturates instead of overflowing.
+        assert_eq!(ReadLimits::for_max_payload(u64::MAX).message, usize::MAX);
+    }
+
+    #[test]
+    fn a_case_reads_up_to_its_limit() {
+        let limits = ReadLimits::for_max_payload(0);
+        let address = SocketAddr::from(([127, 0, 0, 1], 9));
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1), limits);
+        let item = 1024 * 1024 - ReadLimits::ITEM_OVERHEAD;
+        for _ in 0..8 {
+            assert_eq!(wire.count_received(item), Ok(()));
+        }
+        let error = wire.count_received(0).expect_err("over the limit");
+        assert!(error.contains("8388608 bytes"), "{error}");
+        // Clones share the count: it is the case's.
+        assert!(wire.clone().count_received(0).is_err());
+    }
+}
