@@ -6,6 +6,10 @@
 //! then print `listening on http://127.0.0.1:<port>` on standard output. Everything the program
 //! writes on standard error is kept (the last [`KEPT_LINES`] lines) to explain a failed start or
 //! a target that died during the run.
+//!
+//! What the program prints is read within bounds, whatever it prints: lines are cut at
+//! [`MOST_LINE_BYTES`], only the last [`KEPT_LINES`] of each stream are kept, and what it
+//! prints on standard output once listening is read and dropped.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -13,13 +17,19 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::url::{BaseUrl, UrlError};
 
-/// How many of the target's last standard-error lines are kept.
+/// How many of the target's last standard-error lines are kept (and of its standard output
+/// before it is listening).
 pub const KEPT_LINES: usize = 40;
+
+/// The most of one line of the target's output that is kept: the rest is dropped and the line
+/// marked as cut. A `listening on` line is far shorter; a program that prints megabytes without
+/// an end of line must not grow the runner by as much.
+pub const MOST_LINE_BYTES: usize = 64 * 1024;
 
 /// The words that precede the URL on the line a started target prints once listening.
 pub const READY_PREFIX: &str = "listening on ";
@@ -185,14 +195,14 @@ impl StartCommand {
             .take()
             .map(|pipe| tokio::spawn(keep_last_lines(pipe, Arc::clone(&stderr))));
         let stdout = child.stdout.take().ok_or(LaunchError::StdoutNotPiped)?;
-        let mut lines = BufReader::new(stdout).lines();
-        let mut seen = Vec::new();
+        let mut lines = BufReader::new(stdout);
+        let mut seen = VecDeque::new();
         let waited = tokio::time::timeout(self.ready_timeout, async {
-            while let Ok(Some(line)) = lines.next_line().await {
+            while let Some(line) = read_line(&mut lines).await {
                 if let Some(url) = ready_url(&line) {
                     return Some(url);
                 }
-                seen.push(line);
+                keep(&mut seen, line);
             }
             None
         })
@@ -200,7 +210,9 @@ impl StartCommand {
         let why = match waited {
             Ok(Some(Ok(url))) => {
                 // Drain what it prints afterwards, so that a full pipe never blocks it.
-                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                tokio::spawn(
+                    async move { tokio::io::copy(&mut lines, &mut tokio::io::sink()).await },
+                );
                 return Ok(Launched { url, child, stderr });
             }
             Ok(Some(Err(why))) => why,
@@ -221,7 +233,7 @@ impl StartCommand {
             command: described,
             cwd: self.cwd.clone(),
             why,
-            stdout: seen,
+            stdout: seen.into(),
             stderr: last_lines(&stderr),
         })
     }
@@ -266,15 +278,54 @@ fn ready_url(line: &str) -> Option<Result<BaseUrl, NotReady>> {
 }
 
 async fn keep_last_lines(pipe: impl AsyncRead + Unpin, kept: Arc<Mutex<VecDeque<String>>>) {
-    let mut lines = BufReader::new(pipe).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut lines = BufReader::new(pipe);
+    while let Some(line) = read_line(&mut lines).await {
         if let Ok(mut kept) = kept.lock() {
-            if kept.len() == KEPT_LINES {
-                kept.pop_front();
-            }
-            kept.push_back(line);
+            keep(&mut kept, line);
         }
     }
+}
+
+/// Keeps `line` among the last [`KEPT_LINES`].
+fn keep(kept: &mut VecDeque<String>, line: String) {
+    if kept.len() == KEPT_LINES {
+        kept.pop_front();
+    }
+    kept.push_back(line);
+}
+
+/// The next line, without its end of line, cut at [`MOST_LINE_BYTES`] (the rest of it read and
+/// dropped, and the cut marked); `None` at the end of the stream or on a read error.
+async fn read_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
+    let mut line = Vec::new();
+    let mut cut = false;
+    loop {
+        let buffer = reader.fill_buf().await.ok()?;
+        if buffer.is_empty() {
+            return (!line.is_empty() || cut).then(|| finish_line(line, cut));
+        }
+        let end = buffer.iter().position(|&byte| byte == b'\n');
+        let content = &buffer[..end.unwrap_or(buffer.len())];
+        let room = MOST_LINE_BYTES - line.len();
+        cut |= content.len() > room;
+        line.extend_from_slice(&content[..content.len().min(room)]);
+        let consumed = end.map_or(buffer.len(), |end| end + 1);
+        reader.consume(consumed);
+        if end.is_some() {
+            return Some(finish_line(line, cut));
+        }
+    }
+}
+
+fn finish_line(mut line: Vec<u8>, cut: bool) -> String {
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    let mut text = String::from_utf8_lossy(&line).into_owned();
+    if cut {
+        text.push_str(&format!(" [cut at {MOST_LINE_BYTES} bytes]"));
+    }
+    text
 }
 
 fn last_lines(kept: &Mutex<VecDeque<String>>) -> Vec<String> {
@@ -305,6 +356,31 @@ fn quoted(what: &str, lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn lines_are_cut_at_the_limit() {
+        let long = tokio::io::repeat(b'a').take(10 * 1024 * 1024);
+        let rest = &b"\r\nlistening on http://127.0.0.1:41234\nlast"[..];
+        let mut reader = BufReader::new(long.chain(rest));
+        let cut = read_line(&mut reader).await.expect("the long line");
+        assert_eq!(cut.len(), MOST_LINE_BYTES + " [cut at 65536 bytes]".len());
+        assert!(cut.ends_with(" [cut at 65536 bytes]"));
+        let ready = read_line(&mut reader).await.expect("the ready line");
+        assert!(ready_url(&ready).is_some_and(|url| url.is_ok()));
+        assert_eq!(read_line(&mut reader).await.as_deref(), Some("last"));
+        assert_eq!(read_line(&mut reader).await, None);
+    }
+
+    #[test]
+    fn only_the_last_lines_are_kept() {
+        let mut kept = VecDeque::new();
+        for number in 0..100 {
+            keep(&mut kept, number.to_string());
+        }
+        assert_eq!(kept.len(), KEPT_LINES);
+        assert_eq!(kept.front().map(String::as_str), Some("60"));
+    }
 
     #[test]
     fn the_ready_line_gives_the_url() {

@@ -1,8 +1,12 @@
 //! Raw HTTP/1.1 exchanges: through hyper's client connection API over a TCP stream (fresh or
 //! kept alive), or as raw bytes for requests hyper would not write.
+//!
+//! Whichever way, a response's head and body are read within the wire's [`ReadLimits`]: a
+//! longer one is a failed exchange whose error names the limit.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -10,7 +14,7 @@ use tokio::time::Instant;
 
 use super::error::{millis, StepError};
 use super::transcript::{EventKind, WireData};
-use super::wire::{AbortOnDrop, Wire};
+use super::wire::{AbortOnDrop, ReadLimits, Wire};
 
 /// A request to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +59,9 @@ pub(crate) struct KeptConnection {
 /// Opens an HTTP/1.1 client connection.
 async fn handshake(wire: &Wire) -> Result<(SendRequest<Full<Bytes>>, AbortOnDrop<()>), StepError> {
     let stream = wire.connect().await?;
-    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+    let (sender, connection) = http1::Builder::new()
+        .max_header_size(wire.limits.head)
+        .handshake(TokioIo::new(stream))
         .await
         .map_err(|error| StepError::unmet("an HTTP connection", error.to_string()))?;
     let task = tokio::spawn(async move {
@@ -143,7 +149,7 @@ async fn send_reading_early(
         // the request's side of the connection.
         std::future::pending::<()>().await;
     }));
-    let outcome = read_raw_response(&mut reader).await;
+    let outcome = read_raw_response(&mut reader, &wire.limits).await;
     drop(writing);
     record_outcome(wire, actor, channel, outcome)
 }
@@ -237,11 +243,13 @@ async fn send_on(
             body: WireData::body(&request.body),
         },
     );
+    let limits = &wire.limits;
     let outcome = async {
-        sender.ready().await?;
-        let response = sender.send_request(built).await?;
+        let failed = |error| describe_hyper_error(limits, error);
+        sender.ready().await.map_err(failed)?;
+        let response = sender.send_request(built).await.map_err(failed)?;
         let status = response.status().as_u16();
-        let headers = response
+        let headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .map(|(name, value)| {
@@ -249,20 +257,54 @@ async fn send_on(
                 (name.as_str().to_owned(), value)
             })
             .collect();
-        let body = response.into_body().collect().await?.to_bytes().to_vec();
-        Ok::<_, hyper::Error>(HttpResponse {
+        check_content_length(limits, &headers)?;
+        let body = collect_body(limits, response.into_body()).await?;
+        Ok(HttpResponse {
             status,
             headers,
             body,
         })
     }
     .await;
-    record_outcome(
-        wire,
-        actor,
-        channel,
-        outcome.map_err(|error| error.to_string()),
-    )
+    record_outcome(wire, actor, channel, outcome)
+}
+
+/// What a failed hyper exchange says; hyper's "message head is too large" is its refusal of a
+/// head over [`ReadLimits::head`] (or of one with more headers than it parses).
+fn describe_hyper_error(limits: &ReadLimits, error: hyper::Error) -> String {
+    if error.is_parse_too_large() {
+        format!("{} (or with over 100 headers)", limits.head_exceeded())
+    } else {
+        error.to_string()
+    }
+}
+
+/// Refuses a response whose `Content-Length` announces a body over the limit, before reading
+/// any of it.
+fn check_content_length(limits: &ReadLimits, headers: &[(String, String)]) -> Result<(), String> {
+    let announced = header(headers, "content-length").and_then(|value| value.trim().parse().ok());
+    match announced {
+        Some(length) if length > limits.message as u64 => {
+            let what = "a response body (by its Content-Length)";
+            Err(limits.message_exceeded(what, Some(length)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The whole body, unless it grows over [`ReadLimits::message`].
+async fn collect_body(limits: &ReadLimits, mut body: Incoming) -> Result<Vec<u8>, String> {
+    let mut collected = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| describe_hyper_error(limits, error))?;
+        if let Ok(data) = frame.into_data() {
+            if data.len() > limits.message - collected.len() {
+                return Err(limits.message_exceeded("a response body", None));
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+    Ok(collected)
 }
 
 fn record_outcome(
@@ -271,6 +313,17 @@ fn record_outcome(
     channel: &str,
     outcome: Result<HttpResponse, String>,
 ) -> Result<HttpResponse, StepError> {
+    // What the case has read so far counts too: a target that answers every poll at once with
+    // a full body must not fill the transcript until the deadline.
+    let outcome = outcome.and_then(|response| {
+        let head: usize = response
+            .headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len())
+            .sum();
+        wire.count_received(head + response.body.len())
+            .map(|()| response)
+    });
     match outcome {
         Ok(response) => {
             wire.recorder.record(
@@ -326,7 +379,7 @@ pub(crate) async fn send_raw_on(
             },
         );
         let outcome = match stream.write_all(raw).await {
-            Ok(()) => read_raw_response(&mut stream).await,
+            Ok(()) => read_raw_response(&mut stream, &wire.limits).await,
             Err(error) => Err(format!("cannot write: {error}")),
         };
         record_outcome(wire, actor, channel, outcome)
@@ -334,29 +387,41 @@ pub(crate) async fn send_raw_on(
     bounded(wire, actor, channel, deadline, exchange).await
 }
 
-async fn read_raw_response(stream: &mut (impl AsyncRead + Unpin)) -> Result<HttpResponse, String> {
+/// Reads a response as bytes: its head (at most [`ReadLimits::head`]), then a body of at
+/// most [`ReadLimits::message`]: chunked, `Content-Length` long, or up to the end of the
+/// connection.
+async fn read_raw_response(
+    stream: &mut (impl AsyncRead + Unpin),
+    limits: &ReadLimits,
+) -> Result<HttpResponse, String> {
     let mut buffer = Vec::new();
     let head_end = loop {
-        if let Some(end) = find(&buffer, b"\r\n\r\n") {
-            break end;
-        }
+        // Only the new bytes, and the three before them, can complete the blank line.
+        let searched = buffer.len().saturating_sub(3);
         if read_more(stream, &mut buffer).await? == 0 {
             return Err(format!(
                 "the connection ended before a response head: {}",
                 WireData::body(&buffer)
             ));
         }
+        if let Some(end) = find(&buffer[searched..], b"\r\n\r\n") {
+            break searched + end;
+        }
+        if buffer.len() > limits.head {
+            return Err(limits.head_exceeded());
+        }
     };
+    if head_end > limits.head {
+        return Err(limits.head_exceeded());
+    }
     let (status, headers) = parse_head(&buffer[..head_end])?;
-    let mut body = buffer[head_end + 4..].to_vec();
-    let length = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse::<usize>().ok());
+    let mut body = buffer.split_off(head_end + 4);
+    let length =
+        header(&headers, "content-length").and_then(|value| value.trim().parse::<u64>().ok());
     let chunked = header(&headers, "transfer-encoding")
         .is_some_and(|value| value.to_ascii_lowercase().contains("chunked"));
     if chunked {
-        let body = read_chunked(stream, body).await?;
+        let body = read_chunked(stream, body, limits).await?;
         return Ok(HttpResponse {
             status,
             headers,
@@ -365,6 +430,9 @@ async fn read_raw_response(stream: &mut (impl AsyncRead + Unpin)) -> Result<Http
     }
     match length {
         Some(length) => {
+            check_content_length(limits, &headers)?;
+            // Not over the limit, hence a usize.
+            let length = usize::try_from(length).unwrap_or(usize::MAX);
             while body.len() < length {
                 if read_more(stream, &mut body).await? == 0 {
                     return Err("the connection ended inside the body".to_owned());
@@ -372,7 +440,13 @@ async fn read_raw_response(stream: &mut (impl AsyncRead + Unpin)) -> Result<Http
             }
             body.truncate(length);
         }
-        None => while read_more(stream, &mut body).await? > 0 {},
+        None => {
+            while read_more(stream, &mut body).await? > 0 {
+                if body.len() > limits.message {
+                    return Err(limits.message_exceeded("a response body", None));
+                }
+            }
+        }
     }
     Ok(HttpResponse {
         status,
@@ -382,10 +456,12 @@ async fn read_raw_response(stream: &mut (impl AsyncRead + Unpin)) -> Result<Http
 }
 
 /// Decodes a chunked body (RFC 9112, 7.1), `buffered` being what was read after the head;
-/// trailers are skipped.
+/// trailers are skipped. The body may be at most [`ReadLimits::message`], a chunk-size line
+/// at most [`ReadLimits::head`].
 async fn read_chunked(
     stream: &mut (impl AsyncRead + Unpin),
     mut buffered: Vec<u8>,
+    limits: &ReadLimits,
 ) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     loop {
@@ -393,18 +469,32 @@ async fn read_chunked(
             if let Some(end) = find(&buffered, b"\r\n") {
                 break end;
             }
+            if buffered.len() > limits.head {
+                return Err(format!(
+                    "a chunk-size line longer than the engine's limit of {} bytes",
+                    limits.head
+                ));
+            }
             if read_more(stream, &mut buffered).await? == 0 {
                 return Err("the connection ended inside a chunked body".to_owned());
             }
         };
         let line = String::from_utf8_lossy(&buffered[..line_end]).into_owned();
         let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
+        let size = u64::from_str_radix(size_text, 16)
             .map_err(|_| format!("not a chunk size: {line:?}"))?;
         buffered.drain(..line_end + 2);
         if size == 0 {
             return Ok(body);
         }
+        let room = limits.message - body.len();
+        let size = match usize::try_from(size) {
+            Ok(size) if size <= room => size,
+            _ => {
+                let what = format!("a chunk of {size} bytes makes a response body");
+                return Err(limits.message_exceeded(&what, None));
+            }
+        };
         while buffered.len() < size + 2 {
             if read_more(stream, &mut buffered).await? == 0 {
                 return Err("the connection ended inside a chunk".to_owned());
@@ -415,6 +505,7 @@ async fn read_chunked(
     }
 }
 
+/// Reads what has come, up to 4 KiB, onto `buffer`: the callers check its length.
 async fn read_more(
     stream: &mut (impl AsyncRead + Unpin),
     buffer: &mut Vec<u8>,
@@ -482,6 +573,131 @@ mod tests {
         address
     }
 
+    /// The fixture contract's limits.
+    fn limits() -> ReadLimits {
+        ReadLimits::for_max_payload(1_000_000)
+    }
+
+    /// A response head, then `body`, then bytes `a` forever.
+    fn endless(head: &'static [u8]) -> impl AsyncRead + Unpin {
+        head.chain(tokio::io::repeat(b'a'))
+    }
+
+    #[tokio::test]
+    async fn a_raw_body_without_length_stops_at_the_limit() {
+        let small = ReadLimits::for_max_payload(1000);
+        let error = read_raw_response(&mut endless(b"HTTP/1.1 200 OK\r\n\r\n"), &small)
+            .await
+            .expect_err("over the limit");
+        assert!(error.contains("limit of 1052576 bytes"), "{error}");
+        assert!(error.contains("maxPayload 1000 "), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_raw_body_at_the_limit_is_read() {
+        let small = ReadLimits::for_max_payload(1000);
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+            small.message
+        );
+        let mut stream = head.as_bytes().chain(tokio::io::repeat(b'a'));
+        let response = read_raw_response(&mut stream, &small)
+            .await
+            .expect("a response");
+        assert_eq!(response.body.len(), small.message);
+    }
+
+    #[tokio::test]
+    async fn a_raw_body_announced_over_the_limit_is_not_read() {
+        let mut stream = endless(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n");
+        let error = read_raw_response(&mut stream, &limits())
+            .await
+            .expect_err("refused");
+        assert!(error.contains("of 1000000000000 bytes"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_endless_raw_head_stops_at_the_limit() {
+        let mut stream = endless(b"HTTP/1.1 200 OK\r\nX-Endless: ");
+        let error = read_raw_response(&mut stream, &limits())
+            .await
+            .expect_err("refused");
+        assert_eq!(error, limits().head_exceeded());
+    }
+
+    #[tokio::test]
+    async fn chunks_over_the_limit_are_refused() {
+        for head in [
+            &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n500000\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1",
+        ] {
+            let error = read_raw_response(&mut endless(head), &limits())
+                .await
+                .expect_err("refused");
+            assert!(error.contains("the engine's limit of"), "{error}");
+        }
+    }
+
+    /// A server that reads a request head, writes `head` and then bytes `a` until the client
+    /// goes away.
+    async fn answering_endlessly(head: &'static [u8]) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.expect("accept");
+            let mut request = Vec::new();
+            while find(&request, b"\r\n\r\n").is_none() {
+                if read_more(&mut stream, &mut request).await.unwrap_or(0) == 0 {
+                    return;
+                }
+            }
+            let _ = stream.write_all(head).await;
+            let block = [b'a'; 16 * 1024];
+            while stream.write_all(&block).await.is_ok() {}
+        });
+        address
+    }
+
+    fn get() -> HttpRequest {
+        HttpRequest {
+            method: "GET".to_owned(),
+            target: "/engine.io/?EIO=4&transport=polling".to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_announced_over_the_limit_is_refused_before_it_is_read() {
+        let address =
+            answering_endlessly(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n").await;
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1), limits());
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let error = send_fresh(&wire, "client", &get(), deadline)
+            .await
+            .expect_err("refused");
+        let StepError::Unmet { actual, .. } = error else {
+            panic!("not unmet: {error:?}");
+        };
+        assert!(actual.contains("of 100000000000 bytes"), "{actual}");
+        assert!(actual.contains("limit of 5048576 bytes"), "{actual}");
+    }
+
+    #[tokio::test]
+    async fn an_endless_body_stops_at_the_limit() {
+        let address = answering_endlessly(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1), limits());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let error = send_fresh(&wire, "client", &get(), deadline)
+            .await
+            .expect_err("refused");
+        let StepError::Unmet { actual, .. } = error else {
+            panic!("not unmet: {error:?}");
+        };
+        assert_eq!(actual, limits().message_exceeded("a response body", None));
+    }
+
     fn large_post() -> HttpRequest {
         HttpRequest {
             method: "POST".to_owned(),
@@ -497,7 +713,7 @@ mod tests {
             b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n",
         )
         .await;
-        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1));
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1), limits());
         let deadline = Instant::now() + Duration::from_secs(2);
         let response = send_fresh(&wire, "client", &large_post(), deadline)
             .await
@@ -512,7 +728,7 @@ mod tests {
             b"HTTP/1.1 413 Payload Too Large\r\ntransfer-encoding: chunked\r\n\r\n4\r\ntoo \r\n5\r\nlarge\r\n0\r\n\r\n",
         )
         .await;
-        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1));
+        let wire = Wire::new(address, Recorder::new(), Duration::from_secs(1), limits());
         let deadline = Instant::now() + Duration::from_secs(2);
         let response = send_fresh(&wire, "client", &large_post(), deadline)
             .await

@@ -11,7 +11,7 @@ use super::steps::Execution;
 use super::target::{RunOptions, Target};
 use super::transcript::Recorder;
 use super::verdict::{Failure, Verdict};
-use super::wire::Wire;
+use super::wire::{ReadLimits, Wire};
 use crate::scenario::{Case, Role};
 
 /// The longest a whole case may take before scaling, whatever its steps say: a guard that
@@ -41,6 +41,7 @@ pub(crate) async fn judge(
         target.address,
         recorder.clone(),
         options.scaled(options.connect_timeout),
+        ReadLimits::for_max_payload(target.options.max_payload),
     );
     let guard = options.scaled(CASE_GUARD);
     let outcome = {

@@ -3,6 +3,12 @@
 //! [`PacketRules`] (a session's, or a raw WebSocket's, which only take care of the heartbeat). Ping and pong
 //! control frames are recorded, and queued only for a raw WebSocket whose steps see them;
 //! tungstenite answers a ping with a pong by itself (RFC 6455 §5.5.2).
+//!
+//! What is read is bounded by the wire's [`ReadLimits`](super::wire::ReadLimits): a frame or a
+//! message over [`ReadLimits::message`](super::wire::ReadLimits::message) ends the connection
+//! as soon as its header announces it, and everything a case reads counts against
+//! [`ReadLimits::case`](super::wire::ReadLimits::case); tungstenite itself bounds the head of
+//! the handshake's response at 64 KiB.
 
 use std::sync::Arc;
 
@@ -13,8 +19,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Mutex};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
@@ -23,7 +30,7 @@ use super::inbox::{Closure, Control, Incoming};
 use super::session::rules::{Handling, PacketRules, CLOSED_BY_PACKET};
 use super::session::v3_session_binary;
 use super::transcript::{EventKind, WireData};
-use super::wire::{AbortOnDrop, Wire};
+use super::wire::{AbortOnDrop, ReadLimits, Wire};
 use crate::scenario::Data;
 
 type Stream = WebSocketStream<TcpStream>;
@@ -106,7 +113,11 @@ pub(crate) async fn open(
     );
     let started = Instant::now();
     let stream = wire.connect().await?;
-    let handshake = tokio_tungstenite::client_async(client_request, stream);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(wire.limits.message))
+        .max_frame_size(Some(wire.limits.message));
+    let handshake =
+        tokio_tungstenite::client_async_with_config(client_request, stream, Some(config));
     let outcome = match tokio::time::timeout_at(deadline, handshake).await {
         Err(_) => {
             let detail = format!("no answer within {}", millis(started.elapsed()));
@@ -136,10 +147,19 @@ pub(crate) async fn open(
             Ok(WsOpen::Refused(Some(status), detail, headers))
         }
         Err(error) => {
-            let detail = error.to_string();
+            let detail = describe_error(&wire.limits, &error);
             record_refusal(wire, &request, None, &detail);
             Ok(WsOpen::Refused(None, detail, Vec::new()))
         }
+    }
+}
+
+/// What a refusal says in a failure: `refused: 400 "…"`, or `refused: (no HTTP status) …`
+/// when no HTTP response came.
+pub(crate) fn describe_refusal(status: Option<u16>, detail: &str) -> String {
+    match status {
+        Some(status) => format!("refused: {status} {detail}"),
+        None => format!("refused: (no HTTP status) {detail}"),
     }
 }
 
@@ -208,6 +228,13 @@ impl Reader {
     async fn run(self, mut stream: SplitStream<Stream>) {
         let mut closed = false;
         while let Some(message) = stream.next().await {
+            if let Ok(message) = &message {
+                if let Err(exceeded) = self.wire.count_received(message.len()) {
+                    self.end(&mut closed, exceeded);
+                    self.drop_connection(stream).await;
+                    return;
+                }
+            }
             match message {
                 Ok(Message::Text(text)) => {
                     let data = Data::Text(text.as_str().to_owned());
@@ -249,7 +276,8 @@ impl Reader {
                 }
                 Ok(Message::Frame(_)) => {}
                 Err(error) => {
-                    self.end(&mut closed, format!("connection error: {error}"));
+                    let detail = describe_error(&self.wire.limits, &error);
+                    self.end(&mut closed, format!("connection error: {detail}"));
                     self.drop_connection(stream).await;
                     return;
                 }
@@ -326,6 +354,23 @@ impl Reader {
 
     fn record(&self, kind: EventKind) {
         self.wire.recorder.record(&self.actor, &self.channel, kind);
+    }
+}
+
+/// What went wrong, naming the engine's limit when a frame or a message was over it, and
+/// tungstenite's when the handshake's response head was.
+fn describe_error(limits: &ReadLimits, error: &tungstenite::Error) -> String {
+    match error {
+        tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, .. }) => {
+            let size = u64::try_from(*size).ok();
+            limits.message_exceeded("a frame or message", size)
+        }
+        tungstenite::Error::AttackAttempt => format!(
+            "a response head longer than {} bytes, or trickled in too many small reads (the \
+             WebSocket library's limits on a handshake)",
+            ReadLimits::HEAD
+        ),
+        _ => error.to_string(),
     }
 }
 

@@ -183,7 +183,7 @@ impl Session {
             WsOpen::Refused(status, detail, _) => {
                 return Err(StepError::unmet(
                     "the upgrade's WebSocket accepted (101)",
-                    format!("refused: {status:?} {detail}"),
+                    websocket::describe_refusal(status, &detail),
                 ))
             }
         };
@@ -384,7 +384,7 @@ async fn open_websocket(
         WsOpen::Refused(status, detail, _) => {
             return Err(StepError::unmet(
                 "the WebSocket accepted (101)",
-                format!("refused: {status:?} {detail}"),
+                websocket::describe_refusal(status, &detail),
             ))
         }
     };

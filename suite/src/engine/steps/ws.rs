@@ -193,7 +193,7 @@ fn accepted(opened: WsOpen) -> Result<WsConnection, StepError> {
         WsOpen::Accepted(connection) => Ok(connection),
         WsOpen::Refused(status, detail, _) => Err(StepError::unmet(
             "the WebSocket accepted (101)",
-            format!("refused: {} {detail}", describe_status(status)),
+            websocket::describe_refusal(status, &detail),
         )),
     }
 }
@@ -210,7 +210,7 @@ fn refused_with(
         }
         WsOpen::Refused(status, detail, _) => Err(StepError::unmet(
             format!("the WebSocket refused with {expected}"),
-            format!("refused: {} {detail}", describe_status(status)),
+            websocket::describe_refusal(status, &detail),
         )),
         WsOpen::Accepted(_) => Err(StepError::unmet(
             format!("the WebSocket refused with {expected}"),
@@ -230,11 +230,4 @@ async fn rejected(opened: WsOpen, mut inbox: Inbox, clock: &StepClock) -> Result
             result
         }
     }
-}
-
-fn describe_status(status: Option<u16>) -> String {
-    status.map_or_else(
-        || "(no HTTP status)".to_owned(),
-        |status| status.to_string(),
-    )
 }
