@@ -24,9 +24,6 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// No transport was given.
-    #[error("No transports available")]
-    NoTransports,
     /// The emit was refused.
     #[error(transparent)]
     Emit(#[from] EmitError),
@@ -408,10 +405,9 @@ impl ClientBuilder {
     /// Builds the client; its Manager task starts now (call from a tokio runtime) and opens
     /// the connection with the first namespace.
     pub fn build(self) -> Result<Client, ClientError> {
+        // An empty transport list is not refused here: as in the official client, every
+        // attempt then fails with `No transports available`, and reconnection goes on.
         let config = self.config?;
-        if config.transports.is_empty() {
-            return Err(ClientError::NoTransports);
-        }
         Ok(Client {
             manager: Manager::spawn(config, self.random),
         })

@@ -1,12 +1,29 @@
 //! Transport selection: fallback with tryAllTransports, no transports at all.
 
 use crate::support::*;
+use std::time::Duration;
+
 use sio_reference::client::{Client, ClientError, SocketEvent, TransportKind};
 
 #[tokio::test]
-async fn no_transports_is_an_error() {
-    let built = Client::builder("http://127.0.0.1:1").transports([]).build();
-    assert!(matches!(built, Err(ClientError::NoTransports)));
+async fn no_transports_fails_every_attempt_and_reconnection_goes_on() {
+    let (_socket, mut events) = Client::builder("http://127.0.0.1:1")
+        .transports([])
+        .reconnection_delay(Duration::from_millis(10))
+        .reconnection_delay_max(Duration::from_millis(20))
+        .connect("/")
+        .unwrap();
+    let mut failures = 0;
+    while failures < 2 {
+        match next(&mut events).await {
+            SocketEvent::ConnectError { message, .. } => {
+                assert_eq!(message, "No transports available");
+                failures += 1;
+            }
+            SocketEvent::ReconnectAttempt { .. } => {}
+            other => panic!("expected connect_error, got {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]

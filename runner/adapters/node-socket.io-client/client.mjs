@@ -128,9 +128,11 @@ for (const [name, value] of Object.entries(settingOptions)) {
   }
 }
 
-const transports = process.env.SIO_TRANSPORTS
-  ? process.env.SIO_TRANSPORTS.split(",").map((name) => name.trim()).filter(Boolean)
-  : undefined;
+// Set and empty is an empty list (the contract), not the library's default.
+const transports =
+  process.env.SIO_TRANSPORTS !== undefined
+    ? process.env.SIO_TRANSPORTS.split(",").map((name) => name.trim()).filter(Boolean)
+    : undefined;
 
 /**
  * Whether an ack callback gets an error first. socket.io-client calls it `(err, ...args)`

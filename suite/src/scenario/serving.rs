@@ -33,6 +33,9 @@ pub struct ClientSettings {
     /// Further options in the official client's names (`SIO_OPTIONS`).
     #[serde(default)]
     pub options: Map<String, Value>,
+    /// The transports it is told (`SIO_TRANSPORTS`), in place of the variant's: for cases
+    /// about the list itself, such as an empty one.
+    pub transports: Option<Vec<HandshakeTransport>>,
 }
 
 /// The options the engine serves a client-role case with, announced in its open packet; by
@@ -201,6 +204,16 @@ pub enum HandshakeTransport {
     Polling,
     /// A WebSocket.
     Websocket,
+}
+
+impl HandshakeTransport {
+    /// The name, as in `SIO_TRANSPORTS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandshakeTransport::Polling => "polling",
+            HandshakeTransport::Websocket => "websocket",
+        }
+    }
 }
 
 /// `answer_connect`: written short, a string is the namespace.

@@ -104,10 +104,15 @@ pub(crate) async fn run(
 /// The `SIO_*` environment of the client program (`docs/client-contract.md`).
 fn client_settings(case: &Case, listener: &Listener) -> Vec<(String, String)> {
     let client = &case.scenario.client;
-    let transports = match case.variant.transport {
-        Some(Transport::Polling) | None => "polling",
-        Some(Transport::Websocket) => "websocket",
-        Some(Transport::Upgrade) => "polling,websocket",
+    let transports = match (&client.transports, case.variant.transport) {
+        (Some(list), _) => list
+            .iter()
+            .map(|transport| transport.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        (None, Some(Transport::Polling) | None) => "polling".to_owned(),
+        (None, Some(Transport::Websocket)) => "websocket".to_owned(),
+        (None, Some(Transport::Upgrade)) => "polling,websocket".to_owned(),
     };
     let mut settings = vec![
         ("SIO_URL".to_owned(), format!("http://{}", listener.address)),
@@ -116,7 +121,7 @@ fn client_settings(case: &Case, listener: &Listener) -> Vec<(String, String)> {
             "SIO_NAMESPACE".to_owned(),
             client.namespace.clone().unwrap_or_else(|| "/".to_owned()),
         ),
-        ("SIO_TRANSPORTS".to_owned(), transports.to_owned()),
+        ("SIO_TRANSPORTS".to_owned(), transports),
         (
             "SIO_OPTIONS".to_owned(),
             Value::Object(client.options.clone()).to_string(),
@@ -157,7 +162,8 @@ struct Serving<'a> {
     issued: u64,
     /// The reconnection delay formula the client declares.
     backoff: Backoff,
-    /// Whether the client has made its first request yet.
+    /// Whether the client has shown life yet (its first request or report): until then a
+    /// step that waits on it also has the program's start allowance.
     started: bool,
     /// How long the client may take to make its first request, on top of the step's deadline.
     start_allowance: Duration,
@@ -725,8 +731,18 @@ impl<'a> Serving<'a> {
                 .or_insert(Value::Bool(true));
         }
         let description = format!("a report {expected}");
-        match self.program.next_report(&kind, clock.deadline()).await {
+        // A case that opens with a report (a client that makes no request) gives the
+        // program its start allowance there, as `accept` does for a first handshake.
+        let deadline = if self.started {
+            clock.deadline()
+        } else {
+            clock
+                .deadline()
+                .max(Instant::now() + self.options.scaled(self.start_allowance))
+        };
+        match self.program.next_report(&kind, deadline).await {
             NextReport::Report(report) => {
+                self.started = true;
                 let line = report.value.to_string();
                 let pattern = Pattern::Json {
                     prefix: String::new(),
