@@ -510,17 +510,23 @@ impl Adapter {
         }
     }
 
-    /// Stops the reconnection loop, then closes the connection (a close packet).
+    /// Stops the reconnection loop, leaves every connected namespace (a DISCONNECT each, as
+    /// the contract's "closes every socket"), then closes the connection (the crate's close()).
     async fn close(&self) {
         if let Some(runner) = self.runner.lock().ok().and_then(|mut r| r.take()) {
             runner.abort();
         }
-        let _ = self.client.close().await;
         let namespaces: Vec<String> = self
             .connected
             .lock()
             .map(|mut c| c.drain().collect())
             .unwrap_or_default();
+        for ns in &namespaces {
+            if let Err(error) = self.client.disconnect_ns(ns).await {
+                log(&format!("disconnect_ns({ns}) failed: {error}"));
+            }
+        }
+        let _ = self.client.close().await;
         for ns in namespaces {
             report(
                 json!({"event": "disconnect", "namespace": ns, "reason": "io client disconnect"}),
