@@ -9,7 +9,8 @@
 #
 # Exit code: 0 when every target meets its baseline; 1 on a regression or an unexpected pass;
 # 2 when a target could not be run or judged. Needs: the Rust toolchain, Node.js 20 with npm,
-# Python 3 with venv; the registries npm, PyPI and crates.io.
+# Python 3 with venv, OpenSSL's headers (libssl-dev, for the Rust clients); the registries npm,
+# PyPI and crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 adapters=runner/adapters
@@ -34,6 +35,22 @@ echo "== socketioxide: cargo build --release --locked (its own workspace and tar
 # Its own target folder even when CARGO_TARGET_DIR is set: its profile runs the binary there.
 cargo build --quiet --release --locked --manifest-path "$adapters/socketioxide/Cargo.toml" \
   --target-dir "$adapters/socketioxide/target"
+
+echo "== python-socketio's AsyncClient (the client adapter): a virtualenv, pip install --require-hashes"
+(
+  cd "$adapters/python-socketio-client"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    --require-hashes -r requirements.txt
+)
+
+echo "== the Rust clients rust_socketio and socket_io_client: cargo build --release --locked"
+# Each its own workspace and target folder, as socketioxide: their profiles run the binaries
+# there. Both link OpenSSL (libssl-dev; .ci/run installs it when missing).
+for adapter in rust-socketio-client socket-io-client-rs; do
+  cargo build --quiet --release --locked --manifest-path "$adapters/$adapter/Cargo.toml" \
+    --target-dir "$adapters/$adapter/target"
+done
 
 echo "== the runner and the reference fixture server"
 cargo build --quiet --locked -p sio-runner -p sio-reference --bins

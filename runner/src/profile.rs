@@ -76,7 +76,8 @@ pub struct ClientSpec {
     /// The Engine.IO protocol it speaks: 4 (the default), or 3 (socket.io 2.x).
     #[serde(default = "default_client_eio")]
     pub eio: u8,
-    /// The reconnection delay formula it follows: `official` (the default) or `additive`.
+    /// The reconnection delay formula it follows: `official` (the default), `additive`,
+    /// `exponential-1.5` or `fixed`.
     #[serde(default)]
     pub backoff: Option<String>,
     /// Seconds it may take from its start to its first request; default 10.

@@ -205,6 +205,9 @@ class Adapter:
         #: The adapter's connect() call in progress (with its retries), and its namespace.
         self.open_task = None
         self.open_namespace = None
+        #: connect_error reports so far: a failed connect() that the handler did not report
+        #: (no CONNECT answer within wait_timeout) is reported from its exception.
+        self.connect_errors = 0
         self.sio = self.make_client()
         self.register_handlers()
 
@@ -275,6 +278,7 @@ class Adapter:
             report({'event': 'connect', 'namespace': namespace, 'id': sio.get_sid(namespace)})
 
         async def on_connect_error(namespace, *args):
+            self.connect_errors += 1
             message, data = connect_error_fields(args)
             report({'event': 'connect_error', 'namespace': namespace, 'message': message,
                     'data': data})
@@ -340,12 +344,14 @@ class Adapter:
                   'namespaces': [namespace], 'socketio_path': self.path, 'retry': True}
         if self.wait_timeout is not None:
             kwargs['wait_timeout'] = self.wait_timeout
+        errors_before = self.connect_errors
         try:
             await self.sio.connect(self.url, **kwargs)
-        except socketio.exceptions.ConnectionError as exc:
-            log(f'connect() ended without a connection: {exc}')
         except Exception as exc:
-            log(f'connect() failed: {exc!r}')
+            log(f'connect() ended without a connection: {exc!r}')
+            if self.connect_errors == errors_before:
+                report({'event': 'connect_error', 'namespace': namespace,
+                        'message': str(exc) or repr(exc), 'data': None})
 
     async def emit(self, cue):
         cue_id = cue.get('id')

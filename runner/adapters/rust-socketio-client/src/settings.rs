@@ -13,10 +13,10 @@
 //! | `extraHeaders` | `opening_header(name, value)` for each |
 //! | `timestampRequests: true` | what the crate does: a `t` parameter on every request |
 //! | `rememberUpgrade`, `tryAllTransports`, `forceBase64`: false | what the crate does |
+//! | `randomizationFactor: 0.5` | what the crate does (its backoff's jitter is fixed at ±50 %) |
 //!
-//! Unsupported (reported, then ignored): `randomizationFactor` (the backoff's jitter is fixed at
-//! ±50 %), `timeout` (no connect timeout), `retries`, `timestampRequests: false`,
-//! `rememberUpgrade: true`, `tryAllTransports: true`, `forceBase64: true`, and any option this
+//! Unsupported (reported, then ignored): `randomizationFactor` other than 0.5, `timeout` (no
+//! connect timeout), `retries`, `timestampRequests: false`, `rememberUpgrade: true`, `tryAllTransports: true`, `forceBase64: true`, and any option this
 //! adapter does not know.
 
 use std::time::Duration;
@@ -29,6 +29,8 @@ use crate::pipe::{empty_object, unsupported};
 /// The crate's reconnection delays when the builder is given none, in ms.
 const CRATE_DELAY_MIN_MS: u64 = 1000;
 const CRATE_DELAY_MAX_MS: u64 = 5000;
+/// The jitter of the crate's backoff, fixed (the `backoff` crate's default).
+const CRATE_RANDOMIZATION_FACTOR: f64 = 0.5;
 
 /// Everything the program read from its environment, mapped for the crate.
 #[derive(Clone)]
@@ -211,6 +213,13 @@ impl Settings {
                 }
                 "timestampRequests" => {
                     if value.as_bool() == Some(false) {
+                        unsupported(name);
+                    }
+                }
+                // The crate's jitter is the `backoff` crate's default, ±50 %: a factor of 0.5 is
+                // what it does, any other it cannot honour.
+                "randomizationFactor" => {
+                    if value.as_f64() != Some(CRATE_RANDOMIZATION_FACTOR) {
                         unsupported(name);
                     }
                 }

@@ -93,8 +93,7 @@ pub(crate) async fn run(
         .await
         .err()
         .map(|(index, error)| (Some(index), error));
-    let unsupported = serving.program.unsupported();
-    serving.program.finish().await;
+    let unsupported = serving.program.finish().await;
     Outcome {
         failure,
         unsupported,

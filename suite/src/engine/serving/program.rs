@@ -64,6 +64,14 @@ pub enum Backoff {
     Official,
     /// python-socketio: `min(d·2^(n−1), max)`, plus a jitter of up to ±`f` seconds.
     Additive,
+    /// rust_socketio (the `backoff` crate's `ExponentialBackoff`): attempt 1 at once, then
+    /// before attempt `n ≥ 2` the delay `c`, moved by up to ±`f` of itself, with
+    /// `c = min(d·1.5^(n−2), max)`: the cap applies before the jitter. Profile name
+    /// `exponential-1.5`.
+    Exponential1_5,
+    /// socket_io_client: the same delay `d` before every attempt, the first included; no
+    /// growth, no cap, no jitter.
+    Fixed,
 }
 
 impl Backoff {
@@ -72,6 +80,8 @@ impl Backoff {
         match self {
             Backoff::Official => "official",
             Backoff::Additive => "additive",
+            Backoff::Exponential1_5 => "exponential-1.5",
+            Backoff::Fixed => "fixed",
         }
     }
 
@@ -97,6 +107,13 @@ impl Backoff {
                 let delay = base.min(cap);
                 ((delay - factor).max(0.0), delay + factor)
             }
+            Backoff::Exponential1_5 if attempt <= 1 => (0.0, 0.0),
+            Backoff::Exponential1_5 => {
+                let exponent = i32::try_from(attempt.saturating_sub(2).min(60)).unwrap_or(60);
+                let current = (first.as_secs_f64() * 1.5f64.powi(exponent)).min(cap);
+                (current * (1.0 - factor), current * (1.0 + factor))
+            }
+            Backoff::Fixed => (first.as_secs_f64(), first.as_secs_f64()),
         };
         (
             Duration::from_secs_f64(low.max(0.0)),
@@ -112,8 +129,10 @@ impl std::str::FromStr for Backoff {
         match text {
             "official" => Ok(Backoff::Official),
             "additive" => Ok(Backoff::Additive),
+            "exponential-1.5" => Ok(Backoff::Exponential1_5),
+            "fixed" => Ok(Backoff::Fixed),
             other => Err(format!(
-                "unknown backoff {other:?}: expected official or additive"
+                "unknown backoff {other:?}: expected official, additive, exponential-1.5 or fixed"
             )),
         }
     }
@@ -322,10 +341,17 @@ impl Program {
     }
 
     /// Closes the program's standard input, the contract's signal to end, and gives it a
-    /// moment to do so; the process is killed when the program is dropped.
-    pub(crate) async fn finish(mut self) {
+    /// moment to do so; the process is killed when the program is dropped. Returns what the
+    /// program said it cannot do, if it did, with everything it wrote before it ended read:
+    /// an `unsupported` line written before the request that failed a step may still be in
+    /// the pipe when the step fails.
+    pub(crate) async fn finish(mut self) -> Option<String> {
         self.stdin = None;
-        let _ = tokio::time::timeout(EXIT_GRACE, self.ended.wait_for(Option::is_some)).await;
+        let grace = Instant::now() + EXIT_GRACE;
+        // The reader ends, and closes the channel, at the end of standard output.
+        while let Ok(Some(_)) = tokio::time::timeout_at(grace, self.reports.recv()).await {}
+        let _ = tokio::time::timeout_at(grace, self.ended.wait_for(Option::is_some)).await;
+        self.unsupported()
     }
 
     async fn await_end(&mut self, deadline: Instant) -> String {
@@ -483,5 +509,13 @@ mod tests {
         assert_eq!(additive(1), (ms(500), ms(1500)));
         assert_eq!(additive(4), (ms(4500), ms(5500)));
         assert_eq!(additive(9), (ms(4500), ms(5500)));
+        let exponential = |attempt| Backoff::Exponential1_5.window(attempt, ms(200), ms(400), 0.5);
+        assert_eq!(exponential(1), (ms(0), ms(0)));
+        assert_eq!(exponential(2), (ms(100), ms(300)));
+        assert_eq!(exponential(3), (ms(150), ms(450)));
+        assert_eq!(exponential(4), (ms(200), ms(600)));
+        let fixed = |attempt| Backoff::Fixed.window(attempt, ms(1000), ms(5000), 0.5);
+        assert_eq!(fixed(1), (ms(1000), ms(1000)));
+        assert_eq!(fixed(7), (ms(1000), ms(1000)));
     }
 }
