@@ -195,7 +195,7 @@ class Adapter:
         self.auth = to_wire(json.loads(auth)) if auth else None
         transports = os.environ.get('SIO_TRANSPORTS')
         self.transports = [t.strip() for t in transports.split(',') if t.strip()] \
-            if transports else None
+            if transports is not None else None
         self.options = json.loads(os.environ.get('SIO_OPTIONS') or '{}')
         self.headers = {}
         self.wait_timeout = None
@@ -262,6 +262,12 @@ class Adapter:
                     self.unsupported(name)
             else:  # retries, and any option this adapter does not know
                 self.unsupported(name)
+        if self.transports == []:
+            # Set and empty: no transport at all (the contract). python-engineio refuses an
+            # empty list in connect() (ValueError 'No valid transports provided'), once,
+            # without the official client's failing attempts.
+            self.unsupported('transports: []')
+            self.transports = None
         if self.transports is not None:
             known = [t for t in self.transports if t in ('polling', 'websocket')]
             for other in self.transports:

@@ -145,6 +145,11 @@ impl Settings {
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect();
+        if std::env::var_os("SIO_TRANSPORTS").is_some() && transports.is_empty() {
+            // Set and empty: no transport at all (the contract), which the crate's
+            // TransportType (Any, Polling, Websocket, WebsocketUpgrade) cannot say.
+            unsupported("transports: []");
+        }
         for other in transports
             .iter()
             .filter(|t| *t != "polling" && *t != "websocket")
