@@ -59,10 +59,6 @@ impl Sockets {
         self.lock().get(namespace).cloned()
     }
 
-    fn insert(&self, namespace: &str, socket: Socket) {
-        self.lock().insert(namespace.to_owned(), socket);
-    }
-
     fn clear(&self) {
         self.lock().clear();
     }
@@ -280,8 +276,13 @@ fn connect(
         socket.connect();
         return;
     }
+    // The map stays locked until the socket is in it: the report loop, on another thread,
+    // may see this namespace's first event before this thread would otherwise have gone on.
+    let mut map = sockets.lock();
     match client.connect_shared(namespace, auth, events) {
-        Ok(socket) => sockets.insert(namespace, socket),
+        Ok(socket) => {
+            map.insert(namespace.to_owned(), socket);
+        }
         Err(error) => {
             let _ = reports.send(json!({"event": "connect_error", "namespace": namespace, "message": error.to_string(), "data": null}));
         }
