@@ -79,6 +79,19 @@ pub(crate) enum PollStart {
     Closed,
 }
 
+/// What became of a WebSocket's request to upgrade a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reservation {
+    /// The WebSocket probes the session now.
+    Reserved,
+    /// The session already has its WebSocket: it was born on one, it was upgraded, or another
+    /// WebSocket is probing it. "A client MUST NOT open more than one WebSocket connection per
+    /// session. Should it happen, the server MUST close the WebSocket connection."
+    WebSocketTaken,
+    /// The session is closed, its close deferred (CL-05): it takes no new transport.
+    Closed,
+}
+
 /// An upgrade to WebSocket in progress.
 struct Upgrade {
     /// The probing WebSocket's writer.
