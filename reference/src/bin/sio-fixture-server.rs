@@ -52,7 +52,10 @@ impl Flags {
 
 fn main() -> ExitCode {
     let flags = Flags::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread, like the official server's event loop: a session's requests and WebSocket
+    // frames are handled in the order they arrive, with no second worker thread to overtake
+    // them (a GET sent right after `5` on the WebSocket must find the session upgraded).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -14,6 +14,7 @@ mod cookie;
 mod cors;
 mod handshake;
 mod heartbeat;
+mod ordering;
 mod polling;
 mod upgrade;
 mod v3;

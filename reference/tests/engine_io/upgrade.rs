@@ -87,16 +87,13 @@ async fn any_other_first_packet_ends_the_probe() {
 }
 
 #[tokio::test]
-async fn a_second_websocket_during_the_upgrade_is_refused() {
-    // SPEC-FAITHFUL: refused before the 101, where the official server accepts then closes
-    // (UP-08).
+async fn a_second_websocket_during_the_upgrade_is_accepted_then_closed() {
+    // As on the official server (UP-08).
     let address = start(quiet()).await;
     let sid = handshake(address).await;
     let mut ws = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
-    assert_eq!(
-        ws_connect(address, &upgrade_query(&sid)).await.err(),
-        Some(400)
-    );
+    let mut second = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
+    assert_closed(&mut second).await;
     // The first one still upgrades.
     probe_and_upgrade(&mut ws).await;
     ws_send(&mut ws, "4done").await;
@@ -104,32 +101,28 @@ async fn a_second_websocket_during_the_upgrade_is_refused() {
 }
 
 #[tokio::test]
-async fn a_second_websocket_after_the_upgrade_is_refused() {
-    // SPEC-FAITHFUL (UP-09).
+async fn a_second_websocket_after_the_upgrade_is_accepted_then_closed() {
+    // As on the official server (UP-09), which the official test suite requires.
     let address = start(quiet()).await;
     let sid = handshake(address).await;
     let mut ws = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
     probe_and_upgrade(&mut ws).await;
     ws_send(&mut ws, "4upgraded").await;
     assert_eq!(next_text(&mut ws).await, "4upgraded");
-    assert_eq!(
-        ws_connect(address, &upgrade_query(&sid)).await.err(),
-        Some(400)
-    );
+    let mut second = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
+    assert_closed(&mut second).await;
     ws_send(&mut ws, "4still here").await;
     assert_eq!(next_text(&mut ws).await, "4still here");
 }
 
 #[tokio::test]
-async fn a_second_websocket_for_a_websocket_session_is_refused() {
+async fn a_second_websocket_for_a_websocket_session_is_accepted_then_closed() {
     // SPEC-FAITHFUL: the official server lets it take the session over (UP-11).
     let address = start(quiet()).await;
     let (mut ws, open) = ws_handshake(address).await;
     let sid = sid_of(&open);
-    assert_eq!(
-        ws_connect(address, &upgrade_query(&sid)).await.err(),
-        Some(400)
-    );
+    let mut second = ws_connect(address, &upgrade_query(&sid)).await.unwrap();
+    assert_closed(&mut second).await;
     ws_send(&mut ws, "4first").await;
     assert_eq!(next_text(&mut ws).await, "4first");
 }

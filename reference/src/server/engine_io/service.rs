@@ -23,7 +23,7 @@ use super::config::{Config, TransportKind};
 use super::handshake::{generate_sid, open_packet};
 use super::layer::EngineIoLayer;
 use super::response::{self, Body, BoxError, ErrorCode, PayloadEncoding};
-use super::session::{Registry, Session, Socket, WsOut};
+use super::session::{Registry, Reservation, Session, Socket, WsOut};
 use super::{polling, websocket};
 use crate::engine_io::ProtocolVersion;
 
@@ -400,14 +400,23 @@ impl EngineIo {
             websocket::switching_protocols(request.headers()).ok_or(ErrorCode::BadRequest)?;
         let deadline = Instant::now() + self.inner.config.upgrade_timeout;
         let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
-        if !session.reserve_upgrade(outgoing) {
-            // SPEC-FAITHFUL, unlike the official server (UP-08, UP-09, UP-11): "A client MUST
-            // NOT open more than one WebSocket connection per session. Should it happen, the
-            // server MUST close the WebSocket connection." A WebSocket for a session that is
-            // already on WebSocket (upgraded or born there) or already upgrading is refused
-            // before the 101, rather than accepted (and, for a WebSocket-only session, allowed
-            // to take the session over) and then closed.
-            return Err(ErrorCode::BadRequest);
+        match session.reserve_upgrade(outgoing) {
+            Reservation::Reserved => {}
+            Reservation::WebSocketTaken => {
+                // "A client MUST NOT open more than one WebSocket connection per session.
+                // Should it happen, the server MUST close the WebSocket connection." As on the
+                // official server (UP-08, UP-09), it is accepted and closed at once, with a close
+                // frame and no status; the session's own WebSocket carries on. SPEC-FAITHFUL,
+                // unlike the official server (UP-11), for a session born on WebSocket too: there
+                // the official server lets the second WebSocket probe and take the session over.
+                let on_upgrade = hyper::upgrade::on(&mut request);
+                tokio::spawn(websocket::close_at_once(
+                    on_upgrade,
+                    self.inner.config.max_http_buffer_size,
+                ));
+                return Ok(switching);
+            }
+            Reservation::Closed => return Err(ErrorCode::BadRequest),
         }
         let on_upgrade = hyper::upgrade::on(&mut request);
         tokio::spawn(websocket::run_probe(

@@ -7,8 +7,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::time::Instant;
 
 use super::config::{Config, TransportKind};
 use crate::engine_io::{Data, Packet, PacketType, ProtocolVersion};
@@ -76,6 +78,19 @@ pub(crate) enum PollStart {
     /// The session is on WebSocket now: answer 400 code 3.
     Mismatch,
     /// The session is gone: answer 400 code 1.
+    Closed,
+}
+
+/// What became of a WebSocket's request to upgrade a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reservation {
+    /// The WebSocket probes the session now.
+    Reserved,
+    /// The session already has its WebSocket: it was born on one, it was upgraded, or another
+    /// WebSocket is probing it. "A client MUST NOT open more than one WebSocket connection per
+    /// session. Should it happen, the server MUST close the WebSocket connection."
+    WebSocketTaken,
+    /// The session is closed, its close deferred (CL-05): it takes no new transport.
     Closed,
 }
 
@@ -453,34 +468,46 @@ impl Session {
         lock(&self.state).closed
     }
 
-    /// Starts the heartbeat. In protocol 4: a ping `pingInterval` after the start or after the
-    /// last pong, then `pingTimeout` to answer it (HB-01 … HB-03). In protocol 3 the client
-    /// pings and the server only watches: see [`Session::watch_v3_client`].
+    /// Starts the heartbeat, from now: the caller starts it before the handshake is answered,
+    /// as the official server arms its first timer when it opens the session. In protocol 4: a
+    /// ping `pingInterval` after the start or after the last pong, then `pingTimeout` to
+    /// answer it (HB-01 … HB-03). In protocol 3 the client pings and the server only watches:
+    /// see [`Session::watch_v3_client`].
     pub(crate) fn start_heartbeat(self: &Arc<Self>) {
+        let started = Instant::now();
         let session = Arc::clone(self);
         match self.version {
-            ProtocolVersion::V4 => tokio::spawn(session.ping_v4_client()),
-            ProtocolVersion::V3 => tokio::spawn(session.watch_v3_client()),
+            ProtocolVersion::V4 => tokio::spawn(session.ping_v4_client(started)),
+            ProtocolVersion::V3 => tokio::spawn(session.watch_v3_client(started)),
         };
     }
 
-    async fn ping_v4_client(self: Arc<Self>) {
+    /// The protocol 4 heartbeat. Each wait runs to a deadline fixed when it is armed, not from
+    /// whenever the task gets to run, so the timer's own lateness never adds up from one wait to
+    /// the next: see [`timeout_armed_at`].
+    async fn ping_v4_client(self: Arc<Self>, started: Instant) {
         let mut closed = self.closed_signal();
         let interval = self.config.ping_interval;
         let timeout = self.config.ping_timeout;
+        let mut interval_from = started;
         loop {
+            let ping_due = interval_from + interval;
             tokio::select! {
                 _ = closed.wait_for(|closed| *closed) => return,
-                _ = self.heard.notified() => continue,
-                _ = tokio::time::sleep(interval) => {}
+                _ = self.heard.notified() => {
+                    interval_from = Instant::now();
+                    continue;
+                }
+                _ = tokio::time::sleep_until(ping_due) => {}
             }
             if !self.send(Packet::empty(PacketType::Ping)) {
                 return;
             }
+            let answer_by = timeout_armed_at(ping_due, Instant::now()) + timeout;
             tokio::select! {
                 _ = closed.wait_for(|closed| *closed) => return,
-                _ = self.heard.notified() => {}
-                _ = tokio::time::sleep(timeout) => {
+                _ = self.heard.notified() => interval_from = Instant::now(),
+                _ = tokio::time::sleep_until(answer_by) => {
                     self.close(CloseReason::PingTimeout);
                     return;
                 }
@@ -494,14 +521,15 @@ impl Session {
     /// SPEC-FAITHFUL, unlike the official server (HB-12), where only a ping re-arms the timer:
     /// the v3 spec says the server detects an unresponsive client "when it does not receive any
     /// data within `pingTimeout + pingInterval`", so any packet counts.
-    async fn watch_v3_client(self: Arc<Self>) {
+    async fn watch_v3_client(self: Arc<Self>, started: Instant) {
         let mut closed = self.closed_signal();
         let silence = self.config.ping_interval + self.config.ping_timeout;
+        let mut heard_at = started;
         loop {
             tokio::select! {
                 _ = closed.wait_for(|closed| *closed) => return,
-                _ = self.heard.notified() => continue,
-                _ = tokio::time::sleep(silence) => {
+                _ = self.heard.notified() => heard_at = Instant::now(),
+                _ = tokio::time::sleep_until(heard_at + silence) => {
                     self.close(CloseReason::PingTimeout);
                     return;
                 }
@@ -584,21 +612,21 @@ impl Session {
 
     // ---- upgrade ---------------------------------------------------------------------------
 
-    /// Reserves the session for an upgrade by the WebSocket whose writer is `probe`; false when
-    /// the session is closed, already on WebSocket, or already upgrading.
-    pub(crate) fn reserve_upgrade(&self, probe: mpsc::UnboundedSender<WsOut>) -> bool {
+    /// Reserves the session for an upgrade by the WebSocket whose writer is `probe`, or says
+    /// why not.
+    pub(crate) fn reserve_upgrade(&self, probe: mpsc::UnboundedSender<WsOut>) -> Reservation {
         let mut state = lock(&self.state);
-        if state.closed.is_some()
-            || state.transport != TransportKind::Polling
-            || state.upgrade.is_some()
-        {
-            return false;
+        if state.closed.is_some() {
+            return Reservation::Closed;
+        }
+        if state.transport != TransportKind::Polling || state.upgrade.is_some() {
+            return Reservation::WebSocketTaken;
         }
         state.upgrade = Some(Upgrade {
             probe,
             probed: false,
         });
-        true
+        Reservation::Reserved
     }
 
     /// Answers `2probe` with `3probe` and releases a pending GET with a noop.
@@ -649,6 +677,28 @@ impl Session {
         if let Some(upgrade) = state.upgrade.take() {
             let _ = upgrade.probe.send(WsOut::Close);
         }
+    }
+}
+
+/// How late a timer may fire and still count as on time: the timer's resolution.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
+/// When the ping timeout starts, for a ping due at `ping_due` and sent at `sent_at`.
+///
+/// The official server arms `pingTimeout` in the event-loop turn that sends the ping, on a clock
+/// that counts whole milliseconds and is read at the start of the turn, so its ping timeout
+/// ends `pingInterval + pingTimeout` after the interval started, give or take a millisecond.
+/// Tokio rounds every deadline up to the next millisecond instead, and a timeout counted from
+/// the moment the (already late) ping went out would end a millisecond or two after the
+/// official one: a client that polls exactly at `pingInterval + pingTimeout` would find the
+/// session still open. So the timeout runs from the ping's due moment while the ping went out
+/// within the timer's resolution; a ping held back longer (a busy machine) gives the client its
+/// whole `pingTimeout` from the moment the ping was sent.
+fn timeout_armed_at(ping_due: Instant, sent_at: Instant) -> Instant {
+    if sent_at.saturating_duration_since(ping_due) <= TIMER_RESOLUTION {
+        ping_due
+    } else {
+        sent_at
     }
 }
 

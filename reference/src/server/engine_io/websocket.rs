@@ -150,6 +150,19 @@ pub(crate) async fn run_probe(
     finish(stream).await;
 }
 
+/// Accepts a WebSocket the session cannot take (it already has one) and closes it at once: a
+/// close frame with no status, as the official server sends, then the closing handshake.
+pub(crate) async fn close_at_once(on_upgrade: OnUpgrade, max_message_size: usize) {
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        let mut ws = accept(on_upgrade, max_message_size).await?;
+        ws.send(Message::Close(None)).await.ok()?;
+        // The client's close frame ends the closing handshake.
+        while let Some(Ok(_)) = ws.next().await {}
+        Some(())
+    })
+    .await;
+}
+
 /// How long one frame may take to write before the WebSocket is given up.
 fn write_timeout(session: &Session) -> Duration {
     session.config.ping_interval + session.config.ping_timeout
