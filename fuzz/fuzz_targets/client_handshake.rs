@@ -23,9 +23,13 @@ fuzz_target!(|data: &[u8]| {
     } else {
         ProtocolVersion::V4
     };
-    let Ok(text) = std::str::from_utf8(input.rest()) else { return };
+    let Ok(text) = std::str::from_utf8(input.rest()) else {
+        return;
+    };
     let handshake = if flags & 2 == 2 {
-        let Ok(packet) = Packet::decode_text(text, version) else { return };
+        let Ok(packet) = Packet::decode_text(text, version) else {
+            return;
+        };
         Handshake::from_packet(&packet)
     } else {
         Handshake::parse(text)

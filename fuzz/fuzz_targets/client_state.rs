@@ -71,8 +71,12 @@ impl Machines {
             }
             // An Engine.IO packet from the server, to the heartbeat.
             1 => {
-                let Some(text) = Self::text(input) else { return true };
-                let Ok(packet) = EnginePacket::decode_text(text, version) else { return true };
+                let Some(text) = Self::text(input) else {
+                    return true;
+                };
+                let Ok(packet) = EnginePacket::decode_text(text, version) else {
+                    return true;
+                };
                 let answer = self.heartbeat.on_packet(&packet, self.now);
                 if let Some(answer) = answer {
                     assert_eq!(answer.packet_type, EngineType::Pong);
@@ -80,8 +84,12 @@ impl Machines {
             }
             // The probing WebSocket's first packet.
             2 => {
-                let Some(text) = Self::text(input) else { return true };
-                let Ok(packet) = EnginePacket::decode_text(text, version) else { return true };
+                let Some(text) = Self::text(input) else {
+                    return true;
+                };
+                let Ok(packet) = EnginePacket::decode_text(text, version) else {
+                    return true;
+                };
                 let before = self.upgrade.step();
                 let after = self.upgrade.on_probe_answer(&packet);
                 self.check_upgrade(before, after);
@@ -102,7 +110,9 @@ impl Machines {
             }
             // A Socket.IO text packet, then its attachments, through the decoder.
             6 | 7 => {
-                let Some(text) = Self::text(input) else { return true };
+                let Some(text) = Self::text(input) else {
+                    return true;
+                };
                 let decoded = self.decoder.decode_text(text);
                 self.on_decoded(decoded);
             }
@@ -171,16 +181,26 @@ impl Machines {
         let outputs = self.socket.on_packet(packet, self.now);
         self.check(outputs);
         if disconnect {
-            assert!(!self.socket.is_active(), "active after the server's DISCONNECT");
+            assert!(
+                !self.socket.is_active(),
+                "active after the server's DISCONNECT"
+            );
         }
     }
 
     fn check_upgrade(&self, before: UpgradeStep, after: UpgradeStep) {
         if before == UpgradeStep::Abandon {
-            assert_eq!(after, UpgradeStep::Abandon, "an abandoned upgrade came back");
+            assert_eq!(
+                after,
+                UpgradeStep::Abandon,
+                "an abandoned upgrade came back"
+            );
         }
         if after == UpgradeStep::Complete {
-            assert!(self.upgrade.polling_paused(), "completed with a request in flight");
+            assert!(
+                self.upgrade.polling_paused(),
+                "completed with a request in flight"
+            );
         }
     }
 

@@ -17,12 +17,17 @@ use sio_reference::engine_io::Packet;
 use sio_reference::EngineIoError;
 
 /// Collects a decoder's results: the packets, or the first error.
-fn collect(results: impl Iterator<Item = Result<Packet, EngineIoError>>) -> Result<Vec<Packet>, ()> {
+fn collect(
+    results: impl Iterator<Item = Result<Packet, EngineIoError>>,
+) -> Result<Vec<Packet>, ()> {
     let results: Vec<_> = results.collect();
     let errors = results.iter().filter(|result| result.is_err()).count();
     assert!(errors <= 1, "the decoder went on after an error");
     if errors == 1 {
-        assert!(results.last().is_some_and(Result::is_err), "the error is not last");
+        assert!(
+            results.last().is_some_and(Result::is_err),
+            "the error is not last"
+        );
         return Err(());
     }
     Ok(results.into_iter().flatten().collect())
@@ -34,16 +39,28 @@ fuzz_target!(|data: &[u8]| {
     let body = input.rest();
     match mode {
         0 => {
-            let Ok(text) = std::str::from_utf8(body) else { return };
-            let Ok(packets) = collect(decode_v4(text)) else { return };
+            let Ok(text) = std::str::from_utf8(body) else {
+                return;
+            };
+            let Ok(packets) = collect(decode_v4(text)) else {
+                return;
+            };
             let encoded = encode_v4(&packets);
             assert_eq!(collect(decode_v4(&encoded)), Ok(packets), "v4 round trip");
         }
         1 => {
-            let Ok(text) = std::str::from_utf8(body) else { return };
-            let Ok(packets) = collect(decode_v3_text(text)) else { return };
+            let Ok(text) = std::str::from_utf8(body) else {
+                return;
+            };
+            let Ok(packets) = collect(decode_v3_text(text)) else {
+                return;
+            };
             let encoded = encode_v3_text(&packets);
-            assert_eq!(collect(decode_v3_text(&encoded)), Ok(packets), "v3 text round trip");
+            assert_eq!(
+                collect(decode_v3_text(&encoded)),
+                Ok(packets),
+                "v3 text round trip"
+            );
         }
         _ => {
             let Ok(packets) = collect(decode_v3_binary(Bytes::copy_from_slice(body))) else {
@@ -54,7 +71,11 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             let encoded = Bytes::from(encode_v3_binary(&packets));
-            assert_eq!(collect(decode_v3_binary(encoded)), Ok(packets), "v3 binary round trip");
+            assert_eq!(
+                collect(decode_v3_binary(encoded)),
+                Ok(packets),
+                "v3 binary round trip"
+            );
         }
     }
 });

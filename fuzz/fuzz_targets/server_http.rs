@@ -172,7 +172,9 @@ async fn run(data: &[u8]) {
         if input.is_empty() {
             break;
         }
-        let Some(request) = request(&mut input, &sids) else { continue };
+        let Some(request) = request(&mut input, &sids) else {
+            continue;
+        };
         let method = request.method().clone();
         let called = tokio::time::timeout(DEADLINE, async {
             std::future::poll_fn(|context| service.poll_ready(context))

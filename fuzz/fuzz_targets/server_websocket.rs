@@ -64,7 +64,12 @@ async fn polling_sid(fixture: &Fixture) -> String {
         .body(Full::<Bytes>::default())
         .expect("a request");
     let response = sender.send_request(request).await.expect("a response");
-    let body = response.into_body().collect().await.expect("a body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
     let text = String::from_utf8_lossy(&body);
     let (_, after) = text.split_once("\"sid\":\"").expect("an open packet");
     after.split('"').next().unwrap_or_default().to_owned()
@@ -101,12 +106,10 @@ async fn run(data: &[u8]) {
             0 => Message::text(String::from_utf8_lossy(chunk).into_owned()),
             1 => Message::binary(Bytes::copy_from_slice(chunk)),
             2 => Message::Ping(Bytes::copy_from_slice(&chunk[..chunk.len().min(125)])),
-            3 => {
-                match tokio::time::timeout(READ_WAIT, ws.next()).await {
-                    Ok(None | Some(Err(_))) => break,
-                    Ok(Some(Ok(_))) | Err(_) => continue,
-                }
-            }
+            3 => match tokio::time::timeout(READ_WAIT, ws.next()).await {
+                Ok(None | Some(Err(_))) => break,
+                Ok(Some(Ok(_))) | Err(_) => continue,
+            },
             _ => Message::Close(None),
         };
         let sent = tokio::time::timeout(DEADLINE, ws.send(message))

@@ -19,7 +19,10 @@ fn round_trip(packet: &Packet, version: ProtocolVersion) {
     let mut decoder = Decoder::with_max_attachments(version, usize::MAX);
     let mut decoded = decoder.decode_text(&encoded.text);
     for attachment in &encoded.attachments {
-        assert!(matches!(decoded, Ok(None)), "decoded before its attachments: {decoded:?}");
+        assert!(
+            matches!(decoded, Ok(None)),
+            "decoded before its attachments: {decoded:?}"
+        );
         decoded = decoder.decode_binary(attachment.clone());
     }
     let again = match decoded {
@@ -59,13 +62,20 @@ fuzz_target!(|data: &[u8]| {
         let decoded = if binary {
             decoder.decode_binary(Bytes::copy_from_slice(message))
         } else {
-            let Ok(text) = std::str::from_utf8(message) else { continue };
+            let Ok(text) = std::str::from_utf8(message) else {
+                continue;
+            };
             decoder.decode_text(text)
         };
         if decoded.is_ok() && binary {
-            let count = taken.as_mut().expect("an attachment taken without a binary packet");
+            let count = taken
+                .as_mut()
+                .expect("an attachment taken without a binary packet");
             *count += 1;
-            assert!(*count <= limit, "more attachments than the limit were taken");
+            assert!(
+                *count <= limit,
+                "more attachments than the limit were taken"
+            );
         }
         match decoded {
             Ok(Some(packet)) => {

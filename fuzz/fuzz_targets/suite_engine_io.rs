@@ -24,43 +24,71 @@ fuzz_target!(|data: &[u8]| {
     match mode {
         0 => {
             let Some(wire) = text(wire) else { return };
-            let Ok(packet) = v4::decode_packet(wire) else { return };
+            let Ok(packet) = v4::decode_packet(wire) else {
+                return;
+            };
             assert_eq!(v4::encode_packet(&packet), wire, "v4 packet not canonical");
         }
         1 => {
             let Some(wire) = text(wire) else { return };
             let split: Vec<&str> = v4::split_payload(wire).collect();
-            let Ok(packets) = v4::decode_payload(wire) else { return };
+            let Ok(packets) = v4::decode_payload(wire) else {
+                return;
+            };
             assert_eq!(packets.len(), split.len());
-            assert_eq!(v4::encode_payload(&packets), wire, "v4 payload not canonical");
+            assert_eq!(
+                v4::encode_payload(&packets),
+                wire,
+                "v4 payload not canonical"
+            );
         }
         2 => {
             let Some(wire) = text(wire) else { return };
-            let Ok(packet) = v3::decode_packet(wire) else { return };
+            let Ok(packet) = v3::decode_packet(wire) else {
+                return;
+            };
             let encoded = v3::encode_packet(&packet).expect("a decoded packet encodes");
             assert_eq!(encoded, wire, "v3 packet not canonical");
         }
         3 => {
             let Some(wire) = text(wire) else { return };
             let split = v3::split_text_payload(wire);
-            let Ok(packets) = v3::decode_text_payload(wire) else { return };
+            let Ok(packets) = v3::decode_text_payload(wire) else {
+                return;
+            };
             if wire != v3::EMPTY_TEXT_PAYLOAD {
                 assert_eq!(split.map(|split| split.len()), Ok(packets.len()));
             }
             let encoded = v3::encode_text_payload(&packets).expect("decoded packets encode");
-            assert_eq!(v3::decode_text_payload(&encoded), Ok(packets), "v3 text round trip");
+            assert_eq!(
+                v3::decode_text_payload(&encoded),
+                Ok(packets),
+                "v3 text round trip"
+            );
         }
         4 => {
-            let Ok(packets) = v3::decode_binary_payload(wire) else { return };
+            let Ok(packets) = v3::decode_binary_payload(wire) else {
+                return;
+            };
             let encoded = v3::encode_binary_payload(&packets);
-            assert_eq!(v3::decode_binary_payload(&encoded), Ok(packets), "v3 binary round trip");
+            assert_eq!(
+                v3::decode_binary_payload(&encoded),
+                Ok(packets),
+                "v3 binary round trip"
+            );
         }
         _ => {
-            let Ok((kind, bytes)) = v3::decode_binary_packet(wire) else { return };
+            let Ok((kind, bytes)) = v3::decode_binary_packet(wire) else {
+                return;
+            };
             assert_eq!(v3::encode_binary_packet(kind, bytes), wire);
             let frame = Data::Binary(wire.to_vec());
             let encoded = v3::encode_packet(&frame).expect("a binary packet encodes");
-            assert_eq!(v3::decode_packet(&encoded), Ok(frame), "b<type><base64> round trip");
+            assert_eq!(
+                v3::decode_packet(&encoded),
+                Ok(frame),
+                "b<type><base64> round trip"
+            );
         }
     }
 });

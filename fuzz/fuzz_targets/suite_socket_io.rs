@@ -16,8 +16,14 @@ use sio_suite::scenario::Data;
 fuzz_target!(|data: &[u8]| {
     let mut input = Input::new(data);
     let message = input.byte() & 1 == 1;
-    let Ok(text) = std::str::from_utf8(input.rest()) else { return };
-    let decoded = if message { decode_message(text) } else { decode(text) };
+    let Ok(text) = std::str::from_utf8(input.rest()) else {
+        return;
+    };
+    let decoded = if message {
+        decode_message(text)
+    } else {
+        decode(text)
+    };
     let Ok(packet) = decoded else { return };
     let encoded = packet.encode();
     if message {
@@ -33,7 +39,15 @@ fuzz_target!(|data: &[u8]| {
     if ambiguous {
         return;
     }
-    assert_eq!(again.as_ref(), Ok(&packet), "{text:?} encodes as {encoded:?}");
+    assert_eq!(
+        again.as_ref(),
+        Ok(&packet),
+        "{text:?} encodes as {encoded:?}"
+    );
     let again: Packet = again.expect("an encoded packet decodes");
-    assert_eq!(again.encode(), encoded, "the encoded form is not a fixed point");
+    assert_eq!(
+        again.encode(),
+        encoded,
+        "the encoded form is not a fixed point"
+    );
 });

@@ -113,14 +113,22 @@ pub mod http_request {
     /// The `EIO` values, by two bits of the query byte.
     pub const EIO: [Option<&str>; 4] = [None, Some("4"), Some("3"), Some("5")];
     /// The `transport` values, by two more.
-    pub const TRANSPORTS: [Option<&str>; 4] =
-        [None, Some("polling"), Some("websocket"), Some("flashsocket")];
+    pub const TRANSPORTS: [Option<&str>; 4] = [
+        None,
+        Some("polling"),
+        Some("websocket"),
+        Some("flashsocket"),
+    ];
 
     /// Query byte: `EIO` index in bits 0-1, transport in bits 2-3, the sid in bits 4-5 (none,
     /// the first session's, the last session's, a made-up one), `b64=1` in bit 6, `t=…` in
     /// bit 7.
     pub fn query_byte(eio: u8, transport: u8, sid: u8, b64: bool, stamp: bool) -> u8 {
-        (eio & 3) | (transport & 3) << 2 | (sid & 3) << 4 | u8::from(b64) << 6 | u8::from(stamp) << 7
+        (eio & 3)
+            | (transport & 3) << 2
+            | (sid & 3) << 4
+            | u8::from(b64) << 6
+            | u8::from(stamp) << 7
     }
 
     /// Header byte, one header per bit: `Upgrade: websocket`, `Connection: Upgrade`,

@@ -72,7 +72,11 @@ fn polling_session(path: u8, eio: u8, bodies: &[(&[u8], bool)]) -> Seed {
 fn websocket(mode: u8, messages: &[(bool, &[u8])]) -> Seed {
     let mut seed = Seed::new().byte(mode).byte(3).chunk(b"");
     for (binary, message) in messages {
-        seed = seed.byte(u8::from(*binary)).chunk(message).byte(3).chunk(b"");
+        seed = seed
+            .byte(u8::from(*binary))
+            .chunk(message)
+            .byte(3)
+            .chunk(b"");
     }
     seed
 }
@@ -88,13 +92,21 @@ fn engine_io(corpus: &mut Corpus, vector: &Vector) {
                 let wire = wire_bytes(&encoding.wire);
                 let binary = matches!(encoding.wire, Wire::Bytes(_));
                 let packet_flags = version_flag | if binary { 2 } else { 0 };
-                corpus.add("eio_packet", &vector.id, Seed::new().byte(packet_flags).raw(wire));
+                corpus.add(
+                    "eio_packet",
+                    &vector.id,
+                    Seed::new().byte(packet_flags).raw(wire),
+                );
                 let suite_mode = match (v3, binary) {
                     (false, _) => 0,
                     (true, false) => 2,
                     (true, true) => 5,
                 };
-                corpus.add("suite_engine_io", &vector.id, Seed::new().byte(suite_mode).raw(wire));
+                corpus.add(
+                    "suite_engine_io",
+                    &vector.id,
+                    Seed::new().byte(suite_mode).raw(wire),
+                );
                 corpus.add(
                     "server_websocket",
                     &vector.id,
@@ -129,11 +141,23 @@ fn engine_io(corpus: &mut Corpus, vector: &Vector) {
                     (true, false) => (1, 3),
                     (true, true) => (2, 4),
                 };
-                corpus.add("eio_payload", &vector.id, Seed::new().byte(reference_mode).raw(wire));
-                corpus.add("suite_engine_io", &vector.id, Seed::new().byte(suite_mode).raw(wire));
+                corpus.add(
+                    "eio_payload",
+                    &vector.id,
+                    Seed::new().byte(reference_mode).raw(wire),
+                );
+                corpus.add(
+                    "suite_engine_io",
+                    &vector.id,
+                    Seed::new().byte(suite_mode).raw(wire),
+                );
                 // A client's POST: protocol 3 clients post text payloads only.
                 if !binary {
-                    corpus.add("server_http", &vector.id, polling_session(1, eio, &[(wire, false)]));
+                    corpus.add(
+                        "server_http",
+                        &vector.id,
+                        polling_session(1, eio, &[(wire, false)]),
+                    );
                 }
             }
         }
@@ -155,7 +179,11 @@ fn engine_io(corpus: &mut Corpus, vector: &Vector) {
                     let flags = version_flag | if binary { 2 } else { 0 };
                     corpus.add("eio_packet", &vector.id, Seed::new().byte(flags).raw(bytes));
                     let messages = [(binary, bytes)];
-                    corpus.add("server_websocket", &vector.id, websocket(echo_mode, &messages));
+                    corpus.add(
+                        "server_websocket",
+                        &vector.id,
+                        websocket(echo_mode, &messages),
+                    );
                 }
             }
         }
@@ -179,7 +207,11 @@ fn socket_io(corpus: &mut Corpus, vector: &Vector) {
     match &vector.kind {
         VectorKind::SocketIoPacket { encodings, .. } => {
             for encoding in encodings {
-                let attachments = encoding.attachments.iter().map(|hex| hex.0.clone()).collect();
+                let attachments = encoding
+                    .attachments
+                    .iter()
+                    .map(|hex| hex.0.clone())
+                    .collect();
                 inputs.push((encoding.text.clone(), attachments));
             }
         }
@@ -199,9 +231,17 @@ fn socket_io(corpus: &mut Corpus, vector: &Vector) {
             decoder = decoder.byte(1).chunk(attachment);
         }
         corpus.add("sio_decoder", &vector.id, decoder);
-        corpus.add("suite_socket_io", &vector.id, Seed::new().byte(0).raw(text.as_bytes()));
+        corpus.add(
+            "suite_socket_io",
+            &vector.id,
+            Seed::new().byte(0).raw(text.as_bytes()),
+        );
         let message = format!("4{text}");
-        corpus.add("suite_socket_io", &vector.id, Seed::new().byte(1).raw(message.as_bytes()));
+        corpus.add(
+            "suite_socket_io",
+            &vector.id,
+            Seed::new().byte(1).raw(message.as_bytes()),
+        );
         let mut state = Seed::new()
             .byte(flags)
             .chunk(b"")
@@ -223,8 +263,10 @@ fn socket_io(corpus: &mut Corpus, vector: &Vector) {
         if !v4 {
             let mut messages = vec![(false, b"40".to_vec())];
             messages.extend(socket_io_messages(text, attachments));
-            let frames: Vec<(bool, &[u8])> =
-                messages.iter().map(|(binary, bytes)| (*binary, &bytes[..])).collect();
+            let frames: Vec<(bool, &[u8])> = messages
+                .iter()
+                .map(|(binary, bytes)| (*binary, &bytes[..]))
+                .collect();
             corpus.add("server_websocket", &vector.id, websocket(0, &frames));
             if attachments.is_empty() {
                 let message = format!("40\u{1e}4{text}");
@@ -264,7 +306,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (name, bytes) in seeds {
             std::fs::write(dir.join(name), bytes)?;
         }
-        println!("{target}: {} seeds from {} vectors", seeds.len(), vectors.len());
+        println!(
+            "{target}: {} seeds from {} vectors",
+            seeds.len(),
+            vectors.len()
+        );
     }
     Ok(())
 }
