@@ -490,6 +490,10 @@ fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
                 })
                 .map(|feature| format!("`{feature}`"))
                 .collect();
+            if missing.is_empty() {
+                // Every feature is declared: the client itself said it cannot.
+                return failure.map(describe_failure).unwrap_or_default();
+            }
             format!(
                 "needs {}, which the profile does not declare",
                 missing.join(" and ")
