@@ -17,8 +17,10 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncRead, BufReader};
 use tokio::process::{Child, Command};
+
+use sio_suite::engine::lines::read_bounded_line;
 
 use crate::url::{BaseUrl, UrlError};
 
@@ -26,10 +28,9 @@ use crate::url::{BaseUrl, UrlError};
 /// before it is listening).
 pub const KEPT_LINES: usize = 40;
 
-/// The most of one line of the target's output that is kept: the rest is dropped and the line
-/// marked as cut. A `listening on` line is far shorter; a program that prints megabytes without
-/// an end of line must not grow the runner by as much.
-pub const MOST_LINE_BYTES: usize = 64 * 1024;
+/// The most of one line of the target's output that is kept (a `listening on` line is far
+/// shorter): the engine's bound on the lines of a program.
+pub use sio_suite::engine::lines::MOST_LINE_BYTES;
 
 /// The words that precede the URL on the line a started target prints once listening.
 pub const READY_PREFIX: &str = "listening on ";
@@ -198,7 +199,7 @@ impl StartCommand {
         let mut lines = BufReader::new(stdout);
         let mut seen = VecDeque::new();
         let waited = tokio::time::timeout(self.ready_timeout, async {
-            while let Some(line) = read_line(&mut lines).await {
+            while let Some(line) = read_bounded_line(&mut lines).await {
                 if let Some(url) = ready_url(&line) {
                     return Some(url);
                 }
@@ -279,7 +280,7 @@ fn ready_url(line: &str) -> Option<Result<BaseUrl, NotReady>> {
 
 async fn keep_last_lines(pipe: impl AsyncRead + Unpin, kept: Arc<Mutex<VecDeque<String>>>) {
     let mut lines = BufReader::new(pipe);
-    while let Some(line) = read_line(&mut lines).await {
+    while let Some(line) = read_bounded_line(&mut lines).await {
         if let Ok(mut kept) = kept.lock() {
             keep(&mut kept, line);
         }
@@ -292,40 +293,6 @@ fn keep(kept: &mut VecDeque<String>, line: String) {
         kept.pop_front();
     }
     kept.push_back(line);
-}
-
-/// The next line, without its end of line, cut at [`MOST_LINE_BYTES`] (the rest of it read and
-/// dropped, and the cut marked); `None` at the end of the stream or on a read error.
-async fn read_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
-    let mut line = Vec::new();
-    let mut cut = false;
-    loop {
-        let buffer = reader.fill_buf().await.ok()?;
-        if buffer.is_empty() {
-            return (!line.is_empty() || cut).then(|| finish_line(line, cut));
-        }
-        let end = buffer.iter().position(|&byte| byte == b'\n');
-        let content = &buffer[..end.unwrap_or(buffer.len())];
-        let room = MOST_LINE_BYTES - line.len();
-        cut |= content.len() > room;
-        line.extend_from_slice(&content[..content.len().min(room)]);
-        let consumed = end.map_or(buffer.len(), |end| end + 1);
-        reader.consume(consumed);
-        if end.is_some() {
-            return Some(finish_line(line, cut));
-        }
-    }
-}
-
-fn finish_line(mut line: Vec<u8>, cut: bool) -> String {
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    let mut text = String::from_utf8_lossy(&line).into_owned();
-    if cut {
-        text.push_str(&format!(" [cut at {MOST_LINE_BYTES} bytes]"));
-    }
-    text
 }
 
 fn last_lines(kept: &Mutex<VecDeque<String>>) -> Vec<String> {
@@ -363,13 +330,18 @@ mod tests {
         let long = tokio::io::repeat(b'a').take(10 * 1024 * 1024);
         let rest = &b"\r\nlistening on http://127.0.0.1:41234\nlast"[..];
         let mut reader = BufReader::new(long.chain(rest));
-        let cut = read_line(&mut reader).await.expect("the long line");
+        let cut = read_bounded_line(&mut reader).await.expect("the long line");
         assert_eq!(cut.len(), MOST_LINE_BYTES + " [cut at 65536 bytes]".len());
         assert!(cut.ends_with(" [cut at 65536 bytes]"));
-        let ready = read_line(&mut reader).await.expect("the ready line");
+        let ready = read_bounded_line(&mut reader)
+            .await
+            .expect("the ready line");
         assert!(ready_url(&ready).is_some_and(|url| url.is_ok()));
-        assert_eq!(read_line(&mut reader).await.as_deref(), Some("last"));
-        assert_eq!(read_line(&mut reader).await, None);
+        assert_eq!(
+            read_bounded_line(&mut reader).await.as_deref(),
+            Some("last")
+        );
+        assert_eq!(read_bounded_line(&mut reader).await, None);
     }
 
     #[test]

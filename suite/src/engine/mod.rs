@@ -29,6 +29,7 @@ mod expect;
 mod http;
 mod inbox;
 mod judge;
+pub mod lines;
 mod matching;
 mod serving;
 mod session;

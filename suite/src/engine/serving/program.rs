@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncWriteExt, BufReader};
 use tokio::process::{ChildStdin, Command};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -18,10 +18,7 @@ use super::super::error::{millis, StepError};
 use super::super::transcript::{EventKind, Recorder};
 use super::super::wire::AbortOnDrop;
 use super::listener::ACTOR;
-
-/// The longest line of output the engine reads from a client program; the rest of a longer
-/// line is dropped and the line is marked as cut.
-pub(crate) const MOST_LINE_BYTES: usize = 64 * 1024;
+use crate::engine::lines::read_bounded_line;
 
 /// How many reports may wait to be read; a program that writes more than that before the
 /// steps read them waits (its pipe fills), so a flood costs no memory.
@@ -223,7 +220,7 @@ impl Program {
             let recorder = recorder.clone();
             tasks.push(AbortOnDrop(tokio::spawn(async move {
                 let mut lines = BufReader::new(stderr);
-                while let Some(line) = read_line(&mut lines).await {
+                while let Some(line) = read_bounded_line(&mut lines).await {
                     recorder.record(
                         ACTOR,
                         "stderr",
@@ -379,7 +376,7 @@ struct ReportReader {
 
 impl ReportReader {
     async fn run(self, mut stdout: impl AsyncBufRead + Unpin) {
-        while let Some(line) = read_line(&mut stdout).await {
+        while let Some(line) = read_bounded_line(&mut stdout).await {
             match parse_report(&line) {
                 Some(report) => {
                     self.recorder
@@ -416,47 +413,6 @@ fn parse_report(line: &str) -> Option<Report> {
     Some(Report { kind, value })
 }
 
-/// One line, at most [`MOST_LINE_BYTES`] of it (the rest dropped and marked), without its end
-/// of line; `None` at the end of the stream.
-async fn read_line(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<String> {
-    let mut line = Vec::new();
-    let mut cut = false;
-    loop {
-        let buffer = match reader.fill_buf().await {
-            Ok(buffer) => buffer,
-            Err(_) => return None,
-        };
-        if buffer.is_empty() {
-            return (!line.is_empty() || cut).then(|| finish_line(line, cut));
-        }
-        let (taken, found_end) = match buffer.iter().position(|&byte| byte == b'\n') {
-            Some(end) => (end + 1, true),
-            None => (buffer.len(), false),
-        };
-        let content = &buffer[..if found_end { taken - 1 } else { taken }];
-        let room = MOST_LINE_BYTES.saturating_sub(line.len());
-        if content.len() > room {
-            cut = true;
-        }
-        line.extend_from_slice(&content[..content.len().min(room)]);
-        reader.consume(taken);
-        if found_end {
-            return Some(finish_line(line, cut));
-        }
-    }
-}
-
-fn finish_line(mut line: Vec<u8>, cut: bool) -> String {
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    let mut text = String::from_utf8_lossy(&line).into_owned();
-    if cut {
-        text.push_str(&format!(" [cut at {MOST_LINE_BYTES} bytes]"));
-    }
-    text
-}
-
 /// A duration as milliseconds, for messages.
 pub(crate) fn describe_window(low: Duration, high: Duration) -> String {
     format!("between {} and {}", millis(low), millis(high))
@@ -465,25 +421,6 @@ pub(crate) fn describe_window(low: Duration, high: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn lines_are_bounded() {
-        let long = "x".repeat(MOST_LINE_BYTES + 10);
-        let input = format!("{{\"event\":\"connect\"}}\r\n{long}\nlast");
-        let mut reader = BufReader::new(input.as_bytes());
-        assert_eq!(
-            read_line(&mut reader).await.as_deref(),
-            Some("{\"event\":\"connect\"}")
-        );
-        let cut = read_line(&mut reader).await.unwrap_or_default();
-        assert!(
-            cut.ends_with("[cut at 65536 bytes]"),
-            "{}",
-            &cut[cut.len() - 30..]
-        );
-        assert_eq!(read_line(&mut reader).await.as_deref(), Some("last"));
-        assert_eq!(read_line(&mut reader).await, None);
-    }
 
     #[test]
     fn reports_are_json_objects_with_a_kind() {
