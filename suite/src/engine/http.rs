@@ -550,19 +550,27 @@ mod tests {
     use std::time::Duration;
     use tokio::net::TcpListener;
 
+    /// The first connection, once its request head has come; `None` if it ended before.
+    async fn accept_a_request_head(listener: &TcpListener) -> Option<tokio::net::TcpStream> {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        while find(&head, b"\r\n\r\n").is_none() {
+            if read_more(&mut stream, &mut head).await.unwrap_or(0) == 0 {
+                return None;
+            }
+        }
+        Some(stream)
+    }
+
     /// A server that reads only the request head, answers, and resets the connection at
     /// once: a client that must finish writing before it reads the answer loses it.
     async fn answering_before_the_body(response: &'static [u8]) -> std::net::SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         tokio::spawn(async move {
-            let (mut stream, _) = listener.accept().await.expect("accept");
-            let mut head = Vec::new();
-            while find(&head, b"\r\n\r\n").is_none() {
-                if read_more(&mut stream, &mut head).await.unwrap_or(0) == 0 {
-                    return;
-                }
-            }
+            let Some(mut stream) = accept_a_request_head(&listener).await else {
+                return;
+            };
             let _ = stream.write_all(response).await;
             // Then it resets the connection, the unread body still in its buffers, as a
             // server that closes without reading the body does.
@@ -645,13 +653,9 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
         tokio::spawn(async move {
-            let (mut stream, _) = listener.accept().await.expect("accept");
-            let mut request = Vec::new();
-            while find(&request, b"\r\n\r\n").is_none() {
-                if read_more(&mut stream, &mut request).await.unwrap_or(0) == 0 {
-                    return;
-                }
-            }
+            let Some(mut stream) = accept_a_request_head(&listener).await else {
+                return;
+            };
             let _ = stream.write_all(head).await;
             let block = [b'a'; 16 * 1024];
             while stream.write_all(&block).await.is_ok() {}
