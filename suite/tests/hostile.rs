@@ -5,6 +5,11 @@
 //! the peak resident set of this process may grow by at most [`MOST_RSS_GROWTH`] during a
 //! case. Where a limit of the engine is what ends the case, the failure must name it.
 //!
+//! The engine playing the server meets hostile clients the same way: this binary, started
+//! again as the client program with `SIO_HOSTILE_CLIENT` naming a behaviour, POSTs an endless
+//! body or sends a 100 MB WebSocket message, and the engine must cut it off at its limit (4 ×
+//! the case's maxPayload + 1 MiB), in bounded memory.
+//!
 //! The trials run one at a time, each on a runtime of its own that is dropped with it (and
 //! the server's tasks with it), in a test binary of their own, so that the memory measured is
 //! the case's and its server's only.
@@ -13,8 +18,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use futures_util::{SinkExt, StreamExt};
 use libtest_mimic::{Arguments, Failed, Trial};
-use sio_suite::engine::{self, RunOptions, Target, Verdict};
+use sio_suite::engine::{self, Backoff, ClientProgram, RunOptions, Target, Verdict};
 use sio_suite::scenario::{self, Case};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -114,21 +120,80 @@ impl Hostile {
     }
 }
 
+/// The variable that turns this binary into a hostile client program.
+const HOSTILE_CLIENT: &str = "SIO_HOSTILE_CLIENT";
+
+/// What a hostile client program does instead of following the client contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostileClient {
+    /// A polling handshake request whose chunked body never ends.
+    EndlessPost,
+    /// A WebSocket handshake, then one text message of 100 MB.
+    HugeMessage,
+}
+
+impl HostileClient {
+    const ALL: [HostileClient; 2] = [HostileClient::EndlessPost, HostileClient::HugeMessage];
+
+    fn name(self) -> &'static str {
+        match self {
+            HostileClient::EndlessPost => "client-endless-post",
+            HostileClient::HugeMessage => "client-huge-message",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<HostileClient> {
+        Self::ALL.into_iter().find(|client| client.name() == name)
+    }
+
+    /// The case it meets, in the variant of its transport.
+    fn case(self) -> &'static str {
+        match self {
+            HostileClient::EndlessPost => "client/sio5/connect/main-namespace[polling]",
+            HostileClient::HugeMessage => "client/sio5/connect/main-namespace[websocket]",
+        }
+    }
+
+    /// What the transcript must say: the limit for the case's maxPayload of 1000000.
+    fn names_the_limit(self) -> &'static str {
+        match self {
+            HostileClient::EndlessPost => {
+                "a request body longer than the engine's limit of 5048576 bytes"
+            }
+            HostileClient::HugeMessage => "5048576",
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    if let Some(client) = std::env::var(HOSTILE_CLIENT)
+        .ok()
+        .and_then(|name| HostileClient::from_name(&name))
+    {
+        return match tokio::runtime::Runtime::new() {
+            Ok(runtime) => {
+                runtime.block_on(hostile_client::run(client));
+                ExitCode::SUCCESS
+            }
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
     let mut arguments = Arguments::from_args();
     // One at a time: the memory measured must be one case's.
     arguments.test_threads = Some(1);
-    let trials = Hostile::ALL
-        .into_iter()
-        .flat_map(|hostile| {
-            hostile.cases().iter().map(move |&id| {
-                Trial::test(format!("{}: {id}", hostile.name()), move || {
-                    trial(hostile, id)
-                })
+    let servers = Hostile::ALL.into_iter().flat_map(|hostile| {
+        hostile.cases().iter().map(move |&id| {
+            Trial::test(format!("{}: {id}", hostile.name()), move || {
+                trial(hostile, id)
             })
         })
-        .collect();
-    libtest_mimic::run(&arguments, trials).exit_code()
+    });
+    let clients = HostileClient::ALL.into_iter().map(|client| {
+        Trial::test(format!("{}: {}", client.name(), client.case()), move || {
+            client_trial(client)
+        })
+    });
+    libtest_mimic::run(&arguments, servers.chain(clients).collect()).exit_code()
 }
 
 /// The case whose id is `id` (a scenario id, with its variant in brackets when it has one).
@@ -191,6 +256,119 @@ fn trial(hostile: Hostile, id: &str) -> Result<(), Failed> {
         return Err(format!("the peak resident set grew by {growth} bytes").into());
     }
     Ok(())
+}
+
+/// A client-role case against a hostile client program: a verdict other than PASS, in bounded
+/// time and memory, and a transcript that names the limit that cut the client off.
+fn client_trial(client: HostileClient) -> Result<(), Failed> {
+    let id = client.case();
+    let case = case(id)?;
+    let executable = std::env::current_exe().map_err(|error| error.to_string())?;
+    let target = Target {
+        client: Some(ClientProgram {
+            command: vec![executable.to_string_lossy().into_owned()],
+            cwd: None,
+            env: vec![(HOSTILE_CLIENT.to_owned(), client.name().to_owned())],
+            eio: 4,
+            backoff: Backoff::Official,
+            start_timeout: Duration::from_secs(2),
+        }),
+        ..Target::fixture(([127, 0, 0, 1], 9).into())
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())?;
+    let before = Memory::reset();
+    let started = std::time::Instant::now();
+    let options = RunOptions {
+        step_timeout: Duration::from_millis(1500),
+        ..RunOptions::default()
+    };
+    let result = runtime.block_on(engine::run(&case, &target, &options));
+    let elapsed = started.elapsed();
+    let growth = Memory::peak_growth(before);
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let transcript = format!("{:?}", result.transcript.events);
+    println!(
+        "{}: {id}: {:?} in {} ms, peak RSS +{:.1} MiB, {} events",
+        client.name(),
+        result.verdict,
+        elapsed.as_millis(),
+        growth as f64 / (1024.0 * 1024.0),
+        result.transcript.events.len(),
+    );
+    if result.verdict == Verdict::Pass {
+        return Err(format!("{id} passed against the {} client", client.name()).into());
+    }
+    if elapsed > MOST_CASE_TIME {
+        return Err(format!("{id} took {elapsed:?}").into());
+    }
+    if !transcript.contains(client.names_the_limit()) {
+        let words = client.names_the_limit();
+        return Err(format!("the transcript does not say {words:?}:\n{result}").into());
+    }
+    if growth > MOST_RSS_GROWTH {
+        return Err(format!("the peak resident set grew by {growth} bytes").into());
+    }
+    Ok(())
+}
+
+/// The hostile client programs. Each gives up after a bounded amount of sending.
+mod hostile_client {
+    use super::*;
+    use tokio_tungstenite::tungstenite::Message;
+
+    /// The most an endless POST sends before it stops: far above the engine's limit.
+    const MOST_SENT: usize = 512 * 1024 * 1024;
+
+    pub(super) async fn run(client: HostileClient) {
+        let origin = std::env::var("SIO_URL").unwrap_or_default();
+        let path = std::env::var("SIO_PATH").unwrap_or_else(|_| "/socket.io/".to_owned());
+        match client {
+            HostileClient::EndlessPost => endless_post(&origin, &path).await,
+            HostileClient::HugeMessage => huge_message(&origin, &path).await,
+        }
+    }
+
+    async fn endless_post(origin: &str, path: &str) {
+        let host = origin.trim_start_matches("http://").trim_end_matches('/');
+        let Ok(mut stream) = TcpStream::connect(host).await else {
+            return;
+        };
+        let head = format!(
+            "POST {path}?EIO=4&transport=polling HTTP/1.1\r\nHost: {host}\r\n\
+             Content-Type: text/plain;charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        if stream.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+        chunk.extend(std::iter::repeat_n(b'4', 64 * 1024));
+        chunk.extend_from_slice(b"\r\n");
+        let mut sent = 0;
+        while sent < MOST_SENT && stream.write_all(&chunk).await.is_ok() {
+            sent += chunk.len();
+        }
+    }
+
+    async fn huge_message(origin: &str, path: &str) {
+        let url = format!(
+            "{}{path}?EIO=4&transport=websocket",
+            origin.replacen("http://", "ws://", 1)
+        );
+        let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
+            return;
+        };
+        // The open packet first, so that the session is the engine's before the message.
+        if socket.next().await.is_none() {
+            return;
+        }
+        let message = "4".repeat(100_000_000);
+        let _ = socket.send(Message::text(message)).await;
+        while let Some(Ok(_)) = socket.next().await {}
+    }
 }
 
 /// The process's resident set, from `/proc/self/status`.

@@ -23,7 +23,7 @@ use super::super::matching::{match_body, match_data};
 use super::super::target::RunOptions;
 use super::super::transcript::{EventKind, Recorder, WireData};
 use super::super::vars::Vars;
-use super::super::wire::AbortOnDrop;
+use super::super::wire::{AbortOnDrop, ReadLimits};
 use super::listener::{Arrival, Listener, Received, Reply, ServerStream, ACTOR};
 use super::program::{describe_window, Backoff, ClientProgram, NextReport, Program};
 use super::session::{accept_websocket, ServedSession, SessionConfig, UpgradeHandling};
@@ -65,7 +65,8 @@ pub(crate) async fn run(
     options: &RunOptions,
     recorder: &Recorder,
 ) -> Outcome {
-    let listener = match Listener::bind(recorder.clone()).await {
+    let limits = ReadLimits::for_max_payload(case.scenario.server.max_payload);
+    let listener = match Listener::bind(recorder.clone(), limits).await {
         Ok(listener) => listener,
         Err(error) => {
             return Outcome {

@@ -23,14 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
 use super::super::transcript::{EventKind, Recorder, WireData};
-use super::super::wire::AbortOnDrop;
-
-/// The most bytes of a request body the engine reads: far above any `maxPayload` a case
-/// declares, and a bound on what a client that sends an endless body can make it hold.
-pub(crate) const MOST_BODY_BYTES: usize = 64 * 1024 * 1024;
-
-/// The most bytes of one WebSocket message or frame the engine reads from a client.
-const MOST_FRAME_BYTES: usize = 64 * 1024 * 1024;
+use super::super::wire::{AbortOnDrop, ReadLimits};
 
 /// The transcript's actor for everything of a client-role case: the one client under test.
 pub(crate) const ACTOR: &str = "client";
@@ -199,14 +192,18 @@ pub(crate) struct Listener {
 #[derive(Clone)]
 struct Shared {
     recorder: Recorder,
+    /// What one request body or WebSocket message may hold, from the `maxPayload` the case
+    /// announces: a client that sends an endless body is cut off there, with a 413.
+    limits: Arc<ReadLimits>,
     routes: Routes,
     front: mpsc::UnboundedSender<Arrival>,
     connections: Arc<AtomicUsize>,
 }
 
 impl Listener {
-    /// Binds 127.0.0.1 on a free port and serves until dropped.
-    pub(crate) async fn bind(recorder: Recorder) -> std::io::Result<Listener> {
+    /// Binds 127.0.0.1 on a free port and serves until dropped, reading no request body and no
+    /// WebSocket message longer than `limits.message`.
+    pub(crate) async fn bind(recorder: Recorder, limits: ReadLimits) -> std::io::Result<Listener> {
         let socket = TcpListener::bind("127.0.0.1:0").await?;
         let address = socket.local_addr()?;
         let routes = Routes::default();
@@ -214,6 +211,7 @@ impl Listener {
         routes.lock().front = Some(front_sender.clone());
         let shared = Shared {
             recorder,
+            limits: Arc::new(limits),
             routes: routes.clone(),
             front: front_sender,
             connections: Arc::default(),
@@ -279,16 +277,17 @@ async fn serve(
         .get(http::header::UPGRADE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
-    let body = match Limited::new(body, MOST_BODY_BYTES).collect().await {
+    let body = match Limited::new(body, shared.limits.message).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
         Err(error) => {
-            shared.recorder.record(
-                ACTOR,
-                &channel,
-                EventKind::Ended {
-                    detail: format!("the request body could not be read: {error}"),
-                },
-            );
+            let detail = if error.is::<http_body_util::LengthLimitError>() {
+                shared.limits.message_exceeded("a request body", None)
+            } else {
+                format!("the request body could not be read: {error}")
+            };
+            shared
+                .recorder
+                .record(ACTOR, &channel, EventKind::Ended { detail });
             return Ok(status_only(StatusCode::PAYLOAD_TOO_LARGE));
         }
     };
@@ -357,11 +356,12 @@ async fn serve(
             shared
                 .recorder
                 .record(ACTOR, &channel, EventKind::WsAccepted);
+            let most = shared.limits.message;
             tokio::spawn(async move {
                 if let Ok(upgraded) = on_upgrade.await {
                     let config = WebSocketConfig::default()
-                        .max_message_size(Some(MOST_FRAME_BYTES))
-                        .max_frame_size(Some(MOST_FRAME_BYTES));
+                        .max_message_size(Some(most))
+                        .max_frame_size(Some(most));
                     let stream = WebSocketStream::from_raw_socket(
                         TokioIo::new(upgraded),
                         Role::Server,
