@@ -676,6 +676,41 @@ for (const mode of Object.keys(MODES)) {
       await notAtA;
     });
 
+    test("connection state recovery: a lost connection comes back with its id and missed events", caseOptions, async () => {
+      // The fixture's /socket.io-recovery/ keeps a lost session for 2000 ms; the client
+      // reconnects 300 ms after it drops its connection, and the server emits `news` twice
+      // 50 ms after asking, while the client is away, so they come back as a replay.
+      const socket = newSocket(mode, "/", {
+        path: "/socket.io-recovery/",
+        reconnection: true,
+        reconnectionDelay: 300,
+        reconnectionDelayMax: 300,
+        randomizationFactor: 0,
+      });
+      const firstAuth = next(socket, "auth", { what: "auth" });
+      firstAuth.catch(() => {});
+      await ready(socket, mode);
+      const [auth, offset] = await firstAuth;
+      assert.deepEqual(auth, {});
+      assert.equal(typeof offset, "string", "the event ends with an offset");
+      assert.equal(socket.recovered, false);
+      const id = socket.id;
+      const news = collect(socket, "news", 2);
+      news.catch(() => {});
+      const disconnected = next(socket, "disconnect");
+      const reconnected = next(socket, "connect", { ms: WAIT_MS, failOn: ["connect_error"] });
+      reconnected.catch(() => {});
+      socket.emit("emit-later", 50, "news", 2);
+      socket.io.engine.close();
+      await disconnected;
+      await reconnected;
+      assert.equal(socket.recovered, true, "the session is recovered");
+      assert.equal(socket.id, id, "with its old id");
+      const got = await news;
+      assert.deepEqual(got.map((args) => args[0]), [1, 2]);
+      for (const args of got) assert.equal(typeof args[1], "string", "each with its offset");
+    });
+
     test("engine.io-client: the /engine.io/ echo returns text and binary", caseOptions, async () => {
       const engine = new EngineSocket(baseUrl, { path: "/engine.io/", ...MODES[mode] });
       try {

@@ -23,6 +23,15 @@
 //!   data `{"reason":"testing"}`;
 //! - namespaces `/dynamic-<anything>`: created on first CONNECT, behaving as `/custom`.
 //!
+//! At `/socket.io-recovery/` it is a second Socket.IO server with connection state recovery
+//! on (`maxDisconnectionDuration` 2000 ms, `skipMiddlewares`), whose main namespace has the same
+//! handlers as `/socket.io/`'s, and one more:
+//!
+//! - `emit-later` with a delay in milliseconds, an event name and a count: that long after, the
+//!   server emits the event `count` times to the socket, with the argument 1, then 2, and so
+//!   on, whether the client is still connected or not (so that a client that comes back gets
+//!   the events it missed).
+//!
 //! At `/engine.io/` it is an Engine.IO server that echoes every message, text or binary; it
 //! speaks protocol 4 only, so `EIO=3` there gets `400` code 5, as from a server without
 //! `allowEIO3`. At `/engine.io-v3/` the same echo also serves protocol 3 (`allow_eio3`), for the
@@ -41,7 +50,7 @@ use hyper::body::Incoming;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::server::engine_io::{self, Body, EngineIo};
-use crate::server::socket_io::{self, ConnectError, Socket, SocketIo};
+use crate::server::socket_io::{self, ConnectError, ConnectionStateRecovery, Socket, SocketIo};
 use crate::socket_io::Value;
 
 /// The fixture's options; the defaults are the contract's.
@@ -60,6 +69,8 @@ pub struct Options {
     /// How long the server waits for the client's acknowledgement of `emit-with-ack`.
     /// Default 1000 ms.
     pub ack_timeout: Duration,
+    /// `maxDisconnectionDuration` of the recovery endpoint. Default 2000 ms.
+    pub max_disconnection_duration: Duration,
 }
 
 impl Default for Options {
@@ -71,6 +82,7 @@ impl Default for Options {
             connect_timeout: Duration::from_millis(1000),
             upgrade_timeout: Duration::from_millis(10_000),
             ack_timeout: Duration::from_millis(1000),
+            max_disconnection_duration: Duration::from_millis(2000),
         }
     }
 }
@@ -91,8 +103,9 @@ impl Options {
     }
 }
 
-/// The fixture server: the Socket.IO contract at `/socket.io/`, the Engine.IO echo at
-/// `/engine.io/` and the protocol 3 echo at `/engine.io-v3/`, on one address.
+/// The fixture server: the Socket.IO contract at `/socket.io/` (and with connection state
+/// recovery at `/socket.io-recovery/`), the Engine.IO echo at `/engine.io/` and the protocol 3
+/// echo at `/engine.io-v3/`, on one address.
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
@@ -107,6 +120,7 @@ impl Options {
 #[derive(Debug, Clone)]
 pub struct Fixture {
     io: SocketIo,
+    recovery: SocketIo,
     echo: EngineIo,
     echo_v3: EngineIo,
 }
@@ -120,9 +134,30 @@ impl Fixture {
             ..socket_io::Config::default()
         });
         install_handlers(&io, options.ack_timeout);
+        let recovery = SocketIo::new(socket_io::Config {
+            engine: options.engine_config("/socket.io-recovery/", false),
+            connect_timeout: options.connect_timeout,
+            connection_state_recovery: Some(ConnectionStateRecovery {
+                max_disconnection_duration: options.max_disconnection_duration,
+                skip_middlewares: true,
+                ..ConnectionStateRecovery::default()
+            }),
+            ..socket_io::Config::default()
+        });
+        install_handlers(&recovery, options.ack_timeout);
+        recovery.on_connection(|socket| {
+            socket.on("emit-later", |socket, arguments, _ack| {
+                emit_later(socket, &arguments);
+            });
+        });
         let echo = echo_server(options.engine_config("/engine.io/", false));
         let echo_v3 = echo_server(options.engine_config("/engine.io-v3/", true));
-        Fixture { io, echo, echo_v3 }
+        Fixture {
+            io,
+            recovery,
+            echo,
+            echo_v3,
+        }
     }
 
     /// The Socket.IO server at `/socket.io/`.
@@ -130,10 +165,17 @@ impl Fixture {
         &self.io
     }
 
+    /// The Socket.IO server with connection state recovery, at `/socket.io-recovery/`.
+    pub fn socket_io_recovery(&self) -> &SocketIo {
+        &self.recovery
+    }
+
     /// Answers one request: Socket.IO, one of the Engine.IO echoes, or `404`.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         if self.io.engine().handles(&request) {
             self.io.engine().handle(request).await
+        } else if self.recovery.engine().handles(&request) {
+            self.recovery.engine().handle(request).await
         } else if self.echo.handles(&request) {
             self.echo.handle(request).await
         } else {
@@ -237,6 +279,34 @@ fn install_extended_handlers(socket: &Socket) {
         let rest = arguments.split_off(2);
         if let (Some(room), Some(event)) = (arguments[0].as_str(), arguments[1].as_str()) {
             let _ = socket.to(room).emit(event, rest);
+        }
+    });
+}
+
+/// The longest delay and the most events `emit-later` takes: a case needs a few, and a client
+/// must not make the fixture hold tasks for long.
+const EMIT_LATER_MAX_DELAY: Duration = Duration::from_secs(10);
+const EMIT_LATER_MAX_COUNT: u64 = 100;
+
+/// `emit-later` with a delay in milliseconds, an event name and a count: the events go to the
+/// socket that long after, connected or not; arguments of another shape are ignored.
+fn emit_later(socket: Socket, arguments: &[Value]) {
+    let whole = |value: &Value| match value {
+        Value::Number(number) => number.as_u64(),
+        _ => None,
+    };
+    let delay = arguments.first().and_then(whole);
+    let event = arguments.get(1).and_then(Value::as_str);
+    let count = arguments.get(2).and_then(whole);
+    let (Some(delay), Some(event), Some(count)) = (delay, event, count) else {
+        return;
+    };
+    let delay = Duration::from_millis(delay).min(EMIT_LATER_MAX_DELAY);
+    let event = event.to_owned();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        for n in 1..=count.min(EMIT_LATER_MAX_COUNT) {
+            let _ = socket.emit(&event, vec![Value::from(n)]);
         }
     });
 }

@@ -98,6 +98,10 @@ pub struct Paths {
     /// The Socket.IO endpoint; default `/socket.io/`.
     #[serde(default = "default_socket_io_path")]
     pub socket_io: String,
+    /// The Socket.IO endpoint with connection state recovery on, for the `recovery` cases;
+    /// default `/socket.io-recovery/`.
+    #[serde(default = "default_socket_io_recovery_path")]
+    pub socket_io_recovery: String,
     /// The Engine.IO endpoint that serves protocol 3 (`EIO=3`), for the `eio3` cases; default
     /// `/engine.io-v3/`, the fixture contract's (apart from `engine_io`, so that a server
     /// can refuse EIO=3 there as the official one does without `allowEIO3`). A server that
@@ -118,11 +122,16 @@ fn default_socket_io_path() -> String {
     "/socket.io/".to_owned()
 }
 
+fn default_socket_io_recovery_path() -> String {
+    "/socket.io-recovery/".to_owned()
+}
+
 impl Default for Paths {
     fn default() -> Self {
         Paths {
             engine_io: default_engine_io_path(),
             socket_io: default_socket_io_path(),
+            socket_io_recovery: default_socket_io_recovery_path(),
             engine_io_v3: default_engine_io_v3_path(),
         }
     }
@@ -143,6 +152,8 @@ pub struct ProfileOptions {
     pub upgrade_timeout: Option<u64>,
     /// `maxPayload`.
     pub max_payload: Option<u64>,
+    /// `maxDisconnectionDuration` of the recovery endpoint.
+    pub max_disconnection_duration: Option<u64>,
 }
 
 impl ProfileOptions {
@@ -158,6 +169,10 @@ impl ProfileOptions {
             connect_timeout: millis(self.connect_timeout, contract.connect_timeout),
             upgrade_timeout: millis(self.upgrade_timeout, contract.upgrade_timeout),
             max_payload: self.max_payload.unwrap_or(contract.max_payload),
+            max_disconnection_duration: millis(
+                self.max_disconnection_duration,
+                contract.max_disconnection_duration,
+            ),
         }
     }
 }
@@ -330,6 +345,7 @@ impl TargetSpec {
             engine_io_path: self.paths.engine_io.clone(),
             engine_io_v3_path: self.paths.engine_io_v3.clone(),
             socket_io_path: self.paths.socket_io.clone(),
+            socket_io_recovery_path: self.paths.socket_io_recovery.clone(),
             options: self.options,
             features: self.features.clone(),
             client: self.client.clone(),

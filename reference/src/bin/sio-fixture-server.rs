@@ -1,4 +1,5 @@
-//! The fixture server on its own: the Socket.IO test-suite contract at `/socket.io/`, an
+//! The fixture server on its own: the Socket.IO test-suite contract at `/socket.io/` (and with
+//! connection state recovery at `/socket.io-recovery/`), an
 //! Engine.IO echo at `/engine.io/` and one that also speaks protocol 3 at `/engine.io-v3/` (see
 //! `sio_reference::fixture`). It prints one line, the address it listens on, and serves until
 //! it is killed.

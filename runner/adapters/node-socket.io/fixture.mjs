@@ -17,6 +17,10 @@
 //     `/refused`: a middleware refuses every CONNECT (message "refused", data {reason});
 //     `/dynamic-<anything>`: created on first CONNECT, like `/custom`;
 //     any other namespace: refused by socket.io itself ("Invalid namespace").
+// - /socket.io-recovery/ a second Socket.IO server, the same options and handlers on `/`, with
+//                 connectionStateRecovery on (maxDisconnectionDuration 2000 ms, skipMiddlewares)
+//                 and one more handler: `emit-later` (delay ms, event, count) -> that long
+//                 after, `count` emits of the event to the socket, with 1, 2, ...
 // - /engine.io/   a raw Engine.IO server (same options) echoing every message, text or binary.
 // - /engine.io-v3/ the same echo with `allowEIO3: true`, for the protocol 3 cases. Apart, so
 //                 that /engine.io/ answers EIO=3 as a server without allowEIO3 does.
@@ -48,6 +52,7 @@ const ACK_TIMEOUT_MS = 1000;
 
 /** Paths each endpoint serves: engine.io matches a request whose URL starts with its path. */
 const SOCKET_IO_PATH = "/socket.io/";
+const SOCKET_IO_RECOVERY_PATH = "/socket.io-recovery/";
 const ENGINE_IO_PATH = "/engine.io/";
 const ENGINE_IO_V3_PATH = "/engine.io-v3/";
 
@@ -60,7 +65,7 @@ const httpServer = createServer((req, res) => {
 
 // A WebSocket upgrade for another path: the same 404, then the connection ends.
 httpServer.on("upgrade", (req, socket) => {
-  const served = [SOCKET_IO_PATH, ENGINE_IO_PATH, ENGINE_IO_V3_PATH];
+  const served = [SOCKET_IO_PATH, SOCKET_IO_RECOVERY_PATH, ENGINE_IO_PATH, ENGINE_IO_V3_PATH];
   if (served.some((path) => req.url.startsWith(path))) {
     return; // one of the engines answers it
   }
@@ -72,15 +77,20 @@ httpServer.on("upgrade", (req, socket) => {
 // Socket.IO at /socket.io/
 // ---------------------------------------------------------------------------------------
 
-const io = new Server(httpServer, {
-  ...ENGINE_OPTIONS,
-  ...ATTACH_OPTIONS,
-  path: SOCKET_IO_PATH,
-  connectTimeout: 1000,
-  // The client bundle (/socket.io/socket.io.js) is not part of the protocol: every request
-  // under the path goes to the engine.
-  serveClient: false,
-});
+/** The options of both Socket.IO servers, at `path`. */
+function socketIoOptions(path) {
+  return {
+    ...ENGINE_OPTIONS,
+    ...ATTACH_OPTIONS,
+    path,
+    connectTimeout: 1000,
+    // The client bundle (/socket.io/socket.io.js) is not part of the protocol: every request
+    // under the path goes to the engine.
+    serveClient: false,
+  };
+}
+
+const io = new Server(httpServer, socketIoOptions(SOCKET_IO_PATH));
 
 /** Emits `auth` with the handshake's auth: the CONNECT payload, `{}` when there was none. */
 function emitAuth(socket) {
@@ -109,7 +119,8 @@ function splitAck(args) {
   return { data: args, ack: undefined };
 }
 
-io.on("connection", (socket) => {
+/** The handlers of the main namespace, for both Socket.IO servers. */
+function mainHandlers(socket) {
   emitAuth(socket);
 
   // `message`: echo every argument back (binary ones stay binary).
@@ -156,7 +167,9 @@ io.on("connection", (socket) => {
     const [room, event, ...rest] = data;
     socket.to(room).emit(event, ...rest);
   }));
-});
+}
+
+io.on("connection", mainHandlers);
 
 io.of("/custom").on("connection", emitAuth);
 
@@ -169,6 +182,37 @@ io.of("/refused").use((_socket, next) => {
 
 // `/dynamic-<anything>`: created on the first CONNECT to a matching name.
 io.of(/^\/dynamic-.*$/).on("connection", emitAuth);
+
+// ---------------------------------------------------------------------------------------
+// Socket.IO with connection state recovery at /socket.io-recovery/
+// ---------------------------------------------------------------------------------------
+
+const EMIT_LATER_MAX_DELAY_MS = 10000;
+const EMIT_LATER_MAX_COUNT = 100;
+
+const ioRecovery = new Server(httpServer, {
+  ...socketIoOptions(SOCKET_IO_RECOVERY_PATH),
+  connectionStateRecovery: { maxDisconnectionDuration: 2000, skipMiddlewares: true },
+});
+
+ioRecovery.on("connection", (socket) => {
+  mainHandlers(socket);
+
+  // `emit-later`: (delay ms, event, count) -> that long after, `count` emits of the event to
+  // the socket, with 1, 2, ...: stored for replay whether the client is connected or not.
+  socket.on("emit-later", guarded("emit-later", (...args) => {
+    const { data } = splitAck(args);
+    const [delay, event, count] = data;
+    if (!Number.isInteger(delay) || typeof event !== "string" || !Number.isInteger(count)) return;
+    setTimeout(guarded("emit-later", () => {
+      for (let n = 1; n <= Math.min(count, EMIT_LATER_MAX_COUNT); n++) {
+        socket.emit(event, n);
+      }
+    }), Math.min(Math.max(delay, 0), EMIT_LATER_MAX_DELAY_MS));
+  }));
+});
+
+ioRecovery.of("/custom").on("connection", emitAuth);
 
 // ---------------------------------------------------------------------------------------
 // Engine.IO echo at /engine.io/

@@ -21,6 +21,9 @@ pub struct Target {
     pub engine_io_v3_path: String,
     /// The path of its Socket.IO endpoint, such as `/socket.io/`.
     pub socket_io_path: String,
+    /// The path of its Socket.IO endpoint with connection state recovery on, which
+    /// `endpoint: socket.io-recovery` cases use: the fixture contract's `/socket.io-recovery/`.
+    pub socket_io_recovery_path: String,
     /// The options it declares; timing windows are computed from them.
     pub options: DeclaredOptions,
     /// The features it has; `None` means all of them. Cases needing a missing feature are
@@ -39,6 +42,7 @@ impl Target {
             engine_io_path: "/engine.io/".to_owned(),
             engine_io_v3_path: "/engine.io-v3/".to_owned(),
             socket_io_path: "/socket.io/".to_owned(),
+            socket_io_recovery_path: "/socket.io-recovery/".to_owned(),
             options: DeclaredOptions::fixture_contract(),
             features: None,
             client: None,
@@ -68,11 +72,14 @@ pub struct DeclaredOptions {
     pub upgrade_timeout: Duration,
     /// `maxPayload` (`maxHttpBufferSize` on the official server), in bytes.
     pub max_payload: u64,
+    /// `maxDisconnectionDuration` of the recovery endpoint.
+    pub max_disconnection_duration: Duration,
 }
 
 impl DeclaredOptions {
     /// The official test suites' fixture: pingInterval 300, pingTimeout 200, connectTimeout
-    /// 1000, maxPayload 1000000, and the official default upgradeTimeout 10000.
+    /// 1000, maxPayload 1000000, and the official default upgradeTimeout 10000; and the
+    /// contract's maxDisconnectionDuration 2000 of its recovery endpoint.
     pub fn fixture_contract() -> DeclaredOptions {
         DeclaredOptions {
             ping_interval: Duration::from_millis(300),
@@ -80,6 +87,7 @@ impl DeclaredOptions {
             connect_timeout: Duration::from_millis(1000),
             upgrade_timeout: Duration::from_millis(10_000),
             max_payload: 1_000_000,
+            max_disconnection_duration: Duration::from_millis(2000),
         }
     }
 }
@@ -91,6 +99,7 @@ impl TimingOptions for DeclaredOptions {
             OptionName::PingTimeout => self.ping_timeout,
             OptionName::ConnectTimeout => self.connect_timeout,
             OptionName::UpgradeTimeout => self.upgrade_timeout,
+            OptionName::MaxDisconnectionDuration => self.max_disconnection_duration,
         }
     }
 }

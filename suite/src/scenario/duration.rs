@@ -17,15 +17,19 @@ pub enum OptionName {
     ConnectTimeout,
     /// `upgradeTimeout`.
     UpgradeTimeout,
+    /// `maxDisconnectionDuration` of connection state recovery (Socket.IO): how long after a
+    /// client lost its connection its session can be recovered.
+    MaxDisconnectionDuration,
 }
 
 impl OptionName {
     /// Every option, for error messages.
-    pub const ALL: [OptionName; 4] = [
+    pub const ALL: [OptionName; 5] = [
         OptionName::PingInterval,
         OptionName::PingTimeout,
         OptionName::ConnectTimeout,
         OptionName::UpgradeTimeout,
+        OptionName::MaxDisconnectionDuration,
     ];
 
     /// The name as written.
@@ -35,6 +39,7 @@ impl OptionName {
             OptionName::PingTimeout => "pingTimeout",
             OptionName::ConnectTimeout => "connectTimeout",
             OptionName::UpgradeTimeout => "upgradeTimeout",
+            OptionName::MaxDisconnectionDuration => "maxDisconnectionDuration",
         }
     }
 
@@ -211,6 +216,7 @@ mod tests {
                 OptionName::PingTimeout => 200,
                 OptionName::ConnectTimeout => 1000,
                 OptionName::UpgradeTimeout => 10_000,
+                OptionName::MaxDisconnectionDuration => 2000,
             })
         }
     }

@@ -381,6 +381,7 @@ fn step_line(text: &str, index: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::step::SessionAction;
 
     /// Why `steps` do not load, as a server-role scenario of the given steps.
     fn refusal(steps: &str) -> String {
@@ -453,6 +454,28 @@ mod tests {
         assert!(message.contains("no earlier request"), "{message}");
         let message = refusal("  - request: { query: EIO=4, retry: 10ms }\n");
         assert!(message.contains("give `expect`"), "{message}");
+    }
+
+    #[test]
+    fn drop_is_a_session_step_of_the_client_side_without_a_window() {
+        let message = refusal("  - drop:\n");
+        assert!(message.contains("need `transports`"), "{message}");
+        let message = refusal_as("client", "  - drop:\n");
+        assert!(message.contains("drop"), "{message}");
+        let message = refusal("  - drop:\n    within: 1s\n");
+        assert!(
+            message.contains("`within` does not apply to `drop`"),
+            "{message}"
+        );
+        let text = "id: x/case\ntitle: t\nlevel: implementation\nrole: server\ncovers: [WS-12]\n\
+                    transports: [polling]\nsteps:\n  - open:\n  - drop:\n  - open:\n";
+        let scenario: Scenario =
+            parse_yaml(Path::new("x/case.yaml"), text).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            scenario.steps[1].action,
+            Action::Session(SessionAction::Drop)
+        );
+        check(&scenario).unwrap_or_else(|problem| panic!("{}", problem.message));
     }
 
     #[test]

@@ -319,6 +319,9 @@ pub enum Endpoint {
     /// The Socket.IO endpoint (`/socket.io/`).
     #[serde(rename = "socket.io")]
     SocketIo,
+    /// The Socket.IO endpoint with connection state recovery on (`/socket.io-recovery/`).
+    #[serde(rename = "socket.io-recovery")]
+    SocketIoRecovery,
 }
 
 /// Whether the engine keeps the session's heartbeat by itself.

@@ -86,6 +86,11 @@ pub enum SessionAction {
     Silence(DurationExpr),
     /// `closed`: the peer closes the session next.
     Closed,
+    /// `drop`: the engine, as a client whose network went away, ends the actor's session on
+    /// its side without a close packet: over polling it stops polling and closes the
+    /// connection of its pending GET, over WebSocket it ends the TCP connection without a
+    /// close frame. The actor may `open` (or `connect`) a new session afterwards.
+    Drop,
 }
 
 /// The raw HTTP steps.
@@ -153,8 +158,9 @@ impl Action {
     pub fn is_client_side(&self) -> bool {
         matches!(
             self,
-            Action::Session(SessionAction::Open(_) | SessionAction::Connect(_))
-                | Action::Http(_)
+            Action::Session(
+                SessionAction::Open(_) | SessionAction::Connect(_) | SessionAction::Drop
+            ) | Action::Http(_)
                 | Action::Ws(WsAction::Open(_) | WsAction::Ping(_))
         )
     }
@@ -181,6 +187,7 @@ impl SessionAction {
             SessionAction::Receive(_) => "receive",
             SessionAction::Silence(_) => "silence",
             SessionAction::Closed => "closed",
+            SessionAction::Drop => "drop",
         }
     }
 
@@ -857,6 +864,8 @@ pub(crate) struct StepFields {
     silence: Option<DurationExpr>,
     #[serde(default, deserialize_with = "present")]
     closed: Option<Empty>,
+    #[serde(default, deserialize_with = "present")]
+    drop: Option<Empty>,
     wait: Option<DurationExpr>,
     request: Option<RequestStep>,
     response: Option<ResponseStep>,
@@ -903,7 +912,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
 
 /// Every action key, for errors.
 const ACTION_KEYS: &str =
-    "open, connect, send, receive, silence, closed, wait, request, response, \
+    "open, connect, send, receive, silence, closed, drop, wait, request, response, \
                            pending, abort, websocket, ws_send, ws_ping, ws_receive, ws_silence, \
                            ws_close, ws_closed; for client-role cases: accept, answer_connect, \
                            cue, reports, close, http, ws_accept, no_request, hold_posts, no_poll";
@@ -926,6 +935,7 @@ impl TryFrom<StepFields> for Step {
                 .silence
                 .map(|duration| Session(SessionAction::Silence(duration))),
             fields.closed.map(|_| Session(SessionAction::Closed)),
+            fields.drop.map(|_| Session(SessionAction::Drop)),
             fields.wait.map(Action::Wait),
             fields
                 .request

@@ -6,6 +6,7 @@ use futures_util::future::join_all;
 
 use super::error::{AckError, EmitError};
 use super::namespace::Namespace;
+use super::recovery::Audience;
 use super::socket::check_event_name;
 use crate::socket_io::{Packet, Value};
 
@@ -56,10 +57,17 @@ impl BroadcastOperator {
     }
 
     /// Emits `event` with `arguments` to every chosen socket. The packet is encoded once.
+    /// With connection state recovery on, the event is logged first, its offset appended to
+    /// its arguments, and it is replayed to any socket of the audience that comes back after
+    /// missing it (behaviors CSR-03).
     pub fn emit(&self, event: &str, arguments: Vec<Value>) -> Result<(), EmitError> {
         check_event_name(event)?;
-        let packet = Packet::event(self.namespace.name(), event, arguments);
-        for socket in self.targets() {
+        let mut packet = Packet::event(self.namespace.name(), event, arguments);
+        let targets = match self.namespace.recovery() {
+            Some(store) => store.log(&mut packet, self.audience(), || self.targets()),
+            None => self.targets(),
+        };
+        for socket in targets {
             // A socket that is leaving misses the broadcast, as it would a moment later.
             let _ = socket.send(&packet);
         }
@@ -76,6 +84,8 @@ impl BroadcastOperator {
         timeout: Duration,
     ) -> Result<Vec<Vec<Value>>, AckError> {
         check_event_name(event)?;
+        // Never logged for recovery: an acknowledgement cannot be awaited across connections
+        // (behaviors AK-12).
         let id = self.namespace.next_ack_id();
         let packet = Packet {
             id: Some(id),
@@ -91,6 +101,14 @@ impl BroadcastOperator {
             }
         }
         join_all(waiting).await.into_iter().collect()
+    }
+
+    fn audience(&self) -> Audience {
+        Audience {
+            rooms: self.rooms.clone(),
+            except: self.except.clone(),
+            exclude: self.exclude.clone(),
+        }
     }
 
     fn targets(&self) -> Vec<super::Socket> {

@@ -12,8 +12,9 @@ use super::error::EmitError;
 use super::lock;
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
+use super::recovery::Recovered;
 use super::server::Shared;
-use super::socket::{Handshake, Socket};
+use super::socket::{Handshake, Identity, Socket};
 
 /// What the client task shares with the sockets: the way out, and who is joined.
 pub(crate) struct Client {
@@ -220,18 +221,43 @@ async fn connect(client: &Arc<Client>, shared: &Shared, packet: Packet) -> Optio
         auth: packet.data.unwrap_or(Value::Object(Vec::new())),
         engine_id: client.engine.id().to_owned(),
     };
-    for middleware in namespace.middlewares() {
-        if let Err(refusal) = middleware(handshake.clone()).await {
-            refuse(client, &name, refusal.payload());
-            return Some(false);
+    let recovered = recover(&namespace, &handshake.auth);
+    let skip_middlewares = recovered.is_some()
+        && namespace
+            .recovery()
+            .is_some_and(|store| store.skips_middlewares());
+    if !skip_middlewares {
+        for middleware in namespace.middlewares() {
+            if let Err(refusal) = middleware(handshake.clone()).await {
+                give_back(&namespace, recovered);
+                refuse(client, &name, refusal.payload());
+                return Some(false);
+            }
         }
     }
     // The connection may have closed while the middlewares ran: then nothing is sent
     // (behaviors NS-18).
     if client.engine.close_reason().is_some() {
+        give_back(&namespace, recovered);
         return None;
     }
-    Some(join(client, &namespace, handshake).is_some())
+    Some(join(client, &namespace, handshake, recovered).is_some())
+}
+
+/// The session a CONNECT asks to recover, taken from the namespace's store: only with
+/// recovery on, and only when the payload has a string `pid` and a string `offset`
+/// (behaviors CSR-04, CSR-06).
+fn recover(namespace: &Namespace, auth: &Value) -> Option<Recovered> {
+    let store = namespace.recovery()?;
+    let pid = auth.get("pid")?.as_str()?;
+    let offset = auth.get("offset")?.as_str()?;
+    store.take(pid, offset)
+}
+
+fn give_back(namespace: &Namespace, recovered: Option<Recovered>) {
+    if let (Some(store), Some(recovered)) = (namespace.recovery(), recovered) {
+        store.give_back(recovered);
+    }
 }
 
 fn message(text: &str) -> (String, Value) {
@@ -256,24 +282,68 @@ fn refuse(client: &Client, namespace: &str, payload: Value) {
 /// can be reached by any broadcast made afterwards, and a broadcast that finds the socket
 /// waits for the lock, so it cannot come before the answer. (Answering first and registering
 /// after left a window in which a broadcast made after the client had its answer missed it.)
-fn join(client: &Arc<Client>, namespace: &Namespace, handshake: Handshake) -> Option<Socket> {
-    let id = engine_io::generate_sid()?;
+///
+/// With connection state recovery on, the answer carries the socket's private session id as
+/// well, `{"sid":…,"pid":…}` (behaviors CSR-02); a recovered socket takes the id, the `pid`
+/// and the rooms of its session back, and the events it missed go before the answer
+/// (behaviors CSR-05, CSR-08).
+fn join(
+    client: &Arc<Client>,
+    namespace: &Namespace,
+    handshake: Handshake,
+    recovered: Option<Recovered>,
+) -> Option<Socket> {
+    let identity = match &recovered {
+        Some(recovered) => Identity {
+            id: recovered.session.sid.clone(),
+            pid: Some(recovered.session.pid.clone()),
+            recovered: true,
+        },
+        None => Identity {
+            id: engine_io::generate_sid()?,
+            pid: match namespace.recovery() {
+                Some(_) => Some(engine_io::generate_sid()?),
+                None => None,
+            },
+            recovered: false,
+        },
+    };
+    let mut fields = vec![("sid".to_owned(), Value::from(identity.id.as_str()))];
+    if let Some(pid) = &identity.pid {
+        fields.push(("pid".to_owned(), Value::from(pid.as_str())));
+    }
     let answer = Packet {
         namespace: namespace.name().to_owned(),
-        data: Some(Value::Object(vec![(
-            "sid".to_owned(),
-            Value::from(id.as_str()),
-        )])),
+        data: Some(Value::Object(fields)),
         ..Packet::new(PacketType::Connect)
     }
     .encode();
-    let socket = Socket::new(id, namespace.clone(), handshake, Arc::clone(client));
+    let socket = Socket::new(identity, namespace.clone(), handshake, Arc::clone(client));
     {
         let _sending = lock(&client.sending);
-        lock(&client.joined).insert(namespace.name().to_owned(), socket.clone());
-        namespace.add_socket(&socket);
-        socket.join(socket.id().to_owned());
-        if client.send_encoded(answer).is_err() {
+        let register = || {
+            lock(&client.joined).insert(namespace.name().to_owned(), socket.clone());
+            namespace.add_socket(&socket);
+            socket.join(socket.id().to_owned());
+            for room in recovered
+                .iter()
+                .flat_map(|recovered| &recovered.session.rooms)
+            {
+                socket.join(room.clone());
+            }
+        };
+        let missed = match (namespace.recovery(), &recovered) {
+            (Some(store), Some(recovered)) => store.replay(recovered, register),
+            _ => {
+                register();
+                Vec::new()
+            }
+        };
+        let sent = missed
+            .iter()
+            .try_for_each(|packet| client.send_encoded(packet.encode()))
+            .and_then(|()| client.send_encoded(answer));
+        if sent.is_err() {
             // The connection closed meanwhile: the socket never joined.
             lock(&client.joined).remove(namespace.name());
             socket.left(DisconnectReason::TransportClose);

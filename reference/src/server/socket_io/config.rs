@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::recovery::ConnectionStateRecovery;
 use crate::server::engine_io;
 use crate::socket_io::DEFAULT_MAX_ATTACHMENTS;
 
@@ -17,6 +18,11 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// The most binary attachments one packet may declare (behaviors BN-07). Default 10.
     pub max_attachments: usize,
+    /// Connection state recovery (behaviors CSR-01): `None`, the default, leaves it off, as
+    /// on the official server; with it, CONNECT answers carry a `pid`, events carry offsets,
+    /// and a client that lost its connection can get its socket back (see
+    /// [`ConnectionStateRecovery`]).
+    pub connection_state_recovery: Option<ConnectionStateRecovery>,
 }
 
 impl Default for Config {
@@ -28,6 +34,7 @@ impl Default for Config {
             },
             connect_timeout: Duration::from_millis(45_000),
             max_attachments: DEFAULT_MAX_ATTACHMENTS,
+            connection_state_recovery: None,
         }
     }
 }

@@ -6,7 +6,8 @@
 //! middlewares and connection handlers; a [`Socket`] is one client in one namespace, with
 //! event handlers ([`on`](Socket::on)), [`emit`](Socket::emit),
 //! [`emit_with_ack`](Socket::emit_with_ack), rooms ([`join`](Socket::join)) and broadcasts
-//! ([`to`](Socket::to)).
+//! ([`to`](Socket::to)). Connection state recovery, off by default, is the official server's:
+//! see [`ConnectionStateRecovery`].
 //!
 //! Handlers are plain closures that run on the connection's task, in the order the client's
 //! packets arrive; work that waits belongs in a spawned task.
@@ -47,6 +48,7 @@ mod config;
 mod error;
 mod namespace;
 mod reason;
+mod recovery;
 mod server;
 mod socket;
 
@@ -55,6 +57,7 @@ pub use config::Config;
 pub use error::{AckError, ConnectError, EmitError};
 pub use namespace::{DynamicNamespace, Namespace};
 pub use reason::DisconnectReason;
+pub use recovery::ConnectionStateRecovery;
 pub use server::SocketIo;
 pub use socket::{Ack, Handshake, Socket};
 

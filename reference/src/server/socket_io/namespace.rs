@@ -9,6 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use super::broadcast::BroadcastOperator;
 use super::error::{ConnectError, EmitError};
+use super::recovery::{ConnectionStateRecovery, RecoveryStore};
 use super::socket::{Handshake, Socket};
 use super::{read, write};
 use crate::socket_io::Value;
@@ -78,6 +79,8 @@ struct NamespaceInner {
     /// The ids of server-side acknowledgements: one counter per namespace, starting at 0,
     /// shared by every socket and by broadcasts, as on the official server (behaviors AK-08).
     next_ack_id: AtomicU64,
+    /// The log of events and kept sessions, when connection state recovery is on.
+    recovery: Option<RecoveryStore>,
 }
 
 impl std::fmt::Debug for Namespace {
@@ -90,7 +93,11 @@ impl std::fmt::Debug for Namespace {
 }
 
 impl Namespace {
-    pub(crate) fn new(name: String, handlers: SharedHandlers) -> Namespace {
+    pub(crate) fn new(
+        name: String,
+        handlers: SharedHandlers,
+        recovery: Option<ConnectionStateRecovery>,
+    ) -> Namespace {
         Namespace {
             inner: Arc::new(NamespaceInner {
                 name,
@@ -98,6 +105,7 @@ impl Namespace {
                 sockets: RwLock::default(),
                 rooms: RwLock::default(),
                 next_ack_id: AtomicU64::new(0),
+                recovery: recovery.map(RecoveryStore::new),
             }),
         }
     }
@@ -156,6 +164,11 @@ impl Namespace {
 
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.inner.next_ack_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The recovery log and sessions, when connection state recovery is on.
+    pub(crate) fn recovery(&self) -> Option<&RecoveryStore> {
+        self.inner.recovery.as_ref()
     }
 
     pub(crate) fn middlewares(&self) -> Vec<Arc<Middleware>> {

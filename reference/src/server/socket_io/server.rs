@@ -13,6 +13,7 @@ use super::broadcast::BroadcastOperator;
 use super::config::Config;
 use super::error::EmitError;
 use super::namespace::{DynamicNamespace, Namespace, SharedHandlers};
+use super::recovery::ConnectionStateRecovery;
 use super::socket::Socket;
 use super::{client, read, write};
 use crate::server::engine_io::{self, EngineIo, EngineIoLayer};
@@ -32,18 +33,29 @@ impl Shared {
 }
 
 /// The namespaces: those created by name, and the dynamic ones that create children.
-#[derive(Default)]
 pub(crate) struct Namespaces {
     by_name: RwLock<HashMap<String, Namespace>>,
     dynamic: RwLock<Vec<DynamicNamespace>>,
+    /// Connection state recovery's options, for every namespace made.
+    recovery: Option<ConnectionStateRecovery>,
 }
 
 impl Namespaces {
+    fn new(recovery: Option<ConnectionStateRecovery>) -> Namespaces {
+        Namespaces {
+            by_name: RwLock::default(),
+            dynamic: RwLock::default(),
+            recovery,
+        }
+    }
+
     /// The namespace called `name`, created if need be.
     fn of(&self, name: String) -> Namespace {
         write(&self.by_name)
             .entry(name.clone())
-            .or_insert_with(|| Namespace::new(name, SharedHandlers::default()))
+            .or_insert_with(|| {
+                Namespace::new(name, SharedHandlers::default(), self.recovery.clone())
+            })
             .clone()
     }
 
@@ -59,7 +71,13 @@ impl Namespaces {
             .cloned()?;
         let child = write(&self.by_name)
             .entry(name.to_owned())
-            .or_insert_with(|| Namespace::new(name.to_owned(), Arc::clone(&parent.handlers)))
+            .or_insert_with(|| {
+                Namespace::new(
+                    name.to_owned(),
+                    Arc::clone(&parent.handlers),
+                    self.recovery.clone(),
+                )
+            })
             .clone();
         Some(child)
     }
@@ -109,7 +127,7 @@ impl SocketIo {
     pub fn new(config: Config) -> SocketIo {
         let shared = Arc::new(Shared {
             config: config.clone(),
-            namespaces: Namespaces::default(),
+            namespaces: Namespaces::new(config.connection_state_recovery.clone()),
             shutting_down: AtomicBool::new(false),
         });
         shared.namespaces.of("/".to_owned());

@@ -13,6 +13,7 @@ use super::client::Client;
 use super::error::{AckError, EmitError};
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
+use super::recovery::{is_recoverable, Session as RecoverySession};
 use super::{lock, read, write};
 use crate::socket_io::{Packet, PacketType, Value, RESERVED_EVENTS};
 
@@ -25,6 +26,15 @@ pub struct Handshake {
     pub auth: Value,
     /// The Engine.IO session id of the connection.
     pub engine_id: String,
+}
+
+/// Who a new socket is: its id, and with connection state recovery its private session id and
+/// whether it recovers an earlier socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub(crate) id: String,
+    pub(crate) pid: Option<String>,
+    pub(crate) recovered: bool,
 }
 
 /// An event handler: the socket, the event's arguments, and its acknowledgement when the
@@ -61,6 +71,10 @@ pub struct Socket {
 
 struct SocketInner {
     id: String,
+    /// The private session id of connection state recovery, when it is on.
+    pid: Option<String>,
+    /// Whether the socket is a recovered one.
+    recovered: bool,
     namespace: Namespace,
     handshake: Handshake,
     client: Arc<Client>,
@@ -83,14 +97,16 @@ impl std::fmt::Debug for Socket {
 
 impl Socket {
     pub(crate) fn new(
-        id: String,
+        identity: Identity,
         namespace: Namespace,
         handshake: Handshake,
         client: Arc<Client>,
     ) -> Socket {
         Socket {
             inner: Arc::new(SocketInner {
-                id,
+                id: identity.id,
+                pid: identity.pid,
+                recovered: identity.recovered,
                 namespace,
                 handshake,
                 client,
@@ -107,6 +123,17 @@ impl Socket {
     /// id (behaviors NS-01). Every socket is in the room named by its id.
     pub fn id(&self) -> &str {
         &self.inner.id
+    }
+
+    /// Whether connection state recovery gave the socket back to a client that had lost its
+    /// connection: the id, the rooms and the missed events of its previous session (the
+    /// official `socket.recovered`). Always `false` with recovery off.
+    pub fn recovered(&self) -> bool {
+        self.inner.recovered
+    }
+
+    pub(crate) fn pid(&self) -> Option<&str> {
+        self.inner.pid.as_deref()
     }
 
     /// The namespace the socket belongs to.
@@ -144,7 +171,17 @@ impl Socket {
     }
 
     /// Emits `event` with `arguments` to the client. Binary values travel as attachments.
+    ///
+    /// With connection state recovery on, the event goes to the room of the socket's id as the
+    /// official server sends it, logged with its offset: it reaches the socket, or the socket
+    /// that recovers this one, and it is not an error when the socket has left (behaviors
+    /// CSR-03).
     pub fn emit(&self, event: &str, arguments: Vec<Value>) -> Result<(), EmitError> {
+        if self.inner.namespace.recovery().is_some() {
+            return BroadcastOperator::new(self.inner.namespace.clone())
+                .to(self.inner.id.clone())
+                .emit(event, arguments);
+        }
         check_event_name(event)?;
         self.send(&Packet::event(
             self.inner.namespace.name(),
@@ -296,6 +333,15 @@ impl Socket {
         }
         let rooms = std::mem::take(&mut *lock(&self.inner.rooms));
         self.inner.namespace.remove_socket(&self.inner.id, &rooms);
+        if let (Some(store), Some(pid)) = (self.inner.namespace.recovery(), self.pid()) {
+            if is_recoverable(reason) {
+                store.keep(RecoverySession {
+                    sid: self.inner.id.clone(),
+                    pid: pid.to_owned(),
+                    rooms,
+                });
+            }
+        }
         lock(&self.inner.pending_acks).clear();
         let handlers = std::mem::take(&mut *lock(&self.inner.on_disconnect));
         for handler in handlers {

@@ -37,6 +37,7 @@ impl TimingOptions for ServedOptions {
             // Not announced to a client; the official defaults, for scenarios that name them.
             OptionName::ConnectTimeout => Duration::from_millis(45_000),
             OptionName::UpgradeTimeout => Duration::from_millis(10_000),
+            OptionName::MaxDisconnectionDuration => Duration::from_millis(120_000),
         }
     }
 }

@@ -150,6 +150,21 @@ impl Session {
         route.send(self.protocol, packets, deadline).await
     }
 
+    /// Ends the session on the engine's side without a word, as a client whose network went
+    /// away: the poller stops and the connection of its pending GET closes, the WebSocket's
+    /// TCP connection ends without a close frame (each task is aborted, and dropping the
+    /// connections it holds closes them).
+    pub(crate) fn drop_connections(self, wire: &Wire, actor: &str) {
+        wire.recorder.record(
+            actor,
+            "session",
+            EventKind::Note {
+                text: "dropped: the session's connections end without a close packet".to_owned(),
+            },
+        );
+        drop(self);
+    }
+
     /// The spec's upgrade, in its order: pause polling (no new request; the pending GET stays),
     /// open a WebSocket with the sid, send `2probe`, get `3probe`; the server must then answer
     /// the pending GET (with a noop); then send `5`.

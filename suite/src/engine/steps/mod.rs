@@ -43,6 +43,7 @@ impl Context<'_> {
         match self.case.scenario.endpoint {
             Endpoint::EngineIo => self.target.engine_io_path_for(self.case.variant.eio),
             Endpoint::SocketIo => &self.target.socket_io_path,
+            Endpoint::SocketIoRecovery => &self.target.socket_io_recovery_path,
         }
     }
 
@@ -101,6 +102,10 @@ impl Context<'_> {
             Value::from(target.engine_io_path_for(case.variant.eio).to_owned()),
         );
         vars.set("sioPath", Value::from(target.socket_io_path.clone()));
+        vars.set(
+            "sioRecoveryPath",
+            Value::from(target.socket_io_recovery_path.clone()),
+        );
         vars.set("host", Value::from(target.address.to_string()));
         if let Some(transport) = case.variant.transport {
             vars.set("transport", Value::from(transport.as_str()));

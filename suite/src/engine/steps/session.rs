@@ -53,6 +53,14 @@ impl Sessions {
                 let inbox = &mut self.session_mut(step)?.inbox;
                 expect_closed(inbox, clock, "the session closed").await
             }
+            SessionAction::Drop => {
+                let session = self
+                    .by_actor
+                    .remove(&step.actor)
+                    .ok_or_else(|| no_session(&step.actor))?;
+                session.drop_connections(&context.wire, &step.actor);
+                Ok(())
+            }
         }
     }
 
