@@ -23,6 +23,11 @@
 //!   data `{"reason":"testing"}`;
 //! - namespaces `/dynamic-<anything>`: created on first CONNECT, behaving as `/custom`.
 //!
+//! It serves socket.io 2.x clients too (Engine.IO protocol 3, Socket.IO protocol 4: `EIO=3`),
+//! as the official server with `allowEIO3` does, with the same handlers: the client is joined
+//! to `/` at once, and `auth` is a namespace's query (`40/custom?token=abc,` gives
+//! `{"token":"abc"}`), `{}` without one.
+//!
 //! At `/engine.io/` it is an Engine.IO server that echoes every message, text or binary; it
 //! speaks protocol 4 only, so `EIO=3` there gets `400` code 5, as from a server without
 //! `allowEIO3`. At `/engine.io-v3/` the same echo also serves protocol 3 (`allow_eio3`), for the
@@ -115,7 +120,9 @@ impl Fixture {
     /// The fixture with these options.
     pub fn new(options: Options) -> Fixture {
         let io = SocketIo::new(socket_io::Config {
-            engine: options.engine_config("/socket.io/", false),
+            // `allow_eio3`: socket.io 2.x clients are served Socket.IO protocol 4 over Engine.IO 3
+            // (the `sio4` cases), as by the official server with `allowEIO3`.
+            engine: options.engine_config("/socket.io/", true),
             connect_timeout: options.connect_timeout,
             ..socket_io::Config::default()
         });

@@ -14,10 +14,13 @@ use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::server::Shared;
 use super::socket::{Handshake, Socket};
+use super::v4;
 
 /// What the client task shares with the sockets: the way out, and who is joined.
 pub(crate) struct Client {
     engine: SocketHandle,
+    /// The Socket.IO protocol the connection speaks: 4 over Engine.IO 3 (see [`v4`]), else 5.
+    version: ProtocolVersion,
     joined: Mutex<HashMap<String, Socket>>,
     /// Held while a packet is queued, and while a new socket is registered and its CONNECT
     /// answered, so that no packet for the socket can come before its answer, while the socket
@@ -70,6 +73,7 @@ impl Client {
 }
 
 /// Whether the connection goes on after a packet.
+#[derive(PartialEq, Eq)]
 enum Flow {
     Continue,
     /// The client broke the protocol: the whole connection closes.
@@ -78,18 +82,29 @@ enum Flow {
 
 /// Runs one connection until it closes.
 pub(crate) async fn run(mut engine: engine_io::Socket, shared: Arc<Shared>) {
+    let version = match engine.protocol() {
+        crate::engine_io::ProtocolVersion::V3 => ProtocolVersion::V4,
+        crate::engine_io::ProtocolVersion::V4 => ProtocolVersion::V5,
+    };
     let client = Arc::new(Client {
         engine: engine.handle(),
+        version,
         joined: Mutex::default(),
         sending: Mutex::default(),
     });
-    let mut decoder =
-        Decoder::with_max_attachments(ProtocolVersion::V5, shared.config.max_attachments);
+    let mut decoder = Decoder::with_max_attachments(version, shared.config.max_attachments);
     // The connect timeout runs until the first namespace is joined and is never re-armed
     // (behaviors NS-09, NS-10).
     let connect_timeout = tokio::time::sleep(shared.config.connect_timeout);
     tokio::pin!(connect_timeout);
     let mut awaiting_first_connect = true;
+    if version == ProtocolVersion::V4 {
+        // Protocol 4: the client is joined to `/` without asking (behaviors V4-01).
+        let implicit = Packet::new(PacketType::Connect);
+        if handle(&client, &shared, implicit, &mut awaiting_first_connect).await == Flow::Close {
+            engine.close();
+        }
+    }
     loop {
         let data = tokio::select! {
             data = engine.recv() => data,
@@ -134,9 +149,19 @@ pub(crate) async fn run(mut engine: engine_io::Socket, shared: Arc<Shared>) {
 async fn handle(
     client: &Arc<Client>,
     shared: &Shared,
-    packet: Packet,
+    mut packet: Packet,
     awaiting_first_connect: &mut bool,
 ) -> Flow {
+    if client.version == ProtocolVersion::V4 {
+        // Protocol 4 writes a CONNECT's auth as a query after the namespace; the namespace of
+        // every packet is the part before it, as on the official server (behaviors V4-03).
+        let (name, query) = v4::split_namespace(&packet.namespace);
+        let name = name.to_owned();
+        if packet.packet_type == PacketType::Connect {
+            packet.data = Some(v4::query_auth(query));
+        }
+        packet.namespace = name;
+    }
     match packet.packet_type {
         PacketType::Connect => match connect(client, shared, packet).await {
             Some(joined) => {
@@ -208,11 +233,12 @@ async fn connect(client: &Arc<Client>, shared: &Shared, packet: Packet) -> Optio
         return None;
     }
     let Some(namespace) = shared.namespaces.for_connect(&name) else {
-        refuse(
-            client,
-            &name,
-            Value::Object(vec![message("Invalid namespace")]),
-        );
+        let payload = match client.version {
+            // Protocol 4's ERROR carries a string, as the spec's example does (behaviors V4-04).
+            ProtocolVersion::V4 => Value::from("Invalid namespace"),
+            ProtocolVersion::V5 => Value::Object(vec![message("Invalid namespace")]),
+        };
+        refuse(client, &name, payload);
         return Some(false);
     };
     let handshake = Handshake {
@@ -222,7 +248,12 @@ async fn connect(client: &Arc<Client>, shared: &Shared, packet: Packet) -> Optio
     };
     for middleware in namespace.middlewares() {
         if let Err(refusal) = middleware(handshake.clone()).await {
-            refuse(client, &name, refusal.payload());
+            let payload = match client.version {
+                // Protocol 4: the string payload of an ERROR, the middleware's message.
+                ProtocolVersion::V4 => Value::from(refusal.message.as_str()),
+                ProtocolVersion::V5 => refusal.payload(),
+            };
+            refuse(client, &name, payload);
             return Some(false);
         }
     }
@@ -257,13 +288,19 @@ fn refuse(client: &Client, namespace: &str, payload: Value) {
 /// waits for the lock, so it cannot come before the answer. (Answering first and registering
 /// after left a window in which a broadcast made after the client had its answer missed it.)
 fn join(client: &Arc<Client>, namespace: &Namespace, handshake: Handshake) -> Option<Socket> {
-    let id = engine_io::generate_sid()?;
+    let (id, answer_data) = match client.version {
+        // Protocol 4: "It does not contain any payload", and the id is derived from the
+        // session's (behaviors V4-02, V4-06).
+        ProtocolVersion::V4 => (v4::socket_id(namespace.name(), client.engine.id()), None),
+        ProtocolVersion::V5 => {
+            let id = engine_io::generate_sid()?;
+            let data = Value::Object(vec![("sid".to_owned(), Value::from(id.as_str()))]);
+            (id, Some(data))
+        }
+    };
     let answer = Packet {
         namespace: namespace.name().to_owned(),
-        data: Some(Value::Object(vec![(
-            "sid".to_owned(),
-            Value::from(id.as_str()),
-        )])),
+        data: answer_data,
         ..Packet::new(PacketType::Connect)
     }
     .encode();
