@@ -107,9 +107,10 @@ mod tests {
     use crate::scenario::{default_dir, load_dir};
 
     #[test]
-    fn a_case_needs_its_scenarios_features_its_transport_and_eio3_for_protocol_3() {
+    fn a_case_needs_its_scenarios_features_its_transport_eio3_for_protocol_3_and_sio4_for_v4() {
         let cases = expand(load_dir(&default_dir()).expect("the scenarios load"));
         let mut protocol_3 = 0;
+        let mut socket_io_v4 = 0;
         for case in &cases {
             let needed = case.required_features();
             for feature in &case.scenario.features {
@@ -122,11 +123,18 @@ mod tests {
                 protocol_3 += 1;
                 assert!(needed.contains(&Feature::Eio3), "{}", case.id);
             }
+            if case.is_socket_io_v4() {
+                socket_io_v4 += 1;
+                assert!(needed.contains(&Feature::Sio4), "{}", case.id);
+            } else {
+                assert!(!needed.contains(&Feature::Sio4), "{}", case.id);
+            }
             let mut unique = needed.clone();
             unique.sort();
             unique.dedup();
             assert_eq!(unique.len(), needed.len(), "each once: {}", case.id);
         }
         assert!(protocol_3 > 0, "the suite has protocol 3 cases");
+        assert!(socket_io_v4 > 0, "the suite has Socket.IO v4 cases");
     }
 }
