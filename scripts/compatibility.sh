@@ -19,6 +19,9 @@ target_dir="$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-
 echo "== node socket.io: npm ci"
 (cd "$adapters/node-socket.io" && npm ci --no-audit --no-fund --loglevel=error)
 
+echo "== node socket.io 2.5.1 (Engine.IO 3, Socket.IO 4): npm ci"
+(cd "$adapters/node-socket.io-2" && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== the official JavaScript clients (socket.io-client 4.8.4 and 2.5.0): npm ci"
 (cd "$adapters/node-socket.io-client" && npm ci --no-audit --no-fund --loglevel=error)
 (cd "$adapters/node-socket.io-client-2" && npm ci --no-audit --no-fund --loglevel=error)

@@ -23,6 +23,11 @@
 //!   data `{"reason":"testing"}`;
 //! - namespaces `/dynamic-<anything>`: created on first CONNECT, behaving as `/custom`.
 //!
+//! It serves socket.io 2.x clients too (Engine.IO protocol 3, Socket.IO protocol 4: `EIO=3`),
+//! as the official server with `allowEIO3` does, with the same handlers: the client is joined
+//! to `/` at once, and `auth` is a namespace's query (`40/custom?token=abc,` gives
+//! `{"token":"abc"}`), `{}` without one.
+//!
 //! At `/socket.io-recovery/` it is a second Socket.IO server with connection state recovery
 //! on (`maxDisconnectionDuration` 2000 ms, `skipMiddlewares`), whose main namespace has the same
 //! handlers as `/socket.io/`'s, and one more:
@@ -129,7 +134,9 @@ impl Fixture {
     /// The fixture with these options.
     pub fn new(options: Options) -> Fixture {
         let io = SocketIo::new(socket_io::Config {
-            engine: options.engine_config("/socket.io/", false),
+            // `allow_eio3`: socket.io 2.x clients are served Socket.IO protocol 4 over Engine.IO 3
+            // (the `sio4` cases), as by the official server with `allowEIO3`.
+            engine: options.engine_config("/socket.io/", true),
             connect_timeout: options.connect_timeout,
             ..socket_io::Config::default()
         });

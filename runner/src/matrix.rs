@@ -89,8 +89,9 @@ pub struct Column {
     /// Which side of the implementation the column judges: its server (server-role cases) or
     /// its client (client-role cases).
     pub role: Role,
-    /// For a client column, the Engine.IO protocol its client speaks.
-    pub client_eio: Option<u8>,
+    /// For a client column, the Engine.IO protocol its client speaks; for a server column, the
+    /// one protocol its server speaks, when it speaks only one.
+    pub only_eio: Option<u8>,
     /// The run's report, or why the target could not run.
     pub report: Result<Report, Error>,
 }
@@ -133,12 +134,12 @@ pub fn cases_of(cases: &[Case], role: Role) -> Vec<Case> {
 pub fn expected_column(profile: &Path, spec: &TargetSpec, cases: &[Case], role: Role) -> Column {
     let baseline = spec.baseline.clone().unwrap_or_default();
     let target = spec.target(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-    let other_version = |case: &Case| {
-        role == Role::Client
-            && target
-                .client
-                .as_ref()
-                .is_some_and(|client| client.eio != case.variant.eio)
+    let other_version = |case: &Case| match role {
+        Role::Client => target
+            .client
+            .as_ref()
+            .is_some_and(|client| client.eio != case.variant.eio),
+        Role::Server => target.server_eio.is_some_and(|eio| eio != case.variant.eio),
     };
     let reported = cases_of(cases, role)
         .iter()
@@ -194,7 +195,10 @@ pub fn column(
         baseline: spec.baseline.as_ref().and_then(|b| b.source.clone()),
         features: spec.features.clone(),
         role,
-        client_eio: spec.client.as_ref().map(|client| client.eio),
+        only_eio: match role {
+            Role::Client => spec.client.as_ref().map(|client| client.eio),
+            Role::Server => spec.server_eio,
+        },
         report,
     }
 }
@@ -463,15 +467,19 @@ fn reason(column: &Column, case: &ReportedCase, cases: &[Case]) -> String {
         }
         (Outcome::AsExpected, None)
             if shown(case) == Verdict::Unsupported
-                && column.client_eio.is_some_and(|eio| {
+                && column.only_eio.is_some_and(|eio| {
                     cases.iter().any(|candidate| {
                         candidate.id == case.result.id && candidate.variant.eio != eio
                     })
                 }) =>
         {
+            let side = match column.role {
+                Role::Client => "client",
+                Role::Server => "server",
+            };
             format!(
-                "the client speaks Engine.IO protocol {}, not the case's",
-                column.client_eio.unwrap_or_default()
+                "the {side} speaks Engine.IO protocol {}, not the case's",
+                column.only_eio.unwrap_or_default()
             )
         }
         (Outcome::AsExpected, None) if shown(case) == Verdict::Unsupported => {

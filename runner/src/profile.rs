@@ -16,6 +16,7 @@
 //!   upgradeTimeout: 10000
 //!   maxPayload: 1000000
 //! features: [polling, websocket, upgrade, binary, heartbeat, close]   # absent: all
+//! # eio: 3                       # a server that speaks Engine.IO protocol 3 only (socket.io 2.x)
 //! baseline:
 //!   file: my-server.baseline.yaml          # relative to the profile; or inline:
 //!   # expected: [{ case: …, verdict: NON-STRICT, reason: … }]
@@ -55,6 +56,10 @@ pub struct Profile {
     pub options: ProfileOptions,
     /// The features it has; absent, all of them.
     pub features: Option<Vec<Feature>>,
+    /// The one Engine.IO protocol its server speaks, when it speaks only one: 3 for a
+    /// socket.io 2.x server, whose server-role cases of protocol 4 are then UNSUPPORTED;
+    /// absent, both (protocol 3 behind the `eio3` feature).
+    pub eio: Option<u8>,
     /// Its expected non-passes.
     pub baseline: Option<BaselineRef>,
     /// The client under test, for client-role cases (`docs/client-contract.md`).
@@ -217,6 +222,8 @@ pub struct TargetSpec {
     pub options: DeclaredOptions,
     /// The declared features; `None` means all.
     pub features: Option<BTreeSet<Feature>>,
+    /// The one Engine.IO protocol the server speaks, when it speaks only one.
+    pub server_eio: Option<u8>,
     /// The profile's baseline.
     pub baseline: Option<Baseline>,
     /// The client under test, for client-role cases.
@@ -233,6 +240,7 @@ impl TargetSpec {
             paths: Paths::default(),
             options: DeclaredOptions::fixture_contract(),
             features: None,
+            server_eio: None,
             baseline: None,
             client: None,
         }
@@ -250,6 +258,13 @@ impl TargetSpec {
     pub fn load(path: &Path) -> Result<TargetSpec, LoadError> {
         let text = read_text(path)?;
         let profile: Profile = parse_yaml(path, &text)?;
+        if let Some(eio) = profile.eio.filter(|eio| ![3, 4].contains(eio)) {
+            return Err(LoadError::at_line(
+                path,
+                line_of(&text, "eio:"),
+                format!("`eio` is 3 or 4, not {eio}"),
+            ));
+        }
         let url = match &profile.url {
             Some(url) => Some(BaseUrl::parse(url).map_err(|why| {
                 LoadError::at_line(path, line_of(&text, "url:"), why.to_string())
@@ -318,6 +333,7 @@ impl TargetSpec {
             features: profile
                 .features
                 .map(|features| features.into_iter().collect()),
+            server_eio: profile.eio,
             baseline,
             client,
         })
@@ -348,6 +364,7 @@ impl TargetSpec {
             socket_io_recovery_path: self.paths.socket_io_recovery.clone(),
             options: self.options,
             features: self.features.clone(),
+            server_eio: self.server_eio,
             client: self.client.clone(),
         }
     }

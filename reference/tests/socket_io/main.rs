@@ -22,3 +22,4 @@ mod events;
 mod fixture;
 mod namespaces;
 mod rooms;
+mod v4;

@@ -8,7 +8,9 @@
 //
 // - /socket.io/   a Socket.IO server with the contract's options (pingInterval 300 ms,
 //                 pingTimeout 200 ms, maxHttpBufferSize 1e6, connectTimeout 1000 ms,
-//                 upgradeTimeout 10000 ms, CORS for any origin) and these handlers:
+//                 upgradeTimeout 10000 ms, CORS for any origin; `allowEIO3`, so that it
+//                 serves socket.io 2.x clients too, Socket.IO protocol 4 over EIO=3) and
+//                 these handlers:
 //     `/` and `/custom`: on connection, emit `auth` with the CONNECT payload;
 //     `/` only: `message` -> `message-back` with the same arguments; `message-with-ack`
 //       -> acknowledged with its arguments; `emit-with-ack` -> re-emitted with an ack request
@@ -90,7 +92,11 @@ function socketIoOptions(path) {
   };
 }
 
-const io = new Server(httpServer, socketIoOptions(SOCKET_IO_PATH));
+const io = new Server(httpServer, {
+  ...socketIoOptions(SOCKET_IO_PATH),
+  // socket.io 2.x clients (Engine.IO 3, Socket.IO protocol 4: EIO=3), for the sio4 cases.
+  allowEIO3: true,
+});
 
 /** Emits `auth` with the handshake's auth: the CONNECT payload, `{}` when there was none. */
 function emitAuth(socket) {

@@ -37,6 +37,17 @@ pub(crate) async fn judge(
     if case.scenario.role == Role::Client {
         return judge_client(case, target, options, recorder).await;
     }
+    if let Some(eio) = target.server_eio.filter(|eio| *eio != case.variant.eio) {
+        let why = format!(
+            "the server speaks Engine.IO protocol {eio} only, the case {}",
+            case.variant.eio
+        );
+        let expected = "a server that speaks the case's protocol".to_owned();
+        return (
+            Verdict::Unsupported,
+            Some(failure(case, None, expected, why)),
+        );
+    }
     let wire = Wire::new(
         target.address,
         recorder.clone(),

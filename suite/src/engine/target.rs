@@ -29,6 +29,10 @@ pub struct Target {
     /// The features it has; `None` means all of them. Cases needing a missing feature are
     /// UNSUPPORTED.
     pub features: Option<BTreeSet<Feature>>,
+    /// The one Engine.IO protocol its server speaks, when it speaks only one (3 for a
+    /// socket.io 2.x server); `None`, both (protocol 3 behind the `eio3` feature). Server-role
+    /// cases of the other version are UNSUPPORTED.
+    pub server_eio: Option<u8>,
     /// The client under test, for client-role cases (`docs/client-contract.md`); without one,
     /// those cases are UNSUPPORTED.
     pub client: Option<ClientProgram>,
@@ -45,6 +49,7 @@ impl Target {
             socket_io_recovery_path: "/socket.io-recovery/".to_owned(),
             options: DeclaredOptions::fixture_contract(),
             features: None,
+            server_eio: None,
             client: None,
         }
     }

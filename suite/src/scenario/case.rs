@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::load::Scenario;
-use super::metadata::{Feature, Transport};
+use super::metadata::{Endpoint, Feature, Transport};
 
 /// One variant of a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,26 +29,35 @@ pub struct Case {
 
 impl Case {
     /// The features the case needs, each once, in this order: its scenario's `features`, the
-    /// feature of its transport variant ([`Transport::feature`]), and `eio3` for a protocol 3
-    /// case (whether or not its scenario lists it). A target that does not declare one of them
-    /// gets UNSUPPORTED for the case, and `--feature` selects the case by any of them.
+    /// feature of its transport variant ([`Transport::feature`]), `eio3` for a protocol 3
+    /// case, and `sio4` for a protocol 3 case at the Socket.IO endpoint (Socket.IO protocol 4),
+    /// whether or not its scenario lists them. A target that does not declare one of them gets
+    /// UNSUPPORTED for the case, and `--feature` selects the case by any of them.
     pub fn required_features(&self) -> Vec<Feature> {
         let mut features = Vec::new();
         let transport = self.variant.transport.map(Transport::feature);
         let protocol = (self.variant.eio == 3).then_some(Feature::Eio3);
+        let socket_io_v4 = self.is_socket_io_v4().then_some(Feature::Sio4);
         let needed = self
             .scenario
             .features
             .iter()
             .copied()
             .chain(transport)
-            .chain(protocol);
+            .chain(protocol)
+            .chain(socket_io_v4);
         for feature in needed {
             if !features.contains(&feature) {
                 features.push(feature);
             }
         }
         features
+    }
+
+    /// Whether the case speaks Socket.IO protocol 4: Engine.IO protocol 3 at the Socket.IO
+    /// endpoint, as a socket.io 2.x client does.
+    pub fn is_socket_io_v4(&self) -> bool {
+        self.variant.eio == 3 && self.scenario.endpoint == Endpoint::SocketIo
     }
 }
 
@@ -98,9 +107,10 @@ mod tests {
     use crate::scenario::{default_dir, load_dir};
 
     #[test]
-    fn a_case_needs_its_scenarios_features_its_transport_and_eio3_for_protocol_3() {
+    fn a_case_needs_its_scenarios_features_its_transport_eio3_for_protocol_3_and_sio4_for_v4() {
         let cases = expand(load_dir(&default_dir()).expect("the scenarios load"));
         let mut protocol_3 = 0;
+        let mut socket_io_v4 = 0;
         for case in &cases {
             let needed = case.required_features();
             for feature in &case.scenario.features {
@@ -113,11 +123,18 @@ mod tests {
                 protocol_3 += 1;
                 assert!(needed.contains(&Feature::Eio3), "{}", case.id);
             }
+            if case.is_socket_io_v4() {
+                socket_io_v4 += 1;
+                assert!(needed.contains(&Feature::Sio4), "{}", case.id);
+            } else {
+                assert!(!needed.contains(&Feature::Sio4), "{}", case.id);
+            }
             let mut unique = needed.clone();
             unique.sort();
             unique.dedup();
             assert_eq!(unique.len(), needed.len(), "each once: {}", case.id);
         }
         assert!(protocol_3 > 0, "the suite has protocol 3 cases");
+        assert!(socket_io_v4 > 0, "the suite has Socket.IO v4 cases");
     }
 }

@@ -118,6 +118,9 @@ pub enum Feature {
     Close,
     /// Engine.IO protocol 3 (`allowEIO3`).
     Eio3,
+    /// Socket.IO protocol 4 over Engine.IO protocol 3 at the Socket.IO endpoint (socket.io
+    /// 2.x clients; the official server's `allowEIO3`).
+    Sio4,
     /// Socket.IO namespaces.
     Namespaces,
     /// Socket.IO acknowledgements.
@@ -152,7 +155,7 @@ pub enum Feature {
 
 impl Feature {
     /// Every feature, in declaration order.
-    pub const ALL: [Feature; 22] = [
+    pub const ALL: [Feature; 23] = [
         Feature::Polling,
         Feature::Websocket,
         Feature::Upgrade,
@@ -160,6 +163,7 @@ impl Feature {
         Feature::Heartbeat,
         Feature::Close,
         Feature::Eio3,
+        Feature::Sio4,
         Feature::Namespaces,
         Feature::Acks,
         Feature::ServerAcks,
@@ -187,6 +191,7 @@ impl Feature {
             Feature::Heartbeat => "heartbeat",
             Feature::Close => "close",
             Feature::Eio3 => "eio3",
+            Feature::Sio4 => "sio4",
             Feature::Namespaces => "namespaces",
             Feature::Acks => "acks",
             Feature::ServerAcks => "server-acks",

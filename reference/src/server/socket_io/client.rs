@@ -15,10 +15,13 @@ use super::reason::DisconnectReason;
 use super::recovery::Recovered;
 use super::server::Shared;
 use super::socket::{Handshake, Identity, Socket};
+use super::v4;
 
 /// What the client task shares with the sockets: the way out, and who is joined.
 pub(crate) struct Client {
     engine: SocketHandle,
+    /// The Socket.IO protocol the connection speaks: 4 over Engine.IO 3 (see [`v4`]), else 5.
+    version: ProtocolVersion,
     joined: Mutex<HashMap<String, Socket>>,
     /// Held while a packet is queued, and while a new socket is registered and its CONNECT
     /// answered, so that no packet for the socket can come before its answer, while the socket
@@ -71,6 +74,7 @@ impl Client {
 }
 
 /// Whether the connection goes on after a packet.
+#[derive(PartialEq, Eq)]
 enum Flow {
     Continue,
     /// The client broke the protocol: the whole connection closes.
@@ -79,18 +83,29 @@ enum Flow {
 
 /// Runs one connection until it closes.
 pub(crate) async fn run(mut engine: engine_io::Socket, shared: Arc<Shared>) {
+    let version = match engine.protocol() {
+        crate::engine_io::ProtocolVersion::V3 => ProtocolVersion::V4,
+        crate::engine_io::ProtocolVersion::V4 => ProtocolVersion::V5,
+    };
     let client = Arc::new(Client {
         engine: engine.handle(),
+        version,
         joined: Mutex::default(),
         sending: Mutex::default(),
     });
-    let mut decoder =
-        Decoder::with_max_attachments(ProtocolVersion::V5, shared.config.max_attachments);
+    let mut decoder = Decoder::with_max_attachments(version, shared.config.max_attachments);
     // The connect timeout runs until the first namespace is joined and is never re-armed
     // (behaviors NS-09, NS-10).
     let connect_timeout = tokio::time::sleep(shared.config.connect_timeout);
     tokio::pin!(connect_timeout);
     let mut awaiting_first_connect = true;
+    if version == ProtocolVersion::V4 {
+        // Protocol 4: the client is joined to `/` without asking (behaviors V4-01).
+        let implicit = Packet::new(PacketType::Connect);
+        if handle(&client, &shared, implicit, &mut awaiting_first_connect).await == Flow::Close {
+            engine.close();
+        }
+    }
     loop {
         let data = tokio::select! {
             data = engine.recv() => data,
@@ -135,9 +150,19 @@ pub(crate) async fn run(mut engine: engine_io::Socket, shared: Arc<Shared>) {
 async fn handle(
     client: &Arc<Client>,
     shared: &Shared,
-    packet: Packet,
+    mut packet: Packet,
     awaiting_first_connect: &mut bool,
 ) -> Flow {
+    if client.version == ProtocolVersion::V4 {
+        // Protocol 4 writes a CONNECT's auth as a query after the namespace; the namespace of
+        // every packet is the part before it, as on the official server (behaviors V4-03).
+        let (name, query) = v4::split_namespace(&packet.namespace);
+        let name = name.to_owned();
+        if packet.packet_type == PacketType::Connect {
+            packet.data = Some(v4::query_auth(query));
+        }
+        packet.namespace = name;
+    }
     match packet.packet_type {
         PacketType::Connect => match connect(client, shared, packet).await {
             Some(joined) => {
@@ -209,11 +234,12 @@ async fn connect(client: &Arc<Client>, shared: &Shared, packet: Packet) -> Optio
         return None;
     }
     let Some(namespace) = shared.namespaces.for_connect(&name) else {
-        refuse(
-            client,
-            &name,
-            Value::Object(vec![message("Invalid namespace")]),
-        );
+        let payload = match client.version {
+            // Protocol 4's ERROR carries a string, as the spec's example does (behaviors V4-04).
+            ProtocolVersion::V4 => Value::from("Invalid namespace"),
+            ProtocolVersion::V5 => Value::Object(vec![message("Invalid namespace")]),
+        };
+        refuse(client, &name, payload);
         return Some(false);
     };
     let handshake = Handshake {
@@ -221,7 +247,11 @@ async fn connect(client: &Arc<Client>, shared: &Shared, packet: Packet) -> Optio
         auth: packet.data.unwrap_or(Value::Object(Vec::new())),
         engine_id: client.engine.id().to_owned(),
     };
-    let recovered = recover(&namespace, &handshake.auth);
+    // Protocol 4 has no recovery: its auth is a namespace's query, not a CONNECT payload.
+    let recovered = match client.version {
+        ProtocolVersion::V4 => None,
+        ProtocolVersion::V5 => recover(&namespace, &handshake.auth),
+    };
     let skip_middlewares = recovered.is_some()
         && namespace
             .recovery()
@@ -230,7 +260,12 @@ async fn connect(client: &Arc<Client>, shared: &Shared, packet: Packet) -> Optio
         for middleware in namespace.middlewares() {
             if let Err(refusal) = middleware(handshake.clone()).await {
                 give_back(&namespace, recovered);
-                refuse(client, &name, refusal.payload());
+                let payload = match client.version {
+                    // Protocol 4: the string payload of an ERROR, the middleware's message.
+                    ProtocolVersion::V4 => Value::from(refusal.message.as_str()),
+                    ProtocolVersion::V5 => refusal.payload(),
+                };
+                refuse(client, &name, payload);
                 return Some(false);
             }
         }
@@ -286,20 +321,27 @@ fn refuse(client: &Client, namespace: &str, payload: Value) {
 /// With connection state recovery on, the answer carries the socket's private session id as
 /// well, `{"sid":…,"pid":…}` (behaviors CSR-02); a recovered socket takes the id, the `pid`
 /// and the rooms of its session back, and the events it missed go before the answer
-/// (behaviors CSR-05, CSR-08).
+/// (behaviors CSR-05, CSR-08). In protocol 4 the answer has no payload ("It does not contain
+/// any payload") and the id is derived from the session's (behaviors V4-02, V4-06); the
+/// reference has no recovery in protocol 4.
 fn join(
     client: &Arc<Client>,
     namespace: &Namespace,
     handshake: Handshake,
     recovered: Option<Recovered>,
 ) -> Option<Socket> {
-    let identity = match &recovered {
-        Some(recovered) => Identity {
+    let identity = match (&recovered, client.version) {
+        (_, ProtocolVersion::V4) => Identity {
+            id: v4::socket_id(namespace.name(), client.engine.id()),
+            pid: None,
+            recovered: false,
+        },
+        (Some(recovered), ProtocolVersion::V5) => Identity {
             id: recovered.session.sid.clone(),
             pid: Some(recovered.session.pid.clone()),
             recovered: true,
         },
-        None => Identity {
+        (None, ProtocolVersion::V5) => Identity {
             id: engine_io::generate_sid()?,
             pid: match namespace.recovery() {
                 Some(_) => Some(engine_io::generate_sid()?),
@@ -308,13 +350,19 @@ fn join(
             recovered: false,
         },
     };
-    let mut fields = vec![("sid".to_owned(), Value::from(identity.id.as_str()))];
-    if let Some(pid) = &identity.pid {
-        fields.push(("pid".to_owned(), Value::from(pid.as_str())));
-    }
+    let answer_data = match client.version {
+        ProtocolVersion::V4 => None,
+        ProtocolVersion::V5 => {
+            let mut fields = vec![("sid".to_owned(), Value::from(identity.id.as_str()))];
+            if let Some(pid) = &identity.pid {
+                fields.push(("pid".to_owned(), Value::from(pid.as_str())));
+            }
+            Some(Value::Object(fields))
+        }
+    };
     let answer = Packet {
         namespace: namespace.name().to_owned(),
-        data: Some(Value::Object(fields)),
+        data: answer_data,
         ..Packet::new(PacketType::Connect)
     }
     .encode();

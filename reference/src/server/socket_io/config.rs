@@ -10,8 +10,10 @@ use crate::socket_io::DEFAULT_MAX_ATTACHMENTS;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The options of the Engine.IO server underneath. Its default path here is `/socket.io/`,
-    /// as on the official server; the other defaults are Engine.IO's. `allow_eio3` is not
-    /// read: the server speaks Socket.IO 5 over Engine.IO 4 only, and refuses `EIO=3`.
+    /// as on the official server; the other defaults are Engine.IO's. With `allow_eio3` (off
+    /// by default) the server also serves socket.io 1.x and 2.x clients, Socket.IO protocol 4
+    /// over Engine.IO 3, as the official server's `allowEIO3` does; without it, `EIO=3` is
+    /// refused.
     pub engine: engine_io::Config,
     /// How long a new connection may take to join its first namespace before it is closed
     /// (behaviors NS-09). Default 45 000 ms.

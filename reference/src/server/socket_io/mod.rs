@@ -1,5 +1,8 @@
 //! A Socket.IO protocol 5 server on the Engine.IO protocol 4 server of
-//! [`engine_io`](super::engine_io), faithful to the written [Socket.IO protocol].
+//! [`engine_io`](super::engine_io), faithful to the written [Socket.IO protocol]; with
+//! [`allow_eio3`](super::engine_io::Config::allow_eio3) it serves socket.io 1.x and 2.x
+//! clients too, Socket.IO protocol 4 over Engine.IO 3 (the implicit connection to `/`, the
+//! namespace query as `auth`, string refusals).
 //!
 //! Its API follows the official JavaScript server's, in Rust's manner: a [`SocketIo`] server
 //! has namespaces ([`of`](SocketIo::of), [`of_dynamic`](SocketIo::of_dynamic)) with
@@ -51,6 +54,7 @@ mod reason;
 mod recovery;
 mod server;
 mod socket;
+mod v4;
 
 pub use broadcast::BroadcastOperator;
 pub use config::Config;

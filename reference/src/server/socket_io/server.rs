@@ -16,7 +16,7 @@ use super::namespace::{DynamicNamespace, Namespace, SharedHandlers};
 use super::recovery::ConnectionStateRecovery;
 use super::socket::Socket;
 use super::{client, read, write};
-use crate::server::engine_io::{self, EngineIo, EngineIoLayer};
+use crate::server::engine_io::{EngineIo, EngineIoLayer};
 use crate::socket_io::Value;
 
 /// What every connection of a server shares.
@@ -83,7 +83,8 @@ impl Namespaces {
     }
 }
 
-/// A Socket.IO protocol 5 server, over Engine.IO protocol 4: a cheap, cloneable handle.
+/// A Socket.IO protocol 5 server, over Engine.IO protocol 4, and protocol 4 over Engine.IO 3
+/// when its engine options allow protocol 3: a cheap, cloneable handle.
 ///
 /// The main namespace `/` always exists; others are made with [`of`](SocketIo::of) or
 /// [`of_dynamic`](SocketIo::of_dynamic). It answers requests under its path (`/socket.io/` by
@@ -132,13 +133,9 @@ impl SocketIo {
         });
         shared.namespaces.of("/".to_owned());
         let for_connections = Arc::clone(&shared);
-        // The Socket.IO layer speaks protocol 5 over Engine.IO 4 only: a socket.io 2.x client
-        // (EIO=3) is refused with code 5, whatever the engine options say.
-        let engine_config = engine_io::Config {
-            allow_eio3: false,
-            ..config.engine
-        };
-        let engine = EngineIo::with_acceptor(engine_config, move |socket| {
+        // With `allow_eio3`, a socket.io 2.x client (EIO=3) is served Socket.IO protocol 4;
+        // without it, it is refused with code 5, as by the official server.
+        let engine = EngineIo::with_acceptor(config.engine, move |socket| {
             tokio::spawn(client::run(socket, Arc::clone(&for_connections)));
         });
         SocketIo { shared, engine }

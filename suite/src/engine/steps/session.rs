@@ -109,6 +109,12 @@ impl Sessions {
 
     /// A CONNECT to a namespace and the server's CONNECT answer; opens the session first when
     /// the actor has none.
+    ///
+    /// In Socket.IO protocol 4 (a protocol 3 case at the Socket.IO endpoint) the server joins
+    /// the client to `/` by itself, so `connect: /` sends nothing and awaits the bare `40`;
+    /// another namespace's CONNECT is `40/admin,` (a query in the namespace, `/admin?k=v`, is
+    /// written as is), and its answer `40/admin,` has no payload. A v4 CONNECT carries none,
+    /// so `auth` is refused.
     async fn connect(
         &mut self,
         context: &Context<'_>,
@@ -127,15 +133,38 @@ impl Sessions {
             .as_ref()
             .map(|auth| vars.substitute_json(auth))
             .transpose()?;
-        let packet = Packet::connect(&namespace, auth).to_message();
-        self.session(step)?
-            .send(&[packet], clock.deadline())
-            .await?;
-        let variable = connect.variable(&step.actor);
-        let data = connect.expect.clone().unwrap_or_else(
-            || json!({"sid": {"$capture": variable, "$match": "$string"}, "$extra": true}),
-        );
-        let pattern = Pattern::Sio(json!({"type": 0, "nsp": namespace, "data": data}));
+        let version_4 = context.case.is_socket_io_v4();
+        if version_4 && auth.is_some() {
+            return Err(StepError::Invalid(
+                "a Socket.IO v4 CONNECT has no payload: write `auth` as a query in the \
+                 namespace (`/custom?token=abc`)"
+                    .to_owned(),
+            ));
+        }
+        if !(version_4 && namespace == "/") {
+            let packet = Packet::connect(&namespace, auth).to_message();
+            self.session(step)?
+                .send(&[packet], clock.deadline())
+                .await?;
+        }
+        // The answer names the namespace without its query (behaviors V4-03).
+        let namespace = match namespace.split_once('?') {
+            Some((name, _)) if version_4 => name.to_owned(),
+            _ => namespace,
+        };
+        let pattern = if version_4 {
+            match &connect.expect {
+                Some(data) => json!({"type": 0, "nsp": namespace, "data": data}),
+                None => json!({"type": 0, "nsp": namespace}),
+            }
+        } else {
+            let variable = connect.variable(&step.actor);
+            let data = connect.expect.clone().unwrap_or_else(
+                || json!({"sid": {"$capture": variable, "$match": "$string"}, "$extra": true}),
+            );
+            json!({"type": 0, "nsp": namespace, "data": data})
+        };
+        let pattern = Pattern::Sio(pattern);
         let inbox = &mut self.session_mut(step)?.inbox;
         expect_connect_answer(inbox, &namespace, &pattern, vars, clock).await?;
         clock.check_min()
