@@ -294,7 +294,13 @@ impl EngineIo {
         // The Origin check that comes next on the official server (HS-15) has nothing to find
         // here: `http` refuses control characters in header values before a request exists.
         let session = match query.sid {
-            Some(sid) => Some(self.inner.registry.get(sid).ok_or(ErrorCode::UnknownSid)?),
+            Some(sid) => {
+                let session = self.inner.registry.get(sid).ok_or(ErrorCode::UnknownSid)?;
+                if session.check_ping_deadline() {
+                    return Err(ErrorCode::UnknownSid);
+                }
+                Some(session)
+            }
             None => None,
         };
         if session.is_none() && parts.method != Method::GET {

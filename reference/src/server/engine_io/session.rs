@@ -114,6 +114,11 @@ struct State {
     websocket: Option<mpsc::UnboundedSender<WsOut>>,
     upgrade: Option<Upgrade>,
     incoming: Option<mpsc::UnboundedSender<Data>>,
+    /// Protocol 4: when the ping last sent must have been answered by, until its pong comes.
+    /// A request that arrives after it finds the session timed out even if the heartbeat's
+    /// timer, which may fire a little late, has not yet closed it (see
+    /// [`Session::check_ping_deadline`]).
+    pong_due: Option<Instant>,
 }
 
 /// The open sessions, by sid.
@@ -211,6 +216,7 @@ impl Session {
                 websocket,
                 upgrade: None,
                 incoming: Some(incoming_tx),
+                pong_due: None,
             }),
             heard: Notify::new(),
             closed,
@@ -286,6 +292,7 @@ impl Session {
             PacketType::Pong => match self.version {
                 // Any pong, with or without data, re-arms the ping interval (HB-04, HB-07).
                 ProtocolVersion::V4 => {
+                    lock(&self.state).pong_due = None;
                     self.heard.notify_one();
                     true
                 }
@@ -505,10 +512,11 @@ impl Session {
                 }
                 _ = tokio::time::sleep_until(ping_due) => {}
             }
+            let answer_by = timeout_armed_at(ping_due, Instant::now()) + timeout;
+            lock(&self.state).pong_due = Some(answer_by);
             if !self.send(Packet::empty(PacketType::Ping)) {
                 return;
             }
-            let answer_by = timeout_armed_at(ping_due, Instant::now()) + timeout;
             tokio::select! {
                 _ = closed.wait_for(|closed| *closed) => return,
                 _ = self.heard.notified() => interval_from = Instant::now(),
@@ -517,6 +525,23 @@ impl Session {
                     return;
                 }
             }
+        }
+    }
+
+    /// Closes the session with "ping timeout" if its ping's deadline has passed, and says
+    /// whether it did: called for every request of the session, so that a request that comes
+    /// after the deadline is refused as one for a closed session (HB-03), whether or not the
+    /// heartbeat's timer has fired yet. Timers fire up to a millisecond late and then wait for
+    /// their task to run, so a client that waits exactly `pingInterval + pingTimeout` would
+    /// otherwise find the session open more often than on the official server.
+    pub(crate) fn check_ping_deadline(&self) -> bool {
+        let due = lock(&self.state).pong_due;
+        match due {
+            Some(due) if Instant::now() >= due => {
+                self.close(CloseReason::PingTimeout);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -889,5 +914,41 @@ mod tests {
             weak.upgrade().is_none(),
             "the session outlived its registry"
         );
+    }
+
+    fn polling_session(registry: &Arc<Registry>) -> (Arc<Session>, Socket) {
+        Session::open(
+            "sid".to_owned(),
+            ProtocolVersion::V4,
+            Arc::new(Config::default()),
+            Arc::clone(registry),
+            TransportKind::Polling,
+            None,
+        )
+    }
+
+    /// A request after the ping's deadline finds the session closed with "ping timeout", even
+    /// when the heartbeat's timer has not fired yet; one before it, or after the pong, does not.
+    #[tokio::test]
+    async fn a_request_after_the_pong_deadline_closes_the_session() {
+        let registry = Arc::new(Registry::default());
+        let (session, _socket) = polling_session(&registry);
+        assert!(!session.check_ping_deadline(), "no ping is outstanding");
+        lock(&session.state).pong_due = Some(Instant::now() + Duration::from_secs(60));
+        assert!(!session.check_ping_deadline(), "the deadline is to come");
+        lock(&session.state).pong_due = Some(Instant::now());
+        assert!(session.check_ping_deadline(), "the deadline has passed");
+        assert!(registry.get("sid").is_none(), "the session is forgotten");
+        assert_eq!(lock(&session.state).closed, Some(CloseReason::PingTimeout));
+    }
+
+    #[tokio::test]
+    async fn a_pong_clears_the_deadline() {
+        let registry = Arc::new(Registry::default());
+        let (session, _socket) = polling_session(&registry);
+        lock(&session.state).pong_due = Some(Instant::now());
+        session.receive(Packet::empty(PacketType::Pong));
+        assert!(!session.check_ping_deadline(), "the pong came");
+        assert!(registry.get("sid").is_some());
     }
 }
