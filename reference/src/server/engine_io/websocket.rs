@@ -28,6 +28,19 @@ type Ws = WebSocketStream<TokioIo<Upgraded>>;
 /// How long the closing handshake may take once the session is done with a WebSocket.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
+/// The WebSocket's read buffer, and the most read from the socket at once.
+///
+/// tungstenite allocates it eagerly and zero-fills it up to its capacity before each read, so
+/// its default, 128 KiB, costs every connection 128 KiB of memory and every read a 128 KiB
+/// `memset`. Engine.IO messages are mostly small; a larger message still arrives whole, since
+/// the buffer grows to the frame's length once its header is read. Which frames are accepted
+/// is up to `max_frame_size` and `max_message_size` alone.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
+
+/// The most packets written with one flush, so that a session that queues without pause still
+/// sees each write bounded by the write timeout.
+const WRITE_BATCH: usize = 64;
+
 /// Whether the request asks for a WebSocket (`Upgrade: websocket`).
 pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
     headers
@@ -53,6 +66,7 @@ pub(crate) fn switching_protocols(headers: &HeaderMap) -> Option<Response<Body>>
 async fn accept(on_upgrade: OnUpgrade, max_message_size: usize) -> Option<Ws> {
     let upgraded = on_upgrade.await.ok()?;
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_SIZE)
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size));
     Some(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
@@ -178,24 +192,41 @@ async fn write(
     version: ProtocolVersion,
 ) {
     let mut close_frame = None;
-    while let Some(out) = outgoing.recv().await {
-        let message = match out {
-            WsOut::Packet(packet) => match packet.encode_frame(version) {
-                Frame::Text(text) => Message::text(text),
-                Frame::Binary(bytes) => Message::binary(bytes),
-            },
-            WsOut::Close => break,
-            WsOut::CloseTooBig => {
-                close_frame = Some(CloseFrame {
-                    code: CloseCode::Size,
-                    reason: "".into(),
-                });
-                break;
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while outgoing.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        // Everything queued so far goes out with one flush: one write to the socket for a
+        // burst of packets rather than one per frame, each packet still in its own frame.
+        let mut closing = false;
+        let written = tokio::time::timeout(timeout, async {
+            for out in batch.drain(..) {
+                let message = match out {
+                    WsOut::Packet(packet) => match packet.encode_frame(version) {
+                        Frame::Text(text) => Message::text(text),
+                        Frame::Binary(bytes) => Message::binary(bytes),
+                    },
+                    WsOut::Close => {
+                        closing = true;
+                        break;
+                    }
+                    WsOut::CloseTooBig => {
+                        close_frame = Some(CloseFrame {
+                            code: CloseCode::Size,
+                            reason: "".into(),
+                        });
+                        closing = true;
+                        break;
+                    }
+                };
+                sink.feed(message).await?;
             }
-        };
-        match tokio::time::timeout(timeout, sink.send(message)).await {
-            Ok(Ok(())) => {}
-            _ => return,
+            sink.flush().await
+        })
+        .await;
+        if !matches!(written, Ok(Ok(()))) {
+            return;
+        }
+        if closing {
+            break;
         }
     }
     // A close frame with no status, as the official server sends (WS-08, CL-07), unless the
