@@ -1,6 +1,7 @@
 //! The WebSocket transport: one packet per frame (spec "WebSocket"), the WebSocket handshake,
 //! and the probe that upgrades a polling session.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,6 @@ use http::header::{HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_
 use http::{HeaderMap, Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as TungsteniteError, Message};
 use tokio_tungstenite::WebSocketStream;
 
+use super::queue::QueueReceiver;
 use super::response::Body;
 use super::session::{CloseReason, Session, WsOut};
 use crate::engine_io::{Data, Frame, Packet, PacketType, ProtocolVersion};
@@ -36,10 +37,6 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// the buffer grows to the frame's length once its header is read. Which frames are accepted
 /// is up to `max_frame_size` and `max_message_size` alone.
 const READ_BUFFER_SIZE: usize = 4 * 1024;
-
-/// The most packets written with one flush, so that a session that queues without pause still
-/// sees each write bounded by the write timeout.
-const WRITE_BATCH: usize = 64;
 
 /// Whether the request asks for a WebSocket (`Upgrade: websocket`).
 pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
@@ -76,7 +73,7 @@ async fn accept(on_upgrade: OnUpgrade, max_message_size: usize) -> Option<Ws> {
 pub(crate) async fn run_session(
     session: Arc<Session>,
     on_upgrade: OnUpgrade,
-    outgoing: mpsc::UnboundedReceiver<WsOut>,
+    outgoing: QueueReceiver<WsOut>,
 ) {
     let mut closed = session.closed_signal();
     let accepted = tokio::select! {
@@ -103,7 +100,7 @@ pub(crate) async fn run_session(
 pub(crate) async fn run_probe(
     session: Arc<Session>,
     on_upgrade: OnUpgrade,
-    outgoing: mpsc::UnboundedReceiver<WsOut>,
+    outgoing: QueueReceiver<WsOut>,
     deadline: Instant,
 ) {
     let accepted = tokio::time::timeout_at(
@@ -187,13 +184,13 @@ fn write_timeout(session: &Session) -> Duration {
 /// protocol 3 (E3-08).
 async fn write(
     mut sink: SplitSink<Ws, Message>,
-    mut outgoing: mpsc::UnboundedReceiver<WsOut>,
+    mut outgoing: QueueReceiver<WsOut>,
     timeout: Duration,
     version: ProtocolVersion,
 ) {
     let mut close_frame = None;
-    let mut batch = Vec::with_capacity(WRITE_BATCH);
-    while outgoing.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+    let mut batch = VecDeque::new();
+    while std::future::poll_fn(|context| outgoing.poll_take_all(&mut batch, context)).await {
         // Everything queued so far goes out with one flush: one write to the socket for a
         // burst of packets rather than one per frame, each packet still in its own frame.
         let mut closing = false;
