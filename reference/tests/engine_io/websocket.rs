@@ -114,6 +114,30 @@ async fn a_message_over_max_http_buffer_size_closes_the_session() {
 }
 
 #[tokio::test]
+async fn messages_up_to_max_http_buffer_size_arrive_whole() {
+    // Far more than the WebSocket's read buffer, and exactly at the limit: the limit alone
+    // decides what is accepted.
+    let limit = 300_000;
+    let (_, mut ws, mut socket) = ws_session(Config {
+        max_http_buffer_size: limit,
+        ..quiet()
+    })
+    .await;
+    let body = "y".repeat(limit - 1);
+    ws_send(&mut ws, &format!("4{body}")).await;
+    assert_eq!(recv(&mut socket).await, Some(text(&body)));
+    let bytes = vec![7_u8; limit];
+    within(ws.send(Message::binary(bytes.clone())))
+        .await
+        .unwrap();
+    assert_eq!(recv(&mut socket).await, Some(Data::Binary(bytes.into())));
+    // One byte over is refused, as a single frame is.
+    ws_send(&mut ws, &format!("4{body}z")).await;
+    assert_eq!(recv(&mut socket).await, None);
+    assert_eq!(socket.close_reason(), Some(CloseReason::TransportError));
+}
+
+#[tokio::test]
 async fn the_application_receives_binary_data() {
     let (_, mut ws, mut socket) = ws_session(quiet()).await;
     within(ws.send(Message::binary(vec![9_u8]))).await.unwrap();

@@ -51,6 +51,7 @@ mod cors;
 mod handshake;
 mod layer;
 mod polling;
+mod queue;
 mod response;
 mod service;
 mod session;

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use super::config::{Config, TransportKind};
 use super::handshake::{generate_sid, open_packet};
 use super::layer::EngineIoLayer;
+use super::queue::queue;
 use super::response::{self, Body, BoxError, ErrorCode, PayloadEncoding};
 use super::session::{Registry, Reservation, Session, Socket, WsOut};
 use super::{polling, websocket};
@@ -369,7 +370,7 @@ impl EngineIo {
         let switching =
             websocket::switching_protocols(request.headers()).ok_or(ErrorCode::BadRequest)?;
         let sid = generate_sid().ok_or(ErrorCode::BadRequest)?;
-        let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
+        let (outgoing, outgoing_rx) = queue();
         let open = open_packet(&sid, &self.inner.config, TransportKind::WebSocket);
         // The open packet goes first, before anything the application sends.
         let _ = outgoing.send(WsOut::Packet(open));
@@ -405,7 +406,7 @@ impl EngineIo {
         let switching =
             websocket::switching_protocols(request.headers()).ok_or(ErrorCode::BadRequest)?;
         let deadline = Instant::now() + self.inner.config.upgrade_timeout;
-        let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
+        let (outgoing, outgoing_rx) = queue();
         match session.reserve_upgrade(outgoing) {
             Reservation::Reserved => {}
             Reservation::WebSocketTaken => {

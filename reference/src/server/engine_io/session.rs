@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 use tokio::time::Instant;
 
 use super::config::{Config, TransportKind};
+use super::queue::{queue, QueueReceiver, QueueSender};
 use crate::engine_io::{Data, Packet, PacketType, ProtocolVersion};
 
 /// Why a session closed: the official server's close reasons (behaviors CL-08).
@@ -97,7 +98,7 @@ pub(crate) enum Reservation {
 /// An upgrade to WebSocket in progress.
 struct Upgrade {
     /// The probing WebSocket's writer.
-    probe: mpsc::UnboundedSender<WsOut>,
+    probe: QueueSender<WsOut>,
     /// Whether `2probe` was answered.
     probed: bool,
 }
@@ -111,9 +112,9 @@ struct State {
     buffer: Vec<Packet>,
     poll: Option<oneshot::Sender<Wake>>,
     posting: bool,
-    websocket: Option<mpsc::UnboundedSender<WsOut>>,
+    websocket: Option<QueueSender<WsOut>>,
     upgrade: Option<Upgrade>,
-    incoming: Option<mpsc::UnboundedSender<Data>>,
+    incoming: Option<QueueSender<Data>>,
     /// Protocol 4: when the ping last sent must have been answered by, until its pong comes.
     /// A request that arrives after it finds the session timed out even if the heartbeat's
     /// timer, which may fire a little late, has not yet closed it (see
@@ -197,9 +198,9 @@ impl Session {
         config: Arc<Config>,
         registry: Arc<Registry>,
         transport: TransportKind,
-        websocket: Option<mpsc::UnboundedSender<WsOut>>,
+        websocket: Option<QueueSender<WsOut>>,
     ) -> (Arc<Session>, Socket) {
-        let (incoming_tx, incoming_rx) = mpsc::unbounded_channel();
+        let (incoming_tx, incoming_rx) = queue();
         let (closed, _) = watch::channel(false);
         let session = Arc::new(Session {
             sid,
@@ -644,7 +645,7 @@ impl Session {
 
     /// Reserves the session for an upgrade by the WebSocket whose writer is `probe`, or says
     /// why not.
-    pub(crate) fn reserve_upgrade(&self, probe: mpsc::UnboundedSender<WsOut>) -> Reservation {
+    pub(crate) fn reserve_upgrade(&self, probe: QueueSender<WsOut>) -> Reservation {
         let mut state = lock(&self.state);
         if state.closed.is_some() {
             return Reservation::Closed;
@@ -753,7 +754,7 @@ pub struct SocketClosed;
 /// [`recv`](Socket::recv) the client's, [`close`](Socket::close) it.
 pub struct Socket {
     session: Arc<Session>,
-    incoming: mpsc::UnboundedReceiver<Data>,
+    incoming: QueueReceiver<Data>,
 }
 
 impl std::fmt::Debug for Socket {

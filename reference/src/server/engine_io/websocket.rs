@@ -1,6 +1,7 @@
 //! The WebSocket transport: one packet per frame (spec "WebSocket"), the WebSocket handshake,
 //! and the probe that upgrades a polling session.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,6 @@ use http::header::{HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_
 use http::{HeaderMap, Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as TungsteniteError, Message};
 use tokio_tungstenite::WebSocketStream;
 
+use super::queue::QueueReceiver;
 use super::response::Body;
 use super::session::{CloseReason, Session, WsOut};
 use crate::engine_io::{Data, Frame, Packet, PacketType, ProtocolVersion};
@@ -27,6 +28,15 @@ type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
 /// How long the closing handshake may take once the session is done with a WebSocket.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The WebSocket's read buffer, and the most read from the socket at once.
+///
+/// tungstenite allocates it eagerly and zero-fills it up to its capacity before each read, so
+/// its default, 128 KiB, costs every connection 128 KiB of memory and every read a 128 KiB
+/// `memset`. Engine.IO messages are mostly small; a larger message still arrives whole, since
+/// the buffer grows to the frame's length once its header is read. Which frames are accepted
+/// is up to `max_frame_size` and `max_message_size` alone.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
 
 /// Whether the request asks for a WebSocket (`Upgrade: websocket`).
 pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
@@ -53,6 +63,7 @@ pub(crate) fn switching_protocols(headers: &HeaderMap) -> Option<Response<Body>>
 async fn accept(on_upgrade: OnUpgrade, max_message_size: usize) -> Option<Ws> {
     let upgraded = on_upgrade.await.ok()?;
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_SIZE)
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size));
     Some(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
@@ -62,7 +73,7 @@ async fn accept(on_upgrade: OnUpgrade, max_message_size: usize) -> Option<Ws> {
 pub(crate) async fn run_session(
     session: Arc<Session>,
     on_upgrade: OnUpgrade,
-    outgoing: mpsc::UnboundedReceiver<WsOut>,
+    outgoing: QueueReceiver<WsOut>,
 ) {
     let mut closed = session.closed_signal();
     let accepted = tokio::select! {
@@ -89,7 +100,7 @@ pub(crate) async fn run_session(
 pub(crate) async fn run_probe(
     session: Arc<Session>,
     on_upgrade: OnUpgrade,
-    outgoing: mpsc::UnboundedReceiver<WsOut>,
+    outgoing: QueueReceiver<WsOut>,
     deadline: Instant,
 ) {
     let accepted = tokio::time::timeout_at(
@@ -173,29 +184,46 @@ fn write_timeout(session: &Session) -> Duration {
 /// protocol 3 (E3-08).
 async fn write(
     mut sink: SplitSink<Ws, Message>,
-    mut outgoing: mpsc::UnboundedReceiver<WsOut>,
+    mut outgoing: QueueReceiver<WsOut>,
     timeout: Duration,
     version: ProtocolVersion,
 ) {
     let mut close_frame = None;
-    while let Some(out) = outgoing.recv().await {
-        let message = match out {
-            WsOut::Packet(packet) => match packet.encode_frame(version) {
-                Frame::Text(text) => Message::text(text),
-                Frame::Binary(bytes) => Message::binary(bytes),
-            },
-            WsOut::Close => break,
-            WsOut::CloseTooBig => {
-                close_frame = Some(CloseFrame {
-                    code: CloseCode::Size,
-                    reason: "".into(),
-                });
-                break;
+    let mut batch = VecDeque::new();
+    while std::future::poll_fn(|context| outgoing.poll_take_all(&mut batch, context)).await {
+        // Everything queued so far goes out with one flush: one write to the socket for a
+        // burst of packets rather than one per frame, each packet still in its own frame.
+        let mut closing = false;
+        let written = tokio::time::timeout(timeout, async {
+            for out in batch.drain(..) {
+                let message = match out {
+                    WsOut::Packet(packet) => match packet.encode_frame(version) {
+                        Frame::Text(text) => Message::text(text),
+                        Frame::Binary(bytes) => Message::binary(bytes),
+                    },
+                    WsOut::Close => {
+                        closing = true;
+                        break;
+                    }
+                    WsOut::CloseTooBig => {
+                        close_frame = Some(CloseFrame {
+                            code: CloseCode::Size,
+                            reason: "".into(),
+                        });
+                        closing = true;
+                        break;
+                    }
+                };
+                sink.feed(message).await?;
             }
-        };
-        match tokio::time::timeout(timeout, sink.send(message)).await {
-            Ok(Ok(())) => {}
-            _ => return,
+            sink.flush().await
+        })
+        .await;
+        if !matches!(written, Ok(Ok(()))) {
+            return;
+        }
+        if closing {
+            break;
         }
     }
     // A close frame with no status, as the official server sends (WS-08, CL-07), unless the
