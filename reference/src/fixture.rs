@@ -36,7 +36,8 @@
 //!   httpOnly: true, sameSite: "lax" }`);
 //! - `/engine.io-guarded/` (`allow-request`): an `allowRequest` hook lets a handshake through
 //!   only with the query parameter `token=let-me-in`; without `token` it refuses with no message
-//!   (the official `Forbidden`), with another value with the message `invalid token`;
+//!   and with an empty `token` with an empty one (both the official `Forbidden`), with another
+//!   value with the message `invalid token`;
 //! - `/engine.io-cors/` (`cors-allowlist`): CORS for the one origin `http://allowed.example`, with
 //!   credentials (the official `cors: { origin: ["http://allowed.example"], credentials: true }`).
 //!
@@ -227,7 +228,8 @@ fn session_cookie() -> engine_io::Cookie {
 }
 
 /// The `allowRequest` of `/engine.io-guarded/`: `token=let-me-in` passes; no `token` is refused
-/// without a message (the client is told `Forbidden`), any other value with `invalid token`.
+/// without a message and an empty one with an empty message (the client is told `Forbidden`
+/// both times), any other value with `invalid token`.
 fn check_token(request: &Parts) -> std::future::Ready<Result<(), Refusal>> {
     let token = request
         .uri
@@ -237,6 +239,8 @@ fn check_token(request: &Parts) -> std::future::Ready<Result<(), Refusal>> {
         .find_map(|pair| pair.strip_prefix("token="));
     std::future::ready(match token {
         Some("let-me-in") => Ok(()),
+        // An empty message is no message: the client is told `Forbidden` as well.
+        Some("") => Err(Refusal::with_message("")),
         Some(_) => Err(Refusal::with_message("invalid token")),
         None => Err(Refusal::new()),
     })

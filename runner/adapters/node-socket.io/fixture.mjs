@@ -24,7 +24,8 @@
 //                 sameSite: "lax" }` (feature session-cookie).
 // - /engine.io-guarded/ the echo with an `allowRequest` that lets a handshake through only with
 //                 the query parameter `token=let-me-in`: no token is refused without a message
-//                 (`Forbidden`), another value with `invalid token` (feature allow-request).
+//                 and an empty one with an empty message (both `Forbidden`), another value
+//                 with `invalid token` (feature allow-request).
 // - /engine.io-cors/ the echo with `cors: { origin: ["http://allowed.example"],
 //                 credentials: true }` (feature cors-allowlist). A list, not a string: the `cors`
 //                 package sends a string origin to every origin, a listed one only to itself.
@@ -222,6 +223,7 @@ attachEcho(ENGINE_IO_GUARDED_PATH, {
     const token = new URL(req.url, "http://fixture").searchParams.get("token");
     if (token === "let-me-in") callback(null, true);
     else if (token === null) callback(null, false);
+    else if (token === "") callback("", false); // an empty message: `Forbidden` as well
     else callback("invalid token", false);
   },
 });
