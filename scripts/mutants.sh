@@ -50,12 +50,16 @@ if $list; then
   exec cargo mutants --list -p sio-reference "${files[@]}" "${shard[@]}"
 fi
 
+# The baseline: the unmutated tree must pass the replay. cargo-mutants' own baseline would test
+# the mutated package (sio-reference) instead of test_package, so it is skipped below.
+cargo test -q -p sio-runner --test scenarios >/dev/null
+
 out="${MUTANTS_OUT:-target/mutants}"
 mkdir -p "$out"
 # cargo-mutants exits non-zero when a mutant is missed; the summary below says so instead.
 status=0
 cargo mutants -p sio-reference "${files[@]}" "${shard[@]}" \
-  --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-90}" --build-timeout 900 \
+  --baseline skip --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-90}" --build-timeout 900 \
   --output "$out" || status=$?
 
 python3 - "$out/mutants.out/outcomes.json" <<'PY'
