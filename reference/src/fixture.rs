@@ -39,7 +39,8 @@
 //!   and with an empty `token` with an empty one (both the official `Forbidden`), with another
 //!   value with the message `invalid token`;
 //! - `/engine.io-cors/` (`cors-allowlist`): CORS for the one origin `http://allowed.example`, with
-//!   credentials (the official `cors: { origin: ["http://allowed.example"], credentials: true }`).
+//!   credentials, exposing `X-Fixture` (the official `cors: { origin: ["http://allowed.example"],
+//!   credentials: true, exposedHeaders: ["X-Fixture"] }`).
 //!
 //! Any other path is `404`.
 //!
@@ -247,11 +248,12 @@ fn check_token(request: &Parts) -> std::future::Ready<Result<(), Refusal>> {
 }
 
 /// The CORS policy of `/engine.io-cors/`: the one origin `http://allowed.example`, with
-/// credentials; the rest is the `cors` package's defaults.
+/// credentials, exposing the header `X-Fixture`; the rest is the `cors` package's defaults.
 fn allowlist_cors() -> engine_io::Cors {
     engine_io::Cors {
         origin: engine_io::CorsOrigin::List(vec!["http://allowed.example".to_owned()]),
         credentials: true,
+        exposed_headers: vec!["X-Fixture".to_owned()],
         ..engine_io::Cors::default()
     }
 }

@@ -27,7 +27,7 @@
 //                 and an empty one with an empty message (both `Forbidden`), another value
 //                 with `invalid token` (feature allow-request).
 // - /engine.io-cors/ the echo with `cors: { origin: ["http://allowed.example"],
-//                 credentials: true }` (feature cors-allowlist). A list, not a string: the `cors`
+//                 credentials: true, exposedHeaders: ["X-Fixture"] }` (feature cors-allowlist). A list, not a string: the `cors`
 //                 package sends a string origin to every origin, a listed one only to itself.
 // - any other path: 404 (plain HTTP requests and WebSocket upgrades alike).
 //
@@ -229,7 +229,7 @@ attachEcho(ENGINE_IO_GUARDED_PATH, {
 });
 
 attachEcho(ENGINE_IO_CORS_PATH, {
-  cors: { origin: ["http://allowed.example"], credentials: true },
+  cors: { origin: ["http://allowed.example"], credentials: true, exposedHeaders: ["X-Fixture"] },
 });
 
 // ---------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ pub enum Feature {
     /// the right `token` query parameter.
     AllowRequest,
     /// The fixture's `/engine.io-cors/` echo, whose CORS policy allows one origin,
-    /// `http://allowed.example`, with credentials.
+    /// `http://allowed.example`, with credentials, exposing `X-Fixture`.
     CorsAllowlist,
     /// Connection state recovery.
     Recovery,
