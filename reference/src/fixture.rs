@@ -40,7 +40,23 @@
 //! At `/engine.io/` it is an Engine.IO server that echoes every message, text or binary; it
 //! speaks protocol 4 only, so `EIO=3` there gets `400` code 5, as from a server without
 //! `allowEIO3`. At `/engine.io-v3/` the same echo also serves protocol 3 (`allow_eio3`), for the
-//! suite's `EIO=3` cases. Any other path is `404`.
+//! suite's `EIO=3` cases.
+//!
+//! Three more echoes, for the suite's optional handshake features, each with one option of the
+//! official server set:
+//!
+//! - `/engine.io-cookie/` (`session-cookie`): the polling handshake sets the sid as the cookie
+//!   `io=<sid>; Path=/; HttpOnly; SameSite=Lax` (the official `cookie: { name: "io", path: "/",
+//!   httpOnly: true, sameSite: "lax" }`);
+//! - `/engine.io-guarded/` (`allow-request`): an `allowRequest` hook lets a handshake through
+//!   only with the query parameter `token=let-me-in`; without `token` it refuses with no message
+//!   and with an empty `token` with an empty one (both the official `Forbidden`), with another
+//!   value with the message `invalid token`;
+//! - `/engine.io-cors/` (`cors-allowlist`): CORS for the one origin `http://allowed.example`, with
+//!   credentials, exposing `X-Fixture` (the official `cors: { origin: ["http://allowed.example"],
+//!   credentials: true, exposedHeaders: ["X-Fixture"] }`).
+//!
+//! Any other path is `404`.
 //!
 //! Its options default to the contract's: `pingInterval` 300 ms, `pingTimeout` 200 ms,
 //! `maxPayload` 1 000 000, `connectTimeout` 1000 ms, CORS for any origin.
@@ -54,7 +70,9 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
-use crate::server::engine_io::{self, Body, EngineIo};
+use http::request::Parts;
+
+use crate::server::engine_io::{self, Body, EngineIo, Refusal};
 use crate::server::socket_io::{self, ConnectError, ConnectionStateRecovery, Socket, SocketIo};
 use crate::socket_io::Value;
 
@@ -109,8 +127,9 @@ impl Options {
 }
 
 /// The fixture server: the Socket.IO contract at `/socket.io/` (and with connection state
-/// recovery at `/socket.io-recovery/`), the Engine.IO echo at `/engine.io/` and the protocol 3
-/// echo at `/engine.io-v3/`, on one address.
+/// recovery at `/socket.io-recovery/`), the Engine.IO echo at `/engine.io/`, the protocol 3
+/// echo at `/engine.io-v3/` and the echoes of the optional features (`/engine.io-cookie/`,
+/// `/engine.io-guarded/`, `/engine.io-cors/`), on one address.
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
@@ -126,8 +145,9 @@ impl Options {
 pub struct Fixture {
     io: SocketIo,
     recovery: SocketIo,
-    echo: EngineIo,
-    echo_v3: EngineIo,
+    /// The Engine.IO echoes, each at its own path; the last one also answers `404` for the
+    /// paths no endpoint serves.
+    echoes: Vec<EngineIo>,
 }
 
 impl Fixture {
@@ -157,13 +177,26 @@ impl Fixture {
                 emit_later(socket, &arguments);
             });
         });
-        let echo = echo_server(options.engine_config("/engine.io/", false));
-        let echo_v3 = echo_server(options.engine_config("/engine.io-v3/", true));
+        let echoes = vec![
+            echo_server(options.engine_config("/engine.io/", false)),
+            echo_server(engine_io::Config {
+                cookie: Some(session_cookie()),
+                ..options.engine_config("/engine.io-cookie/", false)
+            }),
+            echo_server(engine_io::Config {
+                allow_request: Some(engine_io::AllowRequest::new(check_token)),
+                ..options.engine_config("/engine.io-guarded/", false)
+            }),
+            echo_server(engine_io::Config {
+                cors: Some(allowlist_cors()),
+                ..options.engine_config("/engine.io-cors/", false)
+            }),
+            echo_server(options.engine_config("/engine.io-v3/", true)),
+        ];
         Fixture {
             io,
             recovery,
-            echo,
-            echo_v3,
+            echoes,
         }
     }
 
@@ -180,14 +213,20 @@ impl Fixture {
     /// Answers one request: Socket.IO, one of the Engine.IO echoes, or `404`.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         if self.io.engine().handles(&request) {
-            self.io.engine().handle(request).await
-        } else if self.recovery.engine().handles(&request) {
-            self.recovery.engine().handle(request).await
-        } else if self.echo.handles(&request) {
-            self.echo.handle(request).await
-        } else {
-            // The echo server answers 404 outside its own path.
-            self.echo_v3.handle(request).await
+            return self.io.engine().handle(request).await;
+        }
+        if self.recovery.engine().handles(&request) {
+            return self.recovery.engine().handle(request).await;
+        }
+        let echo = self
+            .echoes
+            .iter()
+            .find(|echo| echo.handles(&request))
+            // An echo server answers 404 outside its own path.
+            .or(self.echoes.last());
+        match echo {
+            Some(echo) => echo.handle(request).await,
+            None => self.io.engine().handle(request).await,
         }
     }
 
@@ -224,6 +263,48 @@ fn echo_server(config: engine_io::Config) -> EngineIo {
             }
         });
     })
+}
+
+/// The cookie of `/engine.io-cookie/`: the official server's defaults for `cookie: true`, spelled
+/// out as the contract writes them.
+fn session_cookie() -> engine_io::Cookie {
+    engine_io::Cookie {
+        name: "io".to_owned(),
+        path: Some("/".to_owned()),
+        http_only: true,
+        same_site: Some(engine_io::SameSite::Lax),
+        ..engine_io::Cookie::default()
+    }
+}
+
+/// The `allowRequest` of `/engine.io-guarded/`: `token=let-me-in` passes; no `token` is refused
+/// without a message and an empty one with an empty message (the client is told `Forbidden`
+/// both times), any other value with `invalid token`.
+fn check_token(request: &Parts) -> std::future::Ready<Result<(), Refusal>> {
+    let token = request
+        .uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="));
+    std::future::ready(match token {
+        Some("let-me-in") => Ok(()),
+        // An empty message is no message: the client is told `Forbidden` as well.
+        Some("") => Err(Refusal::with_message("")),
+        Some(_) => Err(Refusal::with_message("invalid token")),
+        None => Err(Refusal::new()),
+    })
+}
+
+/// The CORS policy of `/engine.io-cors/`: the one origin `http://allowed.example`, with
+/// credentials, exposing the header `X-Fixture`; the rest is the `cors` package's defaults.
+fn allowlist_cors() -> engine_io::Cors {
+    engine_io::Cors {
+        origin: engine_io::CorsOrigin::List(vec!["http://allowed.example".to_owned()]),
+        credentials: true,
+        exposed_headers: vec!["X-Fixture".to_owned()],
+        ..engine_io::Cors::default()
+    }
 }
 
 fn install_handlers(io: &SocketIo, ack_timeout: Duration) {

@@ -26,6 +26,15 @@
 // - /engine.io/   a raw Engine.IO server (same options) echoing every message, text or binary.
 // - /engine.io-v3/ the same echo with `allowEIO3: true`, for the protocol 3 cases. Apart, so
 //                 that /engine.io/ answers EIO=3 as a server without allowEIO3 does.
+// - /engine.io-cookie/  the echo with `cookie: { name: "io", path: "/", httpOnly: true,
+//                 sameSite: "lax" }` (feature session-cookie).
+// - /engine.io-guarded/ the echo with an `allowRequest` that lets a handshake through only with
+//                 the query parameter `token=let-me-in`: no token is refused without a message
+//                 and an empty one with an empty message (both `Forbidden`), another value
+//                 with `invalid token` (feature allow-request).
+// - /engine.io-cors/ the echo with `cors: { origin: ["http://allowed.example"],
+//                 credentials: true, exposedHeaders: ["X-Fixture"] }` (feature cors-allowlist). A list, not a string: the `cors`
+//                 package sends a string origin to every origin, a listed one only to itself.
 // - any other path: 404 (plain HTTP requests and WebSocket upgrades alike).
 //
 // Once listening it prints one line on stdout, `listening on http://127.0.0.1:<port>`; anything
@@ -57,6 +66,9 @@ const SOCKET_IO_PATH = "/socket.io/";
 const SOCKET_IO_RECOVERY_PATH = "/socket.io-recovery/";
 const ENGINE_IO_PATH = "/engine.io/";
 const ENGINE_IO_V3_PATH = "/engine.io-v3/";
+const ENGINE_IO_COOKIE_PATH = "/engine.io-cookie/";
+const ENGINE_IO_GUARDED_PATH = "/engine.io-guarded/";
+const ENGINE_IO_CORS_PATH = "/engine.io-cors/";
 
 // The HTTP server's own handler only sees the requests neither engine takes (each engine's
 // `attach` wraps the handlers already registered and calls them for paths not its own).
@@ -67,7 +79,15 @@ const httpServer = createServer((req, res) => {
 
 // A WebSocket upgrade for another path: the same 404, then the connection ends.
 httpServer.on("upgrade", (req, socket) => {
-  const served = [SOCKET_IO_PATH, SOCKET_IO_RECOVERY_PATH, ENGINE_IO_PATH, ENGINE_IO_V3_PATH];
+  const served = [
+    SOCKET_IO_PATH,
+    SOCKET_IO_RECOVERY_PATH,
+    ENGINE_IO_PATH,
+    ENGINE_IO_V3_PATH,
+    ENGINE_IO_COOKIE_PATH,
+    ENGINE_IO_GUARDED_PATH,
+    ENGINE_IO_CORS_PATH,
+  ];
   if (served.some((path) => req.url.startsWith(path))) {
     return; // one of the engines answers it
   }
@@ -240,6 +260,28 @@ attachEcho(ENGINE_IO_PATH, {});
 // ---------------------------------------------------------------------------------------
 
 attachEcho(ENGINE_IO_V3_PATH, { allowEIO3: true });
+
+// ---------------------------------------------------------------------------------------
+// The optional features' echoes: the io cookie, allowRequest, a CORS allowlist
+// ---------------------------------------------------------------------------------------
+
+attachEcho(ENGINE_IO_COOKIE_PATH, {
+  cookie: { name: "io", path: "/", httpOnly: true, sameSite: "lax" },
+});
+
+attachEcho(ENGINE_IO_GUARDED_PATH, {
+  allowRequest: (req, callback) => {
+    const token = new URL(req.url, "http://fixture").searchParams.get("token");
+    if (token === "let-me-in") callback(null, true);
+    else if (token === null) callback(null, false);
+    else if (token === "") callback("", false); // an empty message: `Forbidden` as well
+    else callback("invalid token", false);
+  },
+});
+
+attachEcho(ENGINE_IO_CORS_PATH, {
+  cors: { origin: ["http://allowed.example"], credentials: true, exposedHeaders: ["X-Fixture"] },
+});
 
 // ---------------------------------------------------------------------------------------
 // Listen

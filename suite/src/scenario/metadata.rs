@@ -135,6 +135,15 @@ pub enum Feature {
     Middleware,
     /// The fixture's dynamic namespaces (`/dynamic-*`).
     DynamicNamespaces,
+    /// The fixture's `/engine.io-cookie/` echo, which sets the sid as the cookie
+    /// `io=<sid>; Path=/; HttpOnly; SameSite=Lax` on the polling handshake.
+    SessionCookie,
+    /// The fixture's `/engine.io-guarded/` echo, whose `allowRequest` refuses handshakes without
+    /// the right `token` query parameter.
+    AllowRequest,
+    /// The fixture's `/engine.io-cors/` echo, whose CORS policy allows one origin,
+    /// `http://allowed.example`, with credentials, exposing `X-Fixture`.
+    CorsAllowlist,
     /// Connection state recovery.
     Recovery,
     /// The msgpack parser.
@@ -155,7 +164,7 @@ pub enum Feature {
 
 impl Feature {
     /// Every feature, in declaration order.
-    pub const ALL: [Feature; 23] = [
+    pub const ALL: [Feature; 26] = [
         Feature::Polling,
         Feature::Websocket,
         Feature::Upgrade,
@@ -171,6 +180,9 @@ impl Feature {
         Feature::Rooms,
         Feature::Middleware,
         Feature::DynamicNamespaces,
+        Feature::SessionCookie,
+        Feature::AllowRequest,
+        Feature::CorsAllowlist,
         Feature::Recovery,
         Feature::Msgpack,
         Feature::Cors,
@@ -199,6 +211,9 @@ impl Feature {
             Feature::Rooms => "rooms",
             Feature::Middleware => "middleware",
             Feature::DynamicNamespaces => "dynamic-namespaces",
+            Feature::SessionCookie => "session-cookie",
+            Feature::AllowRequest => "allow-request",
+            Feature::CorsAllowlist => "cors-allowlist",
             Feature::Recovery => "recovery",
             Feature::Msgpack => "msgpack",
             Feature::Cors => "cors",
