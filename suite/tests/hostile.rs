@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use libtest_mimic::{Arguments, Failed, Trial};
-use sio_suite::engine::{self, Backoff, ClientProgram, RunOptions, Target, Verdict};
+use sio_suite::engine::{self, Backoff, CaseResult, ClientProgram, RunOptions, Target, Verdict};
 use sio_suite::scenario::{self, Case};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -209,51 +209,26 @@ fn case(id: &str) -> Result<Case, Failed> {
 
 fn trial(hostile: Hostile, id: &str) -> Result<(), Failed> {
     let case = case(id)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| error.to_string())?;
-    let before = Memory::reset();
-    let started = std::time::Instant::now();
-    let result = runtime.block_on(async {
+    let run = measured(|| async {
         let address = serve(hostile).await?;
         let options = RunOptions {
             step_timeout: STEP_TIMEOUT,
             ..RunOptions::default()
         };
-        Ok::<_, Failed>(engine::run(&case, &Target::fixture(address), &options).await)
+        Ok(engine::run(&case, &Target::fixture(address), &options).await)
     })?;
-    let elapsed = started.elapsed();
-    let growth = Memory::peak_growth(before);
-    // The server's tasks end with their runtime.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    let actual = result
+    let actual = run
+        .result
         .failure
         .as_ref()
         .map(|failure| failure.actual.chars().take(300).collect::<String>())
         .unwrap_or_default();
-    println!(
-        "{}: {id}: {:?} in {} ms, peak RSS +{:.1} MiB, {} events: {actual}",
-        hostile.name(),
-        result.verdict,
-        elapsed.as_millis(),
-        growth as f64 / (1024.0 * 1024.0),
-        result.transcript.events.len(),
-    );
-    if result.verdict == Verdict::Pass {
-        return Err(format!("{id} passed against the {} server", hostile.name()).into());
-    }
-    if elapsed > MOST_CASE_TIME {
-        return Err(format!("{id} took {elapsed:?}").into());
-    }
+    run.report(hostile.name(), id, &actual);
+    run.bounded(id, &format!("the {} server", hostile.name()))?;
     if let Some(words) = hostile.names_the_limit(id) {
         if !actual.contains(words) {
             return Err(format!("the failure does not say {words:?}: {actual}").into());
         }
-    }
-    if growth > MOST_RSS_GROWTH {
-        return Err(format!("the peak resident set grew by {growth} bytes").into());
     }
     Ok(())
 }
@@ -275,6 +250,35 @@ fn client_trial(client: HostileClient) -> Result<(), Failed> {
         }),
         ..Target::fixture(([127, 0, 0, 1], 9).into())
     };
+    let options = RunOptions {
+        step_timeout: Duration::from_millis(1500),
+        ..RunOptions::default()
+    };
+    let run = measured(|| async { Ok(engine::run(&case, &target, &options).await) })?;
+    run.report(client.name(), id, "");
+    run.bounded(id, &format!("the {} client", client.name()))?;
+    let words = client.names_the_limit();
+    if !format!("{:?}", run.result.transcript.events).contains(words) {
+        let result = &run.result;
+        return Err(format!("the transcript does not say {words:?}:\n{result}").into());
+    }
+    Ok(())
+}
+
+/// One case's result, with its time and the growth of the peak resident set while it ran.
+struct Measured {
+    result: CaseResult,
+    elapsed: Duration,
+    growth: u64,
+}
+
+/// Runs a case on a runtime of its own, dropped afterwards with every task the case and its
+/// hostile peer started, and measures it.
+fn measured<F, Fut>(run: F) -> Result<Measured, Failed>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<CaseResult, Failed>>,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -282,37 +286,43 @@ fn client_trial(client: HostileClient) -> Result<(), Failed> {
         .map_err(|error| error.to_string())?;
     let before = Memory::reset();
     let started = std::time::Instant::now();
-    let options = RunOptions {
-        step_timeout: Duration::from_millis(1500),
-        ..RunOptions::default()
-    };
-    let result = runtime.block_on(engine::run(&case, &target, &options));
+    let result = runtime.block_on(run())?;
     let elapsed = started.elapsed();
     let growth = Memory::peak_growth(before);
     runtime.shutdown_timeout(Duration::from_secs(1));
-    let transcript = format!("{:?}", result.transcript.events);
-    println!(
-        "{}: {id}: {:?} in {} ms, peak RSS +{:.1} MiB, {} events",
-        client.name(),
-        result.verdict,
-        elapsed.as_millis(),
-        growth as f64 / (1024.0 * 1024.0),
-        result.transcript.events.len(),
-    );
-    if result.verdict == Verdict::Pass {
-        return Err(format!("{id} passed against the {} client", client.name()).into());
+    Ok(Measured {
+        result,
+        elapsed,
+        growth,
+    })
+}
+
+impl Measured {
+    /// Prints the figures of the run, for the test's output.
+    fn report(&self, peer: &str, id: &str, actual: &str) {
+        println!(
+            "{peer}: {id}: {:?} in {} ms, peak RSS +{:.1} MiB, {} events: {actual}",
+            self.result.verdict,
+            self.elapsed.as_millis(),
+            self.growth as f64 / (1024.0 * 1024.0),
+            self.result.transcript.events.len(),
+        );
     }
-    if elapsed > MOST_CASE_TIME {
-        return Err(format!("{id} took {elapsed:?}").into());
+
+    /// A verdict other than PASS, within [`MOST_CASE_TIME`] and [`MOST_RSS_GROWTH`].
+    fn bounded(&self, id: &str, against: &str) -> Result<(), Failed> {
+        if self.result.verdict == Verdict::Pass {
+            return Err(format!("{id} passed against {against}").into());
+        }
+        if self.elapsed > MOST_CASE_TIME {
+            return Err(format!("{id} took {:?}", self.elapsed).into());
+        }
+        if self.growth > MOST_RSS_GROWTH {
+            let growth = self.growth;
+            return Err(format!("the peak resident set grew by {growth} bytes").into());
+        }
+        Ok(())
     }
-    if !transcript.contains(client.names_the_limit()) {
-        let words = client.names_the_limit();
-        return Err(format!("the transcript does not say {words:?}:\n{result}").into());
-    }
-    if growth > MOST_RSS_GROWTH {
-        return Err(format!("the peak resident set grew by {growth} bytes").into());
-    }
-    Ok(())
 }
 
 /// The hostile client programs. Each gives up after a bounded amount of sending.
