@@ -51,31 +51,9 @@ pub(crate) fn query_auth(query: Option<&str>) -> Value {
 /// a `%` not followed by two hex digits stays as it is, and bytes that are not UTF-8 become
 /// U+FFFD, as a URL parser reads them.
 fn form_decode(component: &str) -> String {
-    let bytes = component.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (bytes[index], escaped) {
-            (_, Some(byte)) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            (b'+', None) => {
-                decoded.push(b' ');
-                index += 1;
-            }
-            (byte, None) => {
-                decoded.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_encoding::percent_decode_str(&component.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The id of a protocol 4 socket: the Engine.IO session id for `/`, `<namespace>#<session id>`
