@@ -107,7 +107,12 @@ pub struct SoakArgs {
     /// Polling sessions per cycle.
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub polling: usize,
-    /// Measured cycles after the warm-up cycle.
+    /// Warm-up cycles before the baseline (at least 1). Two by default: after the first
+    /// cycle an allocator may hand its memory back to the system, after later ones it keeps a
+    /// steady pool, so one warm-up gives a baseline below the steady state.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub warm_up: usize,
+    /// Measured cycles after the warm-up.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub cycles: usize,
     /// How many connections are set up at once.
@@ -403,6 +408,7 @@ pub fn soak_command(args: &SoakArgs) -> Result<u8, Error> {
     let settings = SoakSettings {
         websocket: args.websocket,
         polling: args.polling,
+        warm_up: args.warm_up.max(1),
         cycles: args.cycles.max(1),
         concurrency: args.concurrency.max(1),
         tolerance_percent: args.tolerance.max(0.0),
@@ -422,11 +428,15 @@ pub fn soak_command(args: &SoakArgs) -> Result<u8, Error> {
             ready.stop().await;
             return Err(Error::NoPid);
         };
-        let cycles = settings.cycles;
+        let cycles = settings.warm_up + settings.cycles;
         let report = soak::soak(&ready.endpoint, pid, &settings, |cycle| {
             let line = format!(
                 "cycle {}/{cycles}: {} completed, {} failed, peak {} KiB, {} fds",
-                cycle.cycle, cycle.completed, cycle.failed, cycle.peak.rss_kib, cycle.peak.fds
+                cycle.cycle + 1,
+                cycle.completed,
+                cycle.failed,
+                cycle.peak.rss_kib,
+                cycle.peak.fds
             );
             match progress.as_ref() {
                 Some(bar) => bar.set_message(line),

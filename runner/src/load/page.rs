@@ -378,18 +378,22 @@ pub fn render_soak(report: &SoakReport) -> String {
     let settings = &report.settings;
     let _ = writeln!(
         text,
-        "soak: {} WebSocket + {} polling connections per cycle, 1 warm-up + {} cycles, target pid {}",
-        settings.websocket, settings.polling, settings.cycles, report.pid
+        "soak: {} WebSocket + {} polling connections per cycle, {} warm-up + {} cycles, target pid {}",
+        settings.websocket,
+        settings.polling,
+        settings.warm_up.max(1),
+        settings.cycles,
+        report.pid
     );
     for cycle in &report.cycles {
-        let name = if cycle.cycle == 0 {
-            "warm-up".to_owned()
+        let name = if cycle.warm_up {
+            format!("warm-up {}", cycle.cycle + 1)
         } else {
-            format!("cycle {}", cycle.cycle)
+            format!("cycle {}", cycle.cycle + 1 - settings.warm_up.max(1))
         };
         let _ = writeln!(
             text,
-            "{name:<9} {} completed, {} failed, peak {} KiB, {} fds, {:.1} s",
+            "{name:<10} {} completed, {} failed, peak {} KiB, {} fds, {:.1} s",
             cycle.completed,
             cycle.failed,
             cycle.peak.rss_kib,
@@ -402,12 +406,12 @@ pub fn render_soak(report: &SoakReport) -> String {
     }
     let _ = writeln!(
         text,
-        "baseline  {} KiB, {} fds (after the warm-up cycle)",
+        "baseline   {} KiB, {} fds (after the warm-up)",
         report.baseline.rss_kib, report.baseline.fds
     );
     let _ = writeln!(
         text,
-        "after     {} KiB ({:+.1} %), {} fds ({:+.1} %)",
+        "after      {} KiB ({:+.1} %), {} fds ({:+.1} %)",
         report.after.rss_kib,
         report.rss_change_percent,
         report.after.fds,

@@ -1,6 +1,6 @@
 //! `sio-conformance soak`: many WebSocket and polling connections connecting, echoing once,
 //! held together, then disconnecting, in cycles; the target's resident memory and open file
-//! descriptors are measured at a baseline (after a warm-up cycle, once the descriptors have
+//! descriptors are measured at a baseline (after the warm-up cycles, once the descriptors have
 //! settled) and after the last cycle (once they are back, or a settling time has passed). The
 //! verdict is PASS when both are within the tolerance (10 %) above the baseline and every
 //! connection did its part.
@@ -31,7 +31,9 @@ pub struct SoakSettings {
     pub websocket: usize,
     /// Polling sessions per cycle.
     pub polling: usize,
-    /// Measured cycles, after the warm-up cycle.
+    /// Warm-up cycles, before the baseline.
+    pub warm_up: usize,
+    /// Measured cycles, after the warm-up cycles.
     pub cycles: usize,
     /// How many connections are being set up at once.
     pub concurrency: usize,
@@ -48,6 +50,7 @@ impl Default for SoakSettings {
         SoakSettings {
             websocket: 5000,
             polling: 5000,
+            warm_up: 2,
             cycles: 5,
             concurrency: 200,
             tolerance_percent: 10.0,
@@ -60,8 +63,10 @@ impl Default for SoakSettings {
 /// One cycle's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cycle {
-    /// 0 for the warm-up cycle, then 1, 2, …
+    /// Its number, from 0; the first [`SoakSettings::warm_up`] are the warm-up.
     pub cycle: usize,
+    /// Whether it is a warm-up cycle (before the baseline).
+    pub warm_up: bool,
     /// Connections that connected, echoed and closed.
     pub completed: u64,
     /// Connections that failed (connect, echo, heartbeat or close).
@@ -91,7 +96,7 @@ pub struct SoakReport {
     pub settings: SoakSettings,
     /// The target's process.
     pub pid: u32,
-    /// The target after the warm-up cycle, settled.
+    /// The target after the warm-up cycles, settled.
     pub baseline: Usage,
     /// Each cycle, the warm-up first.
     pub cycles: Vec<Cycle>,
@@ -121,11 +126,14 @@ pub async fn soak(
     let timeout = Duration::from_secs_f64(settings.timeout_s);
     let settle = Duration::from_secs_f64(settings.settle_s);
     let mut cycles = Vec::new();
-    let warm_up = cycle(endpoint, pid, settings, 0, timeout).await?;
-    on_cycle(&warm_up);
-    cycles.push(warm_up);
+    let warm_up = settings.warm_up.max(1);
+    for index in 0..warm_up {
+        let done = cycle(endpoint, pid, settings, index, timeout).await?;
+        on_cycle(&done);
+        cycles.push(done);
+    }
     let baseline = settled(pid, settle, |_| false).await?;
-    for index in 1..=settings.cycles {
+    for index in warm_up..warm_up + settings.cycles {
         let done = cycle(endpoint, pid, settings, index, timeout).await?;
         on_cycle(&done);
         cycles.push(done);
@@ -297,6 +305,7 @@ async fn cycle(
     }
     Ok(Cycle {
         cycle: index,
+        warm_up: index < settings.warm_up.max(1),
         completed,
         failed,
         errors,
