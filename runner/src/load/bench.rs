@@ -35,6 +35,7 @@ use super::{wire, Endpoint, LoadError};
 #[serde(rename_all = "kebab-case")]
 pub enum Figure {
     /// WebSocket echo round trips: N connections × K in flight.
+    #[serde(rename = "websocket-echo")]
     WebSocketEcho,
     /// Polling echo round trips: a POST and the GET that brings the answer.
     PollingEcho,
@@ -287,27 +288,63 @@ pub async fn measure(
     }
 }
 
-/// Connects `count` WebSocket clients, `concurrency` at a time; the first failure ends it.
+/// Connects `count` WebSocket clients, `concurrency` at a time, each joining `room` when one
+/// is given (acknowledged); the first failure ends it. Every connected client answers the
+/// server's pings while the others are still connecting (the contract's pingTimeout is 200 ms,
+/// shorter than a ramp of a thousand connections), and is handed over once all are ready.
 pub async fn connect_websockets(
     endpoint: &Endpoint,
     count: usize,
     concurrency: usize,
+    room: Option<&'static str>,
     timeout: Duration,
 ) -> Result<Vec<WebSocketClient>, LoadError> {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let (hand_over, handed) = watch::channel(false);
+    let (ready, mut readied) = mpsc::unbounded_channel::<()>();
     let mut tasks = JoinSet::new();
     for index in 0..count {
         let endpoint = endpoint.clone();
         let permits = Arc::clone(&permits);
+        let (mut handed, ready) = (handed.clone(), ready.clone());
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            (index, WebSocketClient::connect(&endpoint, timeout).await)
+            let mut client = {
+                let _permit = permits.acquire_owned().await;
+                let mut client = WebSocketClient::connect(&endpoint, timeout).await?;
+                if let Some(room) = room {
+                    join_room(&mut client, room, timeout).await?;
+                }
+                client
+            };
+            let _ = ready.send(());
+            while !*handed.borrow_and_update() {
+                tokio::select! {
+                    packet = client.next_packet(Instant::now() + HOLD_LIMIT, "a connected client") => {
+                        // Pings are answered inside; nothing else is expected before the figure.
+                        packet?;
+                    }
+                    _ = handed.changed() => {}
+                }
+            }
+            Ok::<_, LoadError>((index, client))
         });
     }
+    drop(ready);
+    let mut connected = 0;
+    while connected < count {
+        tokio::select! {
+            Some(()) = readied.recv() => connected += 1,
+            // A task that ends before the hand-over has failed: its error ends the ramp.
+            Some(joined) = tasks.join_next() => {
+                joined.map_err(task_failed)??;
+            }
+        }
+    }
+    let _ = hand_over.send(true);
     let mut clients: Vec<Option<WebSocketClient>> = (0..count).map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
-        let (index, connected) = joined.map_err(task_failed)?;
-        clients[index] = Some(connected?);
+        let (index, client) = joined.map_err(task_failed)??;
+        clients[index] = Some(client);
     }
     Ok(clients.into_iter().flatten().collect())
 }
@@ -332,6 +369,7 @@ async fn websocket_echo(
         endpoint,
         settings.connections,
         settings.concurrency,
+        None,
         timeout,
     )
     .await?;
@@ -519,11 +557,8 @@ async fn fanout(
 ) -> Result<Measured, LoadError> {
     let timeout = settings.timeout();
     let clients = settings.fanout_clients.max(2);
-    let mut connected =
-        connect_websockets(endpoint, clients, settings.concurrency, timeout).await?;
-    for client in &mut connected {
-        join_room(client, timeout).await?;
-    }
+    let connected =
+        connect_websockets(endpoint, clients, settings.concurrency, Some(ROOM), timeout).await?;
     let mut connected = connected.into_iter();
     let Some(emitter) = connected.next() else {
         return Err(LoadError::Closed {
@@ -580,10 +615,14 @@ async fn fanout(
     measured
 }
 
-/// Sends `join` for [`ROOM`] with an acknowledgement request, and awaits the ACK.
-async fn join_room(client: &mut WebSocketClient, timeout: Duration) -> Result<(), LoadError> {
+/// Sends `join` for `room` with an acknowledgement request, and awaits the ACK.
+async fn join_room(
+    client: &mut WebSocketClient,
+    room: &str,
+    timeout: Duration,
+) -> Result<(), LoadError> {
     client
-        .send(&wire::event_with_ack(1, "join", &format!("\"{ROOM}\"")))
+        .send(&wire::event_with_ack(1, "join", &format!("\"{room}\"")))
         .await?;
     let deadline = Instant::now() + timeout;
     loop {
@@ -717,6 +756,7 @@ async fn idle_memory(
         endpoint,
         settings.idle_connections,
         settings.concurrency,
+        None,
         timeout,
     )
     .await?;

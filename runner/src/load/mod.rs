@@ -160,6 +160,21 @@ pub enum LoadError {
     Proc(#[from] procfs::ProcError),
 }
 
+/// `result`, a timeout in it reported as the whole budget of the connection's setup (each step
+/// had what was left of it).
+pub(crate) fn within_budget<T>(
+    result: Result<T, LoadError>,
+    budget: Duration,
+) -> Result<T, LoadError> {
+    result.map_err(|error| match error {
+        LoadError::Timeout { step, .. } => LoadError::Timeout {
+            step,
+            timeout: budget,
+        },
+        other => other,
+    })
+}
+
 /// The start of `text`, at most 200 characters, for an error message.
 pub(crate) fn excerpt(text: &str) -> String {
     const MOST: usize = 200;

@@ -137,7 +137,11 @@ fn with_unit(value: f64, unit: &str) -> String {
 pub fn render_table(report: &BenchReport) -> String {
     let mut text = String::new();
     for target in &report.targets {
-        let _ = writeln!(text, "== {} ({})", target.name, target.url);
+        if target.name == target.url {
+            let _ = writeln!(text, "== {}", target.name);
+        } else {
+            let _ = writeln!(text, "== {} ({})", target.name, target.url);
+        }
         if target.pid.is_none() {
             let _ = writeln!(
                 text,

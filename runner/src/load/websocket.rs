@@ -24,6 +24,10 @@ impl WebSocketClient {
     /// Connects: TCP, the WebSocket upgrade, the `open` packet, then CONNECT to `/` and its
     /// answer, all within `timeout`.
     pub async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<Self, LoadError> {
+        super::within_budget(Self::connect_by(endpoint, timeout).await, timeout)
+    }
+
+    async fn connect_by(endpoint: &Endpoint, timeout: Duration) -> Result<Self, LoadError> {
         let deadline = Instant::now() + timeout;
         let tcp = super::bounded("the TCP connection", timeout, async {
             TcpStream::connect(endpoint.address)
