@@ -1,5 +1,5 @@
 //! The command line: its arguments (`run`, `list`, `explain`, `coverage`, `matrix`,
-//! `vectors`), each command from its arguments to its output and exit code. Running a target
+//! `bench`, `soak`, `vectors`), each command from its arguments to its output and exit code. Running a target
 //! is [`crate::run`]'s.
 
 use std::io::{IsTerminal, Write};
@@ -62,6 +62,14 @@ pub enum Command {
     /// implementations × areas, with every non-pass linked to its reason
     #[command(after_help = EXIT_CODES)]
     Matrix(MatrixArgs),
+    /// Measure a server under load: WebSocket and polling echo round trips, connection setup
+    /// rate, broadcast fan-out, idle memory per connection; with its CPU and memory when its
+    /// process is known. Several --profile and --repeat write the performance page (--output).
+    Bench(crate::load::command::BenchArgs),
+    /// Connect, echo and disconnect many WebSocket and polling connections in cycles; PASS
+    /// (exit 0) when the server's memory and open descriptors come back within 10 % of the
+    /// baseline, else FAIL (exit 1).
+    Soak(crate::load::command::SoakArgs),
     /// Work with the protocol vectors.
     Vectors {
         /// The vectors folder (default: this repository's `vectors/`).
@@ -243,6 +251,8 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => exit(explain_command(&args)),
         Command::Coverage(args) => exit(coverage_command(&args)),
         Command::Matrix(args) => exit(matrix_command(&args)),
+        Command::Bench(args) => exit(crate::load::command::bench_command(&args)),
+        Command::Soak(args) => exit(crate::load::command::soak_command(&args)),
         Command::Vectors { dir, action } => {
             let dir = dir.unwrap_or_else(vectors::default_dir);
             let outcome = match action {
@@ -532,7 +542,8 @@ fn write_report(args: &RunArgs, report: &Report) -> Result<(), Error> {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+/// Writes `text` to `path`, creating its folder.
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())

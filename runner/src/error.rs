@@ -81,6 +81,18 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// `bench` or `soak` could not drive the target (it refused, stalled, or broke the
+    /// protocol on the first connection), or could not read its figures from `/proc`.
+    #[error("{0}")]
+    Driver(#[from] crate::load::LoadError),
+    /// `bench` or `soak` was given no target.
+    #[error("give the target: --target URL or --profile FILE")]
+    NoTarget,
+    /// `soak` needs the target's process to measure it.
+    #[error(
+        "the target's process is unknown: give --pid, or a profile whose `start` the runner runs"
+    )]
+    NoPid,
     /// `--time-scale` is not a number above 0 and at most 1000.
     #[error("{given:?} is not a number above 0 and at most 1000")]
     TimeScale {

@@ -241,6 +241,12 @@ impl StartCommand {
 }
 
 impl Launched {
+    /// The started program's process id (`None` once it has been reaped). For a profile whose
+    /// command is a launcher (`cargo run`), the server is among its descendants.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Stops the target: a no-op when it has ended; otherwise it is killed. Returns an error
     /// when it had ended on its own, since a target that dies during a run explains the
     /// run's errors.

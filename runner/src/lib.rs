@@ -4,11 +4,12 @@
 //! as a library: the binary is [`cli::main`].
 //!
 //! - [`cli`]: the commands' arguments and output: `run`, `list`, `explain`, `coverage`,
-//!   `matrix`, `vectors`.
+//!   `matrix`, `bench`, `soak`, `vectors`.
 //! - [`profile`]: target profiles (URL, paths, declared options, features, baseline).
 //! - [`launch`]: starting a profile's `start` program and reading its URL.
 //! - [`url`]: a server's base URL, `http://host:port`.
 //! - [`matrix`]: the compatibility matrix of several targets.
+//! - [`load`]: the load generator of `bench` and `soak`: raw protocol drivers, figures, reports.
 //! - [`select`]: which cases run: id patterns, features, transports.
 //! - [`run`]: the run pipeline ([`run::run_target`]): the target made ready (reached,
 //!   started, or the embedded reference fixture), the scheduler (cases run concurrently,
@@ -26,6 +27,7 @@ pub mod coverage;
 pub mod error;
 pub mod explain;
 pub mod launch;
+pub mod load;
 pub mod matrix;
 pub mod profile;
 pub mod report;
