@@ -30,7 +30,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
@@ -47,6 +48,20 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::journal::{EntryKind, Side};
 use super::monitor::{Endpoint, Monitor};
+use super::tee::{Copied, Tee};
+
+/// The body of what the proxy answers a client: the upstream's, passed through, or its own.
+pub type ProxyBody = UnsyncBoxBody<Bytes, hyper::Error>;
+
+/// The proxy's own body.
+fn full(bytes: Bytes) -> ProxyBody {
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// A client connection's upstream connection.
+type Upstream = SendRequest<Tee<Incoming>>;
 
 /// How much the proxy reads and waits, at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +120,8 @@ impl Proxy {
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
         loop {
             let (tcp, _) = listener.accept().await?;
+            // Packets are small and latency matters (a pong has pingTimeout to arrive).
+            let _ = tcp.set_nodelay(true);
             let proxy = Arc::clone(&self);
             tokio::spawn(async move { proxy.connection(tcp).await });
         }
@@ -132,8 +149,8 @@ impl Proxy {
         self: Arc<Self>,
         mut request: Request<Incoming>,
         channel: &str,
-        upstream: &tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
-    ) -> Response<Full<Bytes>> {
+        upstream: &tokio::sync::Mutex<Option<Upstream>>,
+    ) -> Response<ProxyBody> {
         let target = request
             .uri()
             .path_and_query()
@@ -142,90 +159,109 @@ impl Proxy {
             let upgrade = hyper::upgrade::on(&mut request);
             return self.websocket(request, upgrade, &target).await;
         }
-        let endpoint = Endpoint::parse(channel, &target);
+        let endpoint = Arc::new(Endpoint::parse(channel, &target));
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, self.limits.message).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(error) => {
-                let status = StatusCode::PAYLOAD_TOO_LARGE;
-                return self.failed(&endpoint, status, format!("the request body: {error}"));
-            }
-        };
         let method = parts.method.as_str().to_owned();
+        let request_headers = header_list(&parts.headers);
         let request_binary = is_binary(&parts.headers);
-        {
-            let mut monitor = lock(&self.monitor);
-            monitor.record(
-                channel,
-                endpoint.sid.as_deref(),
-                Some(Side::Client),
-                EntryKind::HttpRequest {
-                    method: method.clone(),
-                    target: target.clone(),
-                    headers: header_list(&parts.headers),
-                    body: WireData::body(&body),
-                },
-            );
-            monitor.polling_request(&endpoint, &method, &body, request_binary);
-        }
-        let mut forwarded = Request::builder()
+        let on_request = {
+            let proxy = Arc::clone(&self);
+            let endpoint = Arc::clone(&endpoint);
+            let method = method.clone();
+            let target = target.clone();
+            Box::new(move |copied: Copied| {
+                let mut monitor = lock(&proxy.monitor);
+                monitor.record(
+                    &endpoint.channel,
+                    endpoint.sid.as_deref(),
+                    Some(Side::Client),
+                    EntryKind::HttpRequest {
+                        method: method.clone(),
+                        target,
+                        headers: request_headers,
+                        body: WireData::body(&copied.bytes),
+                    },
+                );
+                if copied.whole() {
+                    monitor.polling_request(&endpoint, &method, &copied.bytes, request_binary);
+                } else {
+                    proxy.unread(&mut monitor, &endpoint, Side::Client, &copied);
+                }
+            })
+        };
+        let forwarded = Request::builder()
             .method(parts.method.clone())
             .uri(target.as_str())
-            .body(Full::new(body))
-            .unwrap_or_default();
+            .body(Tee::new(body, self.limits.message, on_request));
+        let mut forwarded = match forwarded {
+            Ok(forwarded) => forwarded,
+            Err(error) => {
+                let error = format!("the request cannot be forwarded: {error}");
+                return self.failed(&endpoint, StatusCode::BAD_REQUEST, error);
+            }
+        };
         copy_end_to_end(&parts.headers, forwarded.headers_mut(), &[]);
         let response = match self.send(upstream, forwarded).await {
             Ok(response) => response,
             Err(error) => return self.failed(&endpoint, StatusCode::BAD_GATEWAY, error),
         };
         let (parts, body) = response.into_parts();
-        let body = match Limited::new(body, self.limits.message).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(error) => {
-                let status = StatusCode::BAD_GATEWAY;
-                return self.failed(
-                    &endpoint,
-                    status,
-                    format!("the upstream's response body: {error}"),
-                );
-            }
-        };
         let status = parts.status.as_u16();
-        {
-            let mut monitor = lock(&self.monitor);
-            let opened = monitor.polling_response(
-                &endpoint,
-                &method,
-                status,
-                &body,
-                is_binary(&parts.headers),
-            );
-            // The handshake's response belongs to the session it opens.
-            let sid = endpoint.sid.clone().or(opened);
-            monitor.record(
-                channel,
-                sid.as_deref(),
-                Some(Side::Server),
-                EntryKind::HttpResponse {
+        let response_headers = header_list(&parts.headers);
+        let response_binary = is_binary(&parts.headers);
+        let on_response = {
+            let proxy = Arc::clone(&self);
+            let endpoint = Arc::clone(&endpoint);
+            Box::new(move |copied: Copied| {
+                let mut monitor = lock(&proxy.monitor);
+                let raw = EntryKind::HttpResponse {
                     status,
-                    headers: header_list(&parts.headers),
-                    body: WireData::body(&body),
-                },
-            );
-            self.arm_deadlines(&mut monitor);
-        }
-        let mut back = Response::new(Full::new(body));
+                    headers: response_headers,
+                    body: WireData::body(&copied.bytes),
+                };
+                let whole = copied.whole().then_some(copied.bytes.as_slice());
+                monitor.polling_response(&endpoint, &method, status, whole, response_binary, raw);
+                if !copied.whole() {
+                    proxy.unread(&mut monitor, &endpoint, Side::Server, &copied);
+                }
+                proxy.arm_deadlines(&mut monitor);
+            })
+        };
+        let mut back =
+            Response::new(Tee::new(body, self.limits.message, on_response).boxed_unsync());
         *back.status_mut() = parts.status;
         copy_end_to_end(&parts.headers, back.headers_mut(), &[]);
         back
+    }
+
+    /// A body the monitor cannot decode: cut short, or longer than the limit (it was carried
+    /// all the same).
+    fn unread(&self, monitor: &mut Monitor, endpoint: &Endpoint, from: Side, copied: &Copied) {
+        let text = if copied.complete {
+            format!(
+                "a body of {} bytes, over the {} the proxy keeps: carried, not decoded",
+                copied.total, self.limits.message
+            )
+        } else {
+            format!(
+                "a body cut short after {} bytes: carried as far as it came, not decoded",
+                copied.total
+            )
+        };
+        monitor.record(
+            &endpoint.channel,
+            endpoint.sid.as_deref(),
+            Some(from),
+            EntryKind::Note { text },
+        );
     }
 
     /// Sends a request on the client connection's upstream connection, opening it first if
     /// there is none or the upstream closed it. A request already sent is never sent again.
     async fn send(
         &self,
-        upstream: &tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
-        request: Request<Full<Bytes>>,
+        upstream: &tokio::sync::Mutex<Option<Upstream>>,
+        request: Request<Tee<Incoming>>,
     ) -> Result<Response<Incoming>, String> {
         let mut slot = upstream.lock().await;
         let reusable = match slot.take() {
@@ -249,10 +285,11 @@ impl Proxy {
         }
     }
 
-    async fn open_upstream(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+    async fn open_upstream(&self) -> Result<Upstream, String> {
         let tcp = TcpStream::connect(self.upstream)
             .await
             .map_err(|error| format!("cannot reach the upstream {}: {error}", self.upstream))?;
+        let _ = tcp.set_nodelay(true);
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
             .await
             .map_err(|error| format!("the upstream {}: {error}", self.upstream))?;
@@ -266,7 +303,7 @@ impl Proxy {
         endpoint: &Endpoint,
         status: StatusCode,
         error: String,
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<ProxyBody> {
         lock(&self.monitor).record(
             &endpoint.channel,
             endpoint.sid.as_deref(),
@@ -276,7 +313,7 @@ impl Proxy {
                 error: error.clone(),
             },
         );
-        let mut response = Response::new(Full::new(Bytes::from(error)));
+        let mut response = Response::new(full(Bytes::from(error)));
         *response.status_mut() = status;
         response
     }
@@ -299,7 +336,7 @@ impl Proxy {
         request: Request<Incoming>,
         upgrade: hyper::upgrade::OnUpgrade,
         target: &str,
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<ProxyBody> {
         let number = self.websockets.fetch_add(1, Ordering::Relaxed) + 1;
         let endpoint = Endpoint::parse(&format!("ws#{number}"), target);
         lock(&self.monitor).record(
@@ -331,7 +368,7 @@ impl Proxy {
             Some(Side::Server),
             EntryKind::WsAccepted,
         );
-        let mut response = Response::new(Full::new(Bytes::new()));
+        let mut response = Response::new(full(Bytes::new()));
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         copy_end_to_end(
             answer.headers(),
@@ -418,7 +455,7 @@ impl Proxy {
 
     /// The upstream refused the WebSocket (its answer goes back as it is) or could not be
     /// reached (502).
-    fn refused(&self, endpoint: &Endpoint, refusal: Refusal) -> Response<Full<Bytes>> {
+    fn refused(&self, endpoint: &Endpoint, refusal: Refusal) -> Response<ProxyBody> {
         match refusal {
             Refusal::Answered(answer) => {
                 let status = answer.status();
@@ -432,7 +469,7 @@ impl Proxy {
                         detail: String::from_utf8_lossy(&body).into_owned(),
                     },
                 );
-                let mut response = Response::new(Full::new(Bytes::from(body)));
+                let mut response = Response::new(full(Bytes::from(body)));
                 *response.status_mut() = status;
                 copy_end_to_end(answer.headers(), response.headers_mut(), &[]);
                 response
@@ -447,7 +484,7 @@ impl Proxy {
                         detail: detail.clone(),
                     },
                 );
-                let mut response = Response::new(Full::new(Bytes::from(detail)));
+                let mut response = Response::new(full(Bytes::from(detail)));
                 *response.status_mut() = StatusCode::BAD_GATEWAY;
                 response
             }
@@ -557,7 +594,11 @@ impl Proxy {
             Message::Close(frame) => (close_entry(frame.as_ref()), None),
             Message::Frame(_) => return None,
         };
-        monitor.record(&endpoint.channel, sid, Some(from), kind);
+        if data.is_some() {
+            monitor.record_frame(endpoint, sid, from, kind);
+        } else {
+            monitor.record(&endpoint.channel, sid, Some(from), kind);
+        }
         let opened = data.and_then(|data| monitor.frame(endpoint, sid, from, &data));
         self.arm_deadlines(&mut monitor);
         opened
@@ -629,9 +670,6 @@ fn copy_end_to_end(from: &HeaderMap, to: &mut HeaderMap, also: &[&str]) {
         .flat_map(|value| value.split(','))
         .map(|name| name.trim().to_ascii_lowercase())
         .collect();
-    for name in also {
-        to.remove(*name);
-    }
     let mut replaced: Vec<HeaderName> = Vec::new();
     for (name, value) in from {
         let lower = name.as_str();

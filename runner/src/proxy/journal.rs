@@ -84,6 +84,10 @@ pub struct Entry {
     /// What it is.
     #[serde(flatten)]
     pub kind: EntryKind,
+    /// Whether the live log shows it (a frame whose packet has its own line, an Engine.IO
+    /// message shown as its Socket.IO packet, are not); the JSON lines have every entry.
+    #[serde(skip)]
+    pub echo: bool,
 }
 
 /// What an entry is.
@@ -469,7 +473,7 @@ impl Journal {
         if matches!(entry.kind, EntryKind::Violation { .. }) {
             self.violations += 1;
         }
-        if let Some(log) = &mut self.log {
+        if let Some(log) = self.log.as_mut().filter(|_| entry.echo) {
             let line = entry.log_line(self.colour);
             if writeln!(log, "{line}").and_then(|()| log.flush()).is_err() {
                 self.log = None;

@@ -28,6 +28,7 @@ pub mod draft;
 pub mod forward;
 pub mod journal;
 pub mod monitor;
+pub mod tee;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;

@@ -259,6 +259,18 @@ impl Monitor {
         from: Option<Side>,
         kind: EntryKind,
     ) {
+        self.push_entry(channel, sid, nsp, from, kind, true);
+    }
+
+    fn push_entry(
+        &mut self,
+        channel: &str,
+        sid: Option<&str>,
+        nsp: Option<&str>,
+        from: Option<Side>,
+        kind: EntryKind,
+        echo: bool,
+    ) {
         let entry = Entry {
             at: self.started.elapsed(),
             channel: channel.to_owned(),
@@ -266,6 +278,7 @@ impl Monitor {
             nsp: nsp.map(str::to_owned),
             from,
             kind,
+            echo,
         };
         self.journal.push(entry);
     }
@@ -330,29 +343,58 @@ impl Monitor {
         self.payload(endpoint, &seen, body, binary);
     }
 
-    /// A polling response's body, from the server: the handshake's and the GETs' payloads
-    /// are decoded (a POST's `ok` and error responses are not payloads). Returns the sid of
-    /// a handshake's open packet.
+    /// A polling response, from the server: `raw` (its entry) is journaled under the session
+    /// (the one its open packet opens, for a handshake), then the handshake's and the GETs'
+    /// payloads are decoded (a POST's `ok` and error responses are not payloads). Returns the
+    /// session's sid.
     pub fn polling_response(
         &mut self,
         endpoint: &Endpoint,
         method: &str,
         status: u16,
-        body: &[u8],
+        body: Option<&[u8]>,
         binary: bool,
+        raw: EntryKind,
     ) -> Option<String> {
-        if !endpoint.engine_io || method != "GET" || status != 200 {
-            return None;
+        let payload = body.filter(|_| {
+            endpoint.engine_io
+                && method == "GET"
+                && status == 200
+                && endpoint.transport.as_deref() != Some("websocket")
+        });
+        let sid = endpoint
+            .sid
+            .clone()
+            .or_else(|| payload.and_then(|body| handshake_sid(endpoint.eio, body, binary)));
+        self.push(
+            &endpoint.channel,
+            sid.as_deref(),
+            None,
+            Some(Side::Server),
+            raw,
+        );
+        if let Some(body) = payload {
+            let seen = Seen {
+                channel: &endpoint.channel,
+                sid: sid.as_deref(),
+                from: Side::Server,
+            };
+            self.payload(endpoint, &seen, body, binary);
         }
-        if endpoint.transport.as_deref() == Some("websocket") {
-            return None;
-        }
-        let seen = Seen {
-            channel: &endpoint.channel,
-            sid: endpoint.sid.as_deref(),
-            from: Side::Server,
-        };
-        self.payload(endpoint, &seen, body, binary)
+        sid
+    }
+
+    /// A WebSocket frame's entry: not echoed on the live log when the frame is an Engine.IO
+    /// one, since its packet's line shows it.
+    pub fn record_frame(
+        &mut self,
+        endpoint: &Endpoint,
+        sid: Option<&str>,
+        from: Side,
+        kind: EntryKind,
+    ) {
+        let echo = !endpoint.engine_io;
+        self.push_entry(&endpoint.channel, sid, None, Some(from), kind, echo);
     }
 
     /// Decodes a polling payload and handles its packets; returns the sid of an open packet.
@@ -436,7 +478,13 @@ impl Monitor {
         seen: &Seen<'_>,
         packet: EioPacket,
     ) -> Option<String> {
-        self.push(
+        // A Socket.IO session's messages are echoed as their Socket.IO packets.
+        let socket_io = seen
+            .sid
+            .and_then(|sid| self.sessions.get(sid))
+            .map_or(endpoint.socket_io, |session| session.socket_io);
+        let echo = !(packet.kind == PacketType::Message && socket_io);
+        self.push_entry(
             seen.channel,
             seen.sid,
             None,
@@ -445,6 +493,7 @@ impl Monitor {
                 packet: packet.kind.name().to_owned(),
                 wire: packet.wire.clone(),
             },
+            echo,
         );
         match (packet.kind, &packet.wire) {
             (PacketType::Open, WireData::Text(text)) if seen.from == Side::Server => {
@@ -520,7 +569,7 @@ impl Monitor {
             "Engine.IO"
         };
         let text = format!(
-            "session {sid} opened: {kind} over Engine.IO {}, pingInterval {}, pingTimeout {}, maxPayload {}",
+            "session {sid} opened ({kind}, Engine.IO {}): pingInterval {}, pingTimeout {}, maxPayload {}",
             endpoint.eio,
             show(millis("pingInterval")),
             show(millis("pingTimeout")),
@@ -912,6 +961,19 @@ fn decode_payload(
         .into_iter()
         .map(|data| EioPacket::from_data(eio, data).map_err(|error| ("EIO4-PACKET-TYPES", error)))
         .collect()
+}
+
+/// The sid of a handshake's payload: its open packet's.
+fn handshake_sid(eio: u8, body: &[u8], binary: bool) -> Option<String> {
+    let packets = decode_payload(eio, body, binary).ok()?;
+    let open = packets
+        .into_iter()
+        .find(|packet| packet.kind == PacketType::Open)?;
+    let WireData::Text(text) = open.wire else {
+        return None;
+    };
+    let open: Value = serde_json::from_str(text.get(1..)?).ok()?;
+    open.get("sid").and_then(Value::as_str).map(str::to_owned)
 }
 
 /// Whether a protocol 4 payload is a protocol 3 one: it starts `<digits>:` and its lengths
