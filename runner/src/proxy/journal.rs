@@ -430,6 +430,9 @@ pub struct Journal {
     entries: Vec<Entry>,
     dropped: usize,
     violations: usize,
+    /// The number of entries so far, for whoever awaits one (tests, tools).
+    count: tokio::sync::watch::Sender<usize>,
+    pushed: usize,
 }
 
 impl std::fmt::Debug for Journal {
@@ -464,6 +467,8 @@ impl Journal {
             entries: Vec::new(),
             dropped: 0,
             violations: 0,
+            count: tokio::sync::watch::Sender::new(0),
+            pushed: 0,
         }
     }
 
@@ -488,6 +493,8 @@ impl Journal {
                 self.jsonl = None;
             }
         }
+        self.pushed += 1;
+        self.count.send_replace(self.pushed);
         if self.keep {
             if self.entries.len() < Self::KEPT {
                 self.entries.push(entry);
@@ -495,6 +502,11 @@ impl Journal {
                 self.dropped += 1;
             }
         }
+    }
+
+    /// A receiver that sees the number of entries change: to await an entry without polling.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.count.subscribe()
     }
 
     /// The entries kept so far.
