@@ -540,11 +540,12 @@ impl Proxy {
                     break;
                 }
             };
-            if let Message::Close(_) = message {
-                closing = true;
-            }
             if let Some(opened) = self.observe(&endpoint, sid.as_deref(), from, &message) {
                 sid = Some(opened);
+            }
+            if let Message::Close(_) = message {
+                closing = true;
+                lock(&self.monitor).websocket_ended(sid.as_deref());
             }
             let sent = match from {
                 Side::Client => to_upstream.send(message).await,
@@ -605,12 +606,14 @@ impl Proxy {
     }
 
     fn ended(&self, endpoint: &Endpoint, sid: Option<&str>, from: Side, detail: String) {
-        lock(&self.monitor).record(
+        let mut monitor = lock(&self.monitor);
+        monitor.record(
             &endpoint.channel,
             sid,
             Some(from),
             EntryKind::Ended { detail },
         );
+        monitor.websocket_ended(sid);
     }
 }
 

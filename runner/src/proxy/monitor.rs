@@ -115,6 +115,9 @@ struct Namespace {
     client_connected: bool,
     /// The server answered it with a CONNECT.
     server_connected: bool,
+    /// The client's CONNECT asked to recover a session (a string `pid` and `offset`): the
+    /// official server sends the missed packets before its answer (behaviour CSR-05).
+    recovering: bool,
     /// The ids each side asked to be acknowledged, not yet answered.
     acks: PerSide<HashSet<u64>>,
 }
@@ -169,6 +172,13 @@ impl Session {
             namespaces: HashMap::new(),
             assembling: PerSide::default(),
         }
+    }
+
+    /// Whether the session is over WebSocket (opened over it, or upgraded).
+    fn on_websocket(&self) -> bool {
+        self.info
+            .as_ref()
+            .is_some_and(|info| info.upgraded || info.opened_over == "websocket")
     }
 
     /// Who sends the pings: the server in protocol 4, the client in protocol 3.
@@ -513,6 +523,10 @@ impl Monitor {
                 }
                 None
             }
+            (PacketType::Close, _) => {
+                self.ended(seen.sid);
+                None
+            }
             (PacketType::Upgrade, _) => {
                 if let Some(info) = seen
                     .sid
@@ -600,6 +614,11 @@ impl Monitor {
         }
         let now = Instant::now();
         let session = self.session(endpoint, sid);
+        // In protocol 3 the server's pong waits over polling for the client's next GET, which
+        // the client sends when it likes: only a WebSocket pong is timed.
+        if session.eio == 3 && !session.on_websocket() {
+            return;
+        }
         let pinger = session.pinger();
         let requirement = if session.eio == 3 {
             "EIO3-PING-PONG"
@@ -644,6 +663,25 @@ impl Monitor {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The session ended (a close packet, or the end of its WebSocket): a ping waiting for
+    /// its pong waits no more.
+    fn ended(&mut self, sid: Option<&str>) {
+        if let Some(session) = sid.and_then(|sid| self.sessions.get_mut(sid)) {
+            session.ping = None;
+        }
+    }
+
+    /// A WebSocket ended (its close frame, or its connection). When it carried the session
+    /// (not a probe that failed), the session ended with it.
+    pub fn websocket_ended(&mut self, sid: Option<&str>) {
+        let carried = sid
+            .and_then(|sid| self.sessions.get(sid))
+            .is_some_and(Session::on_websocket);
+        if carried {
+            self.ended(sid);
         }
     }
 
@@ -797,9 +835,16 @@ impl Monitor {
         let namespace = session.namespaces.entry(packet.nsp.clone()).or_default();
         let mut problems = Vec::new();
         match (packet.kind, from) {
-            (SioType::Connect, Side::Client) => namespace.client_connected = true,
+            (SioType::Connect, Side::Client) => {
+                namespace.client_connected = true;
+                namespace.recovering = packet.data.as_ref().is_some_and(|data| {
+                    data.get("pid").is_some_and(Value::is_string)
+                        && data.get("offset").is_some_and(Value::is_string)
+                });
+            }
             (SioType::Connect, Side::Server) => {
                 namespace.server_connected = true;
+                namespace.recovering = false;
                 // Socket.IO v4 over Engine.IO 3: the server joins `/` by itself.
                 if eio3 {
                     namespace.client_connected = true;
@@ -818,14 +863,15 @@ impl Monitor {
                     packet.nsp
                 ),
             )),
-            (_, Side::Server) if !namespace.server_connected => problems.push((
-                "SIO5-EXCHANGE-AFTER-CONNECT",
-                format!(
-                    "a {} in {} before the server answered its CONNECT",
-                    packet.kind.name(),
-                    packet.nsp
-                ),
-            )),
+            (_, Side::Server) if !namespace.server_connected && !namespace.recovering => problems
+                .push((
+                    "SIO5-EXCHANGE-AFTER-CONNECT",
+                    format!(
+                        "a {} in {} before the server answered its CONNECT",
+                        packet.kind.name(),
+                        packet.nsp
+                    ),
+                )),
             _ => {}
         }
         match packet.kind {
