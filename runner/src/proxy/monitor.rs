@@ -620,11 +620,7 @@ impl Monitor {
             return;
         }
         let pinger = session.pinger();
-        let requirement = if session.eio == 3 {
-            "EIO3-PING-PONG"
-        } else {
-            "EIO4-HEARTBEAT-PING-INTERVAL"
-        };
+        let requirement = heartbeat_requirement(session.eio);
         match kind {
             PacketType::Ping if seen.from == pinger => {
                 session.ping_seq += 1;
@@ -667,10 +663,39 @@ impl Monitor {
     }
 
     /// The session ended (a close packet, or the end of its WebSocket): a ping waiting for
-    /// its pong waits no more.
+    /// its pong waits no more. When it had waited about `pingTimeout` already (nine tenths of
+    /// it: the proxy sees the ping after the server sent it), the session ended for want of
+    /// the pong, and the violation is the late side's.
     fn ended(&mut self, sid: Option<&str>) {
-        if let Some(session) = sid.and_then(|sid| self.sessions.get_mut(sid)) {
-            session.ping = None;
+        let Some((sid, session)) = sid.and_then(|sid| Some(sid).zip(self.sessions.get_mut(sid)))
+        else {
+            return;
+        };
+        let Some(ping) = session.ping.take().filter(|ping| !ping.flagged) else {
+            return;
+        };
+        let Some(timeout) = session.ping_timeout else {
+            return;
+        };
+        let waited = ping.at.elapsed();
+        if waited >= timeout.mul_f64(0.9) {
+            let late = session.pinger().peer();
+            let requirement = heartbeat_requirement(session.eio);
+            let seen = Seen {
+                channel: "heartbeat",
+                sid: Some(sid),
+                from: late,
+            };
+            self.violation(
+                &seen,
+                None,
+                requirement,
+                format!(
+                    "no pong: the session ended {} ms after the ping (pingTimeout {} ms)",
+                    waited.as_millis(),
+                    timeout.as_millis()
+                ),
+            );
         }
     }
 
@@ -700,14 +725,8 @@ impl Monitor {
         };
         ping.flagged = true;
         let late = session.pinger().peer();
-        let (requirement, timeout) = (
-            if session.eio == 3 {
-                "EIO3-PING-PONG"
-            } else {
-                "EIO4-HEARTBEAT-PING-INTERVAL"
-            },
-            session.ping_timeout.unwrap_or_default(),
-        );
+        let requirement = heartbeat_requirement(session.eio);
+        let timeout = session.ping_timeout.unwrap_or_default();
         let seen = Seen {
             channel: "heartbeat",
             sid: Some(&deadline.sid),
@@ -908,6 +927,15 @@ impl Monitor {
             _ => {}
         }
         problems
+    }
+}
+
+/// The requirement a late pong breaks.
+fn heartbeat_requirement(eio: u8) -> &'static str {
+    if eio == 3 {
+        "EIO3-PING-PONG"
+    } else {
+        "EIO4-HEARTBEAT-PING-INTERVAL"
     }
 }
 
