@@ -761,6 +761,11 @@ fn the_log_of_a_deterministic_exchange() {
         assert!(until(&monitor, |m| m.journal().entries().iter().any(|entry| matches!(&entry.kind, EntryKind::SocketIo { packet, .. } if packet == "DISCONNECT"))).await);
         let monitor = lock(&monitor);
         insta::assert_snapshot!(normalised(&log.text(), &monitor));
+        // The HTML transcript: the session's section, its packets, the violation marked.
+        let page = proxy::html_page("http://upstream", &monitor);
+        assert!(page.contains(&format!("session {sid}: Socket.IO over Engine.IO 4 on /socket.io/")));
+        assert!(page.contains("sio BINARY_EVENT"));
+        assert_eq!(page.matches("<tr class=\"step failing\"").count(), 1, "one violation row");
     });
 }
 
@@ -840,4 +845,94 @@ fn recorded_sessions_replay_as_passing_cases() {
             );
         }
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command.
+
+/// `sio-conformance proxy` as a user runs it: it prints its address, carries a session, and
+/// on SIGINT writes the JSON Lines, the HTML page and the drafts, and exits 0 (no violation).
+#[cfg(unix)]
+#[test]
+fn the_command_writes_its_files_when_interrupted() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let runtime = runtime();
+    let upstream = runtime.block_on(fixture(Options::default()));
+    let dir = scratch("command");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sio-conformance"))
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &format!("http://{upstream}"),
+        ])
+        .arg("--jsonl")
+        .arg(dir.join("exchange.jsonl"))
+        .arg("--html")
+        .arg(dir.join("exchange.html"))
+        .arg("--record")
+        .arg(dir.join("drafts"))
+        .args(["--duration", "60", "--color", "never"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the proxy starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    stderr.read_line(&mut first).expect("its first line");
+    let address: SocketAddr = first
+        .strip_prefix("proxy listening on http://")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|address| address.parse().ok())
+        .unwrap_or_else(|| panic!("the address line, not {first:?}"));
+    runtime.block_on(async {
+        let (status, _, body) = http(
+            address,
+            "GET",
+            "/engine.io/?EIO=4&transport=polling",
+            &[],
+            b"",
+        )
+        .await;
+        assert_eq!(status, 200);
+        let sid = sid_of(&body);
+        let target = format!("/engine.io/?EIO=4&transport=polling&sid={sid}");
+        http(address, "POST", &target, &[], b"4hello").await;
+        http(address, "GET", &target, &[], b"").await;
+    });
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let status = child.wait().expect("the proxy ends");
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.contains("recorded 2 draft scenario(s)"), "{rest}");
+    let mut stdout = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut stdout);
+    assert!(stdout.contains("eio message hello"), "{stdout}");
+    let jsonl = std::fs::read_to_string(dir.join("exchange.jsonl")).expect("the JSON lines");
+    let types: Vec<String> = jsonl
+        .lines()
+        .map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            assert!(entry["at"].is_number());
+            entry["type"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    for kind in ["http_request", "http_response", "packet", "note"] {
+        assert!(
+            types.iter().any(|found| found == kind),
+            "{kind} in {types:?}"
+        );
+    }
+    let html = std::fs::read_to_string(dir.join("exchange.html")).expect("the HTML page");
+    assert!(html.contains("4hello"));
+    let drafts = scenario::load_dir(&dir.join("drafts")).expect("the drafts load");
+    assert_eq!(drafts.len(), 2);
 }

@@ -302,13 +302,13 @@ pub fn html_page(upstream: &str, monitor: &Monitor) -> String {
             .map(event)
             .collect();
         let kind = if session.socket_io {
-            "Socket.IO"
+            "Socket.IO over Engine.IO"
         } else {
             "Engine.IO"
         };
         sections.push((
             format!(
-                "session {} ({kind}, Engine.IO {}, {})",
+                "session {}: {kind} {} on {}",
                 session.sid, session.eio, session.path
             ),
             events,

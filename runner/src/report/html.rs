@@ -520,8 +520,8 @@ fn socket_cell(out: &mut String, kind: &EventKind) {
 
 /// A page of observed exchanges, as `sio-conformance proxy --html` writes it: a title, a table
 /// of facts, then one section per session with its transcript (the same rows as a case's, `→`
-/// from the client, `←` from the server, decoded packets and violations as notes; a row
-/// whose text starts with `VIOLATION` is highlighted).
+/// from the client, `←` from the server, decoded packets and violations as notes; a note
+/// that names a `VIOLATION` is highlighted).
 pub fn render_exchange(
     title: &str,
     facts: &[(&str, String)],
@@ -555,7 +555,7 @@ pub fn render_exchange(
         );
         for event in events {
             let violation =
-                matches!(&event.kind, EventKind::Note { text } if text.starts_with("VIOLATION"));
+                matches!(&event.kind, EventKind::Note { text } if text.contains("VIOLATION "));
             let mut row = String::new();
             event_row(&mut row, event, &anchor, None);
             if violation {
