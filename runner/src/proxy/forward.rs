@@ -556,6 +556,15 @@ impl Proxy {
                 break;
             }
         }
+        if closing {
+            // The WebSocket library answers a close frame by itself, but writes the answer
+            // only when the stream is next used: flush both sides before they are dropped.
+            let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                let _ = to_client.close().await;
+                let _ = to_upstream.close().await;
+            })
+            .await;
+        }
     }
 
     /// Journals and decodes a relayed message; returns the sid of an open packet.

@@ -870,10 +870,11 @@ impl Monitor {
                 }
             }
             (SioType::ConnectError, Side::Server) => namespace.server_connected = false,
-            (SioType::Disconnect, _) => {
-                namespace.client_connected = false;
-                namespace.server_connected = false;
-            }
+            // The side that leaves must CONNECT (or answer a CONNECT) again before it sends in
+            // the namespace; the other side's packets already on their way cross the
+            // DISCONNECT and are no violation.
+            (SioType::Disconnect, Side::Client) => namespace.client_connected = false,
+            (SioType::Disconnect, Side::Server) => namespace.server_connected = false,
             (_, Side::Client) if !namespace.client_connected => problems.push((
                 "SIO5-CONNECT-CLIENT-FIRST",
                 format!(
