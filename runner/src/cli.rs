@@ -70,6 +70,11 @@ pub enum Command {
     /// (exit 0) when the server's memory and open descriptors come back within 10 % of the
     /// baseline, else FAIL (exit 1).
     Soak(crate::load::command::SoakArgs),
+    /// A decoding proxy between a client and a server: carries the traffic unchanged, logs
+    /// every Engine.IO and Socket.IO packet by session and namespace, flags protocol
+    /// violations with the requirement they break; writes JSON Lines, an HTML transcript and
+    /// draft scenarios. Exit 0 without violations, 1 with.
+    Proxy(crate::proxy::ProxyArgs),
     /// Work with the protocol vectors.
     Vectors {
         /// The vectors folder (default: this repository's `vectors/`).
@@ -253,6 +258,7 @@ pub fn main() -> ExitCode {
         Command::Matrix(args) => exit(matrix_command(&args)),
         Command::Bench(args) => exit(crate::load::command::bench_command(&args)),
         Command::Soak(args) => exit(crate::load::command::soak_command(&args)),
+        Command::Proxy(args) => crate::proxy::command(&args),
         Command::Vectors { dir, action } => {
             let dir = dir.unwrap_or_else(vectors::default_dir);
             let outcome = match action {

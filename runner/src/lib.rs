@@ -10,6 +10,8 @@
 //! - [`url`]: a server's base URL, `http://host:port`.
 //! - [`matrix`]: the compatibility matrix of several targets.
 //! - [`load`]: the load generator of `bench` and `soak`: raw protocol drivers, figures, reports.
+//! - [`proxy`]: `sio-conformance proxy`, the decoding proxy: carries traffic between a client
+//!   and a server unchanged, logs every packet, flags violations, records draft scenarios.
 //! - [`select`]: which cases run: id patterns, features, transports.
 //! - [`run`]: the run pipeline ([`run::run_target`]): the target made ready (reached,
 //!   started, or the embedded reference fixture), the scheduler (cases run concurrently,
@@ -30,6 +32,7 @@ pub mod launch;
 pub mod load;
 pub mod matrix;
 pub mod profile;
+pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod select;

@@ -518,6 +518,57 @@ fn socket_cell(out: &mut String, kind: &EventKind) {
     };
 }
 
+/// A page of observed exchanges, as `sio-conformance proxy --html` writes it: a title, a table
+/// of facts, then one section per session with its transcript (the same rows as a case's, `→`
+/// from the client, `←` from the server, decoded packets and violations as notes; a note
+/// that names a `VIOLATION` is highlighted).
+pub fn render_exchange(
+    title: &str,
+    facts: &[(&str, String)],
+    sections: &[(String, Vec<Event>)],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<table class=\"run\">",
+        text(title),
+        text(title)
+    );
+    for (name, value) in facts {
+        let _ = writeln!(
+            out,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            text(name),
+            text(value)
+        );
+    }
+    out.push_str("</table>\n");
+    for (index, (heading, events)) in sections.iter().enumerate() {
+        let anchor = anchor("session-", &index.to_string());
+        let _ = writeln!(out, "<h2 id=\"{}\">{}</h2>", text(&anchor), text(heading));
+        out.push_str(
+            "<table class=\"transcript\">\n\
+             <tr><th>ms</th><th>session</th><th>channel</th>\
+             <th>event (→ from the client, ← from the server)</th></tr>\n",
+        );
+        for event in events {
+            let violation =
+                matches!(&event.kind, EventKind::Note { text } if text.contains("VIOLATION "));
+            let mut row = String::new();
+            event_row(&mut row, event, &anchor, None);
+            if violation {
+                row = row.replacen("<tr class=\"note\"", "<tr class=\"step failing\"", 1);
+            }
+            out.push_str(&row);
+        }
+        out.push_str("</table>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
 fn frame_cell(out: &mut String, direction: &str, frame: &WireData) -> std::fmt::Result {
     match frame {
         WireData::Text(_) => write!(out, "{direction}text frame")?,
