@@ -1,5 +1,5 @@
 //! The command line: its arguments (`run`, `list`, `explain`, `coverage`, `matrix`,
-//! `bench`, `soak`, `vectors`), each command from its arguments to its output and exit code. Running a target
+//! `bench`, `soak`, `diff`, `vectors`), each command from its arguments to its output and exit code. Running a target
 //! is [`crate::run`]'s.
 
 use std::io::{IsTerminal, Write};

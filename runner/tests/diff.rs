@@ -256,3 +256,64 @@ fn an_unreachable_side_is_an_error() {
         output.stderr
     );
 }
+
+/// The official server (socket.io 4.8.4, `runner/profiles/node-socket.io.yaml`) against the
+/// reference: its Socket.IO protocol 4 refusal of an unknown namespace is an object where the
+/// protocol has a string, a verdict difference with both sides' packets. Needs the adapter
+/// installed (`npm ci` in `runner/adapters/node-socket.io`); without it the test says so and
+/// passes, unless `SIO_INTEROP_NODE` is set (CI), when it fails.
+#[test]
+fn the_official_server_against_the_reference_differs_where_its_baseline_says() {
+    let adapter = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("adapters/node-socket.io");
+    let installed = adapter.join("node_modules/socket.io").is_dir()
+        && Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+    if !installed {
+        assert!(
+            std::env::var_os("SIO_INTEROP_NODE").is_none(),
+            "SIO_INTEROP_NODE is set but Node.js or {} is not installed",
+            adapter.display()
+        );
+        eprintln!("skipped: Node.js or the node-socket.io adapter is not installed");
+        return;
+    }
+    let profile =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/node-socket.io.yaml");
+    let output = sio(&[
+        "diff",
+        "--json",
+        "--no-progress",
+        "--profile",
+        profile.to_str().expect("a UTF-8 path"),
+        "--filter",
+        "sio4/connect/unknown-namespace[websocket]",
+    ]);
+    assert_code(&output, 1);
+    let json: serde_json::Value = serde_json::from_str(&output.stdout).expect("one JSON object");
+    assert!(
+        json["a"]
+            .as_str()
+            .is_some_and(|a| a.contains("node socket.io 4.8.4")),
+        "{json}"
+    );
+    let difference = &json["verdict_differences"][0];
+    assert_eq!(
+        difference["id"], "sio4/connect/unknown-namespace[websocket]",
+        "{json}"
+    );
+    assert_eq!(difference["verdict_a"], "FAIL");
+    assert_eq!(difference["verdict_b"], "PASS");
+    let hunk = &difference["hunks"][0];
+    assert_eq!(hunk["lane"], "client ws#1 received", "{json}");
+    assert_eq!(
+        hunk["a"][0], r#"< "44/random,{\"message\":\"Invalid namespace\"}""#,
+        "{json}"
+    );
+    assert_eq!(
+        hunk["b"][0], r#"< "44/random,\"Invalid namespace\"""#,
+        "{json}"
+    );
+}

@@ -8,10 +8,18 @@
 //!   `sid=…` in the query), Socket.IO socket ids (`40{"sid":"…"}`), recovery private ids
 //!   (`"pid":"…"`) and the `io` cookie's value become `<id1>`, `<id2>`, … in the order they
 //!   first appear, so that the first session of both sides is `<id1>`;
+//! - the acknowledgement ids the server draws (`42<ack1>[…]`, and the client's `43<ack1>[…]`
+//!   answer; with a protocol 3 payload's length, `<len>:`), and the recovery offsets it draws
+//!   (`<offset1>`): the official server counts both across sockets;
 //! - the port a server listens on (`127.0.0.1:<port>`, `localhost:<port>`);
 //! - the `Date` response header, and `Content-Length`, which follows from the body shown
 //!   beside it (and so would differ with every masked id of another length);
-//! - the order of response headers, which HTTP leaves free (they are sorted by name);
+//! - the hop-by-hop headers of HTTP/1.1 (`Connection`, `Keep-Alive`, `Transfer-Encoding`),
+//!   which are the HTTP library's, not the protocol's;
+//! - Engine.IO heartbeats (pings, pongs, and the polls that carried only them), unless asked
+//!   for: how many fall in a case follows the timing of the run;
+//! - polls still in flight when the case ended;
+//! - the order of headers, which HTTP leaves free (they are sorted by name, lower-cased);
 //! - the times of the events.
 
 use std::collections::HashMap;
@@ -52,9 +60,17 @@ impl std::fmt::Display for Step {
     }
 }
 
-/// Response and request headers that are dropped: the date, and the length of a body that
-/// is shown in full.
-const DROPPED_HEADERS: [&str; 2] = ["date", "content-length"];
+/// Response and request headers that are dropped: the date; the length of a body that is
+/// shown in full; and the hop-by-hop headers of HTTP/1.1 connection management (RFC 9110
+/// §7.6.1: `Connection`, `Keep-Alive`, `Transfer-Encoding`), which say how the HTTP library
+/// keeps its connections and frames its bodies, not what the protocol sends.
+const DROPPED_HEADERS: [&str; 5] = [
+    "date",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+];
 
 /// The transcript's events as masked lines, in order; step markers become the lines' step.
 /// Heartbeats are left out unless `heartbeats` (see [`Lanes`] and [`is_heartbeat_exchange`]).
