@@ -10,8 +10,12 @@
 // and the `io` session cookie at /socket.io/).
 //
 // Chromium is /usr/bin/chromium unless $SIO_CHROMIUM names another binary. Without it the
-// tests are skipped, unless $SIO_BROWSER_REQUIRED is set (CI sets it), when they fail. See
-// README.md.
+// tests are skipped, unless $SIO_BROWSER_REQUIRED is set (CI sets it), when they fail.
+//
+// With $SIO_PROXY naming an `sio-conformance` binary that has the `proxy` command, the browser
+// talks to the fixture through `sio-conformance proxy` (the decoding proxy), and a last case
+// fails when the proxy flagged a protocol violation in what the browser and the server said.
+// See README.md.
 
 const { describe, test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
@@ -33,6 +37,7 @@ const SERVER_PATH = process.env.SIO_FIXTURE_SERVER
 const CHROMIUM_PATH = process.env.SIO_CHROMIUM || "/usr/bin/chromium";
 const BUNDLE_PATH = path.join(__dirname, "node_modules/socket.io-client/dist/socket.io.min.js");
 const BUNDLE_VERSION = require("socket.io-client/package.json").version;
+const PROXY_PATH = process.env.SIO_PROXY ? path.resolve(process.env.SIO_PROXY) : undefined;
 
 const missing = fs.existsSync(CHROMIUM_PATH)
   ? undefined
@@ -126,16 +131,41 @@ function startFixture(args) {
         "`cargo build -p sio-reference --bin sio-fixture-server` or set SIO_FIXTURE_SERVER",
     );
   }
-  const child = spawn(SERVER_PATH, ["--host", "127.0.0.1", "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-    if (process.env.SIO_FIXTURE_VERBOSE) process.stderr.write(chunk);
-  });
+  return startProgram(
+    SERVER_PATH,
+    ["--host", "127.0.0.1", "--port", "0", ...args],
+    "stdout",
+    /^listening on (http:\/\/[^\s/]+)$/,
+  );
+}
+
+/**
+ * Starts `sio-conformance proxy` between the browser and `upstream`, writing every entry to
+ * `jsonl`; resolves with the child and the proxy's base URL.
+ */
+function startProxy(upstream, jsonl) {
+  return startProgram(
+    PROXY_PATH,
+    ["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--quiet", "--color", "never", "--jsonl", jsonl],
+    "stderr",
+    /^proxy listening on (http:\/\/[^\s/]+)/,
+  );
+}
+
+/**
+ * Starts `program` with `args`; resolves with the child and the URL its first line on
+ * `stream` gives (the first group of `pattern`), within START_MS.
+ */
+function startProgram(program, args, stream, pattern) {
+  const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const output = { stdout: "", stderr: "" };
+  for (const name of ["stdout", "stderr"]) {
+    child[name].setEncoding("utf8");
+    child[name].on("data", (chunk) => {
+      output[name] += chunk;
+      if (name === "stderr" && process.env.SIO_FIXTURE_VERBOSE) process.stderr.write(chunk);
+    });
+  }
   return new Promise((resolve, reject) => {
     let url;
     const fail = (why) => {
@@ -144,36 +174,36 @@ function startFixture(args) {
       child.stdout.destroy();
       child.stderr.destroy();
       child.unref();
-      reject(new Error(`fixture server ${SERVER_PATH}: ${why}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${program}: ${why}\nstdout: ${output.stdout}\nstderr: ${output.stderr}`));
     };
     const timer = setTimeout(() => fail(`printed no address within ${START_MS} ms`), START_MS);
     child.on("error", (error) => fail(`could not be started: ${error.message}`));
     child.on("exit", (code, signal) => {
       if (!url) fail(`exited (code ${code}, signal ${signal}) before printing its address`);
     });
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk) => {
+    child[stream].on("data", () => {
       if (url) return;
-      stdout += chunk;
-      const newline = stdout.indexOf("\n");
+      const newline = output[stream].indexOf("\n");
       if (newline < 0) return;
-      const match = /^listening on (http:\/\/[^\s/]+)$/.exec(stdout.slice(0, newline).trim());
-      if (!match) return fail(`printed an unexpected first line: ${JSON.stringify(stdout)}`);
+      const match = pattern.exec(output[stream].slice(0, newline).trim());
+      if (!match) return fail(`printed an unexpected first line: ${JSON.stringify(output[stream])}`);
       clearTimeout(timer);
       url = match[1];
-      resolve({ child, url });
+      resolve({ child, url, output });
     });
   });
 }
 
-/** Stops a child process: SIGTERM, then SIGKILL after 2 s. */
+/** Stops a child process: SIGTERM, then SIGKILL after 2 s; resolves with its exit code. */
 async function stop(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
+  if (!child) return undefined;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
-  await exited;
+  const code = await exited;
   clearTimeout(timer);
+  return code;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,6 +211,8 @@ async function stop(child) {
 
 let browser;
 let fixture;
+let proxy;
+let proxyLog;
 let baseUrl;
 let allowedPage;
 let otherPage;
@@ -192,6 +224,12 @@ before(async () => {
   fixture = await startFixture(["--cors-origin", allowedPage.origin, "--cookie"]);
   baseUrl = fixture.url;
   process.on("exit", () => fixture && fixture.child.kill("SIGKILL"));
+  if (PROXY_PATH) {
+    proxyLog = path.join(fs.mkdtempSync(path.join(require("node:os").tmpdir(), "sio-browser-")), "proxy.jsonl");
+    proxy = await startProxy(fixture.url, proxyLog);
+    baseUrl = proxy.url;
+    process.on("exit", () => proxy && proxy.child.kill("SIGKILL"));
+  }
   const { chromium } = require("playwright-core");
   browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -203,6 +241,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
+  if (proxy) await stop(proxy.child);
   if (fixture) await stop(fixture.child);
   for (const page of [allowedPage, otherPage]) if (page) page.server.close();
 });
@@ -398,5 +437,25 @@ describe(
         assert.deepEqual(result, { connected: false, error: "connect_error: xhr poll error" });
       });
     });
+
+    test(
+      "through the decoding proxy, no protocol violation",
+      { skip: PROXY_PATH ? false : "SIO_PROXY is unset", timeout: TEST_MS },
+      async () => {
+        // The last case: the proxy stops here, and says what it saw.
+        const code = await stop(proxy.child);
+        const entries = fs
+          .readFileSync(proxyLog, "utf8")
+          .split("\n")
+          .filter((line) => line.trim())
+          .map((line) => JSON.parse(line));
+        const violations = entries.filter((entry) => entry.type === "violation");
+        assert.deepEqual(violations, [], `the proxy flagged violations (log: ${proxyLog})`);
+        assert.equal(code, 0, `the proxy exited ${code}: ${proxy.output.stderr}`);
+        assert.ok(entries.length > 100, `the proxy saw only ${entries.length} entries`);
+        // Kept for a look when the case fails; removed when it passes.
+        fs.rmSync(path.dirname(proxyLog), { recursive: true, force: true });
+      },
+    );
   },
 );
