@@ -221,7 +221,18 @@ before(async () => {
   if (missing) return;
   allowedPage = await startPageServer();
   otherPage = await startPageServer();
-  fixture = await startFixture(["--cors-origin", allowedPage.origin, "--cookie"]);
+  // Timers longer than the contract's 300/200 ms: these cases are not about heartbeat timing,
+  // and a browser's pong on a loaded machine (CI runs this beside interop.test.js) can take
+  // longer than 200 ms, which the proxy would rightly flag.
+  fixture = await startFixture([
+    "--cors-origin",
+    allowedPage.origin,
+    "--cookie",
+    "--ping-interval",
+    "500",
+    "--ping-timeout",
+    "2000",
+  ]);
   baseUrl = fixture.url;
   process.on("exit", () => fixture && fixture.child.kill("SIGKILL"));
   if (PROXY_PATH) {
