@@ -59,7 +59,10 @@
 //! Any other path is `404`.
 //!
 //! Its options default to the contract's: `pingInterval` 300 ms, `pingTimeout` 200 ms,
-//! `maxPayload` 1 000 000, `connectTimeout` 1000 ms, CORS for any origin.
+//! `maxPayload` 1 000 000, `connectTimeout` 1000 ms, CORS for any origin. For browser pages
+//! that connect with credentials, [`Options::credentialed_origins`] and
+//! [`Options::session_cookie`] turn on the official server's credentialed CORS and session
+//! cookie at `/socket.io/`.
 
 use std::future::Future;
 use std::io;
@@ -94,6 +97,17 @@ pub struct Options {
     pub ack_timeout: Duration,
     /// `maxDisconnectionDuration` of the recovery endpoint. Default 2000 ms.
     pub max_disconnection_duration: Duration,
+    /// The origins a browser page may reach the server from with credentials (a client's
+    /// `withCredentials: true`). Empty, the default: CORS for any origin, without credentials
+    /// (the contract's). Otherwise every endpoint but `/engine.io-cors/` answers CORS for
+    /// these origins only, with `Access-Control-Allow-Credentials: true`: the official
+    /// `cors: { origin: [...], credentials: true }`, which a credentialed browser request
+    /// needs (it refuses `Access-Control-Allow-Origin: *`).
+    pub credentialed_origins: Vec<String>,
+    /// Whether the `/socket.io/` handshake sets the session cookie `io=<sid>`, as
+    /// `/engine.io-cookie/` does (the official `cookie: { name: "io", path: "/", httpOnly: true,
+    /// sameSite: "lax" }`). Default false, as in the contract.
+    pub session_cookie: bool,
 }
 
 impl Default for Options {
@@ -106,11 +120,25 @@ impl Default for Options {
             upgrade_timeout: Duration::from_millis(10_000),
             ack_timeout: Duration::from_millis(1000),
             max_disconnection_duration: Duration::from_millis(2000),
+            credentialed_origins: Vec::new(),
+            session_cookie: false,
         }
     }
 }
 
 impl Options {
+    /// The official test suite's server allows any origin; with credentialed origins, those.
+    fn cors(&self) -> engine_io::Cors {
+        if self.credentialed_origins.is_empty() {
+            return engine_io::Cors::default();
+        }
+        engine_io::Cors {
+            origin: engine_io::CorsOrigin::List(self.credentialed_origins.clone()),
+            credentials: true,
+            ..engine_io::Cors::default()
+        }
+    }
+
     fn engine_config(&self, path: &str, allow_eio3: bool) -> engine_io::Config {
         engine_io::Config {
             path: path.to_owned(),
@@ -119,8 +147,7 @@ impl Options {
             ping_timeout: self.ping_timeout,
             upgrade_timeout: self.upgrade_timeout,
             max_http_buffer_size: self.max_payload,
-            // The official test suite's server allows any origin.
-            cors: Some(engine_io::Cors::default()),
+            cors: Some(self.cors()),
             ..engine_io::Config::default()
         }
     }
@@ -156,7 +183,10 @@ impl Fixture {
         let io = SocketIo::new(socket_io::Config {
             // `allow_eio3`: socket.io 2.x clients are served Socket.IO protocol 4 over Engine.IO 3
             // (the `sio4` cases), as by the official server with `allowEIO3`.
-            engine: options.engine_config("/socket.io/", true),
+            engine: engine_io::Config {
+                cookie: options.session_cookie.then(session_cookie),
+                ..options.engine_config("/socket.io/", true)
+            },
             connect_timeout: options.connect_timeout,
             ..socket_io::Config::default()
         });

@@ -1,5 +1,5 @@
 //! The command line: its arguments (`run`, `list`, `explain`, `coverage`, `matrix`,
-//! `bench`, `soak`, `vectors`), each command from its arguments to its output and exit code. Running a target
+//! `bench`, `soak`, `diff`, `vectors`), each command from its arguments to its output and exit code. Running a target
 //! is [`crate::run`]'s.
 
 use std::io::{IsTerminal, Write};
@@ -75,6 +75,10 @@ pub enum Command {
     /// violations with the requirement they break; writes JSON Lines, an HTML transcript and
     /// draft scenarios. Exit 0 without violations, 1 with.
     Proxy(crate::proxy::ProxyArgs),
+    /// Run the same cases against two targets and show where they differ: verdicts first,
+    /// then the wire transcripts of the cases with equal verdicts, aligned step by step (ids,
+    /// ports and dates masked). Exit 0: no difference, 1: differences, 2: could not run.
+    Diff(crate::diff::DiffArgs),
     /// Work with the protocol vectors.
     Vectors {
         /// The vectors folder (default: this repository's `vectors/`).
@@ -177,7 +181,7 @@ pub struct RunArgs {
     pub no_progress: bool,
 }
 
-fn parse_time_scale(text: &str) -> Result<f64, Error> {
+pub(crate) fn parse_time_scale(text: &str) -> Result<f64, Error> {
     match text.parse::<f64>() {
         Ok(scale) if scale.is_finite() && scale > 0.0 && scale <= 1000.0 => Ok(scale),
         _ => Err(Error::TimeScale {
@@ -259,6 +263,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => exit(crate::load::command::bench_command(&args)),
         Command::Soak(args) => exit(crate::load::command::soak_command(&args)),
         Command::Proxy(args) => crate::proxy::command(&args),
+        Command::Diff(args) => exit(crate::diff::diff_command(&args)),
         Command::Vectors { dir, action } => {
             let dir = dir.unwrap_or_else(vectors::default_dir);
             let outcome = match action {
@@ -287,7 +292,7 @@ fn exit(outcome: Outcome) -> ExitCode {
     }
 }
 
-fn load_cases(select: &SelectArgs) -> Result<Vec<Case>, Error> {
+pub(crate) fn load_cases(select: &SelectArgs) -> Result<Vec<Case>, Error> {
     let scenarios = scenario::load_dir(&select.dir())?;
     Ok(select.selection().apply(scenario::expand(scenarios)))
 }

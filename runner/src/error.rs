@@ -46,6 +46,12 @@ pub enum Error {
     /// The tokio runtime cannot be built.
     #[error("cannot start the tokio runtime: {0}")]
     Runtime(std::io::Error),
+    /// `diff` was given more than two sides.
+    #[error("diff compares two targets; {given} were given (--profile and --target together)")]
+    DiffSides {
+        /// How many `--profile` and `--target` were given.
+        given: usize,
+    },
     /// The filters select no case: a run of nothing proves nothing.
     #[error("no case matches the filters")]
     NoCaseSelected,

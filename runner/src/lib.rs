@@ -8,6 +8,8 @@
 //! - [`profile`]: target profiles (URL, paths, declared options, features, baseline).
 //! - [`launch`]: starting a profile's `start` program and reading its URL.
 //! - [`url`]: a server's base URL, `http://host:port`.
+//! - [`diff`]: `diff`, the same cases against two targets, verdicts and aligned transcripts
+//!   compared.
 //! - [`matrix`]: the compatibility matrix of several targets.
 //! - [`load`]: the load generator of `bench` and `soak`: raw protocol drivers, figures, reports.
 //! - [`proxy`]: `sio-conformance proxy`, the decoding proxy: carries traffic between a client
@@ -26,6 +28,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod coverage;
+pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod launch;

@@ -7,6 +7,8 @@
 //!   baseline, and reports in five formats (pretty, JSON Lines, JUnit, Markdown, HTML);
 //! - `sio-conformance matrix`: several targets against their baselines, as the compatibility
 //!   matrix;
+//! - `sio-conformance diff`: the same cases against two targets, where their verdicts and
+//!   wire transcripts differ;
 //! - `sio-conformance list`, `explain <id>` and `coverage`: the cases and requirements;
 //! - `sio-conformance vectors list|mirror|check`: the protocol vectors.
 //!

@@ -36,6 +36,15 @@ struct Flags {
     /// upgradeTimeout, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     upgrade_timeout: u64,
+    /// An origin a browser page may connect from with credentials (`withCredentials: true`):
+    /// CORS for the listed origins only, with `Access-Control-Allow-Credentials: true`, instead
+    /// of any origin. Repeatable.
+    #[arg(long, value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
+    /// The `/socket.io/` handshake sets the session cookie `io=<sid>` (Path=/; HttpOnly;
+    /// SameSite=Lax).
+    #[arg(long)]
+    cookie: bool,
 }
 
 impl Flags {
@@ -46,6 +55,8 @@ impl Flags {
             max_payload: self.max_payload,
             connect_timeout: Duration::from_millis(self.connect_timeout),
             upgrade_timeout: Duration::from_millis(self.upgrade_timeout),
+            credentialed_origins: self.cors_origin.clone(),
+            session_cookie: self.cookie,
             ..Options::default()
         }
     }

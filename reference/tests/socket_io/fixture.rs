@@ -345,3 +345,48 @@ on_both_transports!(
     dynamic_namespaces,
     extended_handlers,
 );
+
+/// With credentialed origins, `/socket.io/` answers a listed page's polling handshake with its
+/// origin and `Access-Control-Allow-Credentials: true` (what a browser's `withCredentials`
+/// needs), and no CORS to another origin; with the session cookie, it sets `io=<sid>`.
+#[tokio::test]
+async fn credentialed_origins_and_the_session_cookie() {
+    let page = "http://127.0.0.1:4567";
+    let address = fixture(Options {
+        credentialed_origins: vec![page.to_owned()],
+        session_cookie: true,
+        ..Options::default()
+    })
+    .await;
+    let target = "/socket.io/?EIO=4&transport=polling";
+    let listed = crate::support::request(address, "GET", target, &[("Origin", page)], b"").await;
+    assert_eq!(listed.status, 200, "{listed:?}");
+    assert_eq!(listed.header("access-control-allow-origin"), Some(page));
+    assert_eq!(
+        listed.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let body = String::from_utf8(listed.body.clone()).unwrap();
+    let open: serde_json::Value = serde_json::from_str(&body[1..]).unwrap();
+    let sid = open["sid"].as_str().unwrap();
+    assert_eq!(
+        listed.header("set-cookie"),
+        Some(format!("io={sid}; Path=/; HttpOnly; SameSite=Lax").as_str())
+    );
+    let other = "http://127.0.0.1:9999";
+    let unlisted = crate::support::request(address, "GET", target, &[("Origin", other)], b"").await;
+    assert_eq!(
+        unlisted.header("access-control-allow-origin"),
+        None,
+        "{unlisted:?}"
+    );
+
+    let contract = fixture(Options::default()).await;
+    let any = crate::support::request(contract, "GET", target, &[("Origin", page)], b"").await;
+    assert_eq!(
+        any.header("access-control-allow-credentials"),
+        None,
+        "{any:?}"
+    );
+    assert_eq!(any.header("set-cookie"), None, "{any:?}");
+}

@@ -287,8 +287,19 @@ impl fmt::Display for Transcript {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = self.at.as_secs_f64() * 1000.0;
-        write!(f, "{at:9.1} ms  {:<8} {:<10} ", self.actor, self.channel)?;
-        match &self.kind {
+        write!(
+            f,
+            "{at:9.1} ms  {:<8} {:<10} {}",
+            self.actor, self.channel, self.kind
+        )
+    }
+}
+
+/// The event as the text transcript shows it, without its time, actor and channel: `> GET
+/// /socket.io/?EIO=4&transport=polling`, `< "40"`, `-- step 2: receive`.
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             EventKind::Step { number, keyword } => write!(f, "-- step {number}: {keyword}"),
             EventKind::HttpRequest {
                 method,
