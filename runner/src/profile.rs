@@ -3,6 +3,7 @@
 //!
 //! ```yaml
 //! name: my server
+//! # release: { of: my-server, version: 1.2.0 }   # set beside its other releases in the matrix
 //! url: http://127.0.0.1:3000     # or, to have the runner start the server itself:
 //! # start:
 //! #   command: [node, fixture.mjs]   # prints `listening on http://127.0.0.1:<port>`
