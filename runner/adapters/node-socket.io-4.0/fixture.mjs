@@ -3,7 +3,7 @@
 // lock file shows a single, shared copy of engine.io), with the handlers and endpoints of the
 // 4.8 adapter (../node-socket.io/serve.mjs, which takes this folder's libraries).
 // It has neither connection state recovery (socket.io 4.6) nor engine.io's addTrailingSlash
-// (engine.io 6.4), so /socket.io-recovery/ and /engine.io-no-slash are not served.
+// (engine.io 6.3), so /socket.io-recovery/ and /engine.io-no-slash are not served.
 //
 //   npm ci && PORT=0 node fixture.mjs
 

@@ -37,7 +37,7 @@
 //                 package sends a string origin to every origin, a listed one only to itself.
 // - /engine.io-no-slash the echo attached with `addTrailingSlash: false` (feature
 //                 no-trailing-slash): served at the path as written, without the slash the
-//                 other endpoints' paths end with. Only where engine.io has the option (6.4,
+//                 other endpoints' paths end with. Only where engine.io has the option (6.3,
 //                 socket.io 4.6, and later).
 // - any other path: 404 (plain HTTP requests and WebSocket upgrades alike).
 //
@@ -184,7 +184,7 @@ function mainHandlers(socket) {
  * @param {boolean} libraries.recovery whether this socket.io has connectionStateRecovery
  *   (4.6 and later): /socket.io-recovery/ is served only then
  * @param {boolean} libraries.addTrailingSlash whether this engine.io has the attach option
- *   `addTrailingSlash` (6.4 and later): /engine.io-no-slash is served only then
+ *   `addTrailingSlash` (6.3 and later): /engine.io-no-slash is served only then
  */
 export function serve({ Server, EngineServer, recovery, addTrailingSlash }) {
   // The HTTP server's own handler only sees the requests no engine takes (each engine's
