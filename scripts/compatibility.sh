@@ -19,6 +19,11 @@ target_dir="$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-
 echo "== node socket.io: npm ci"
 (cd "$adapters/node-socket.io" && npm ci --no-audit --no-fund --loglevel=error)
 
+echo "== node socket.io 4.0.2, 4.4.1, 4.6.2, 4.7.5 (the older 4.x lines, for docs/versions.md): npm ci"
+for minor in 4.0 4.4 4.6 4.7; do
+  (cd "$adapters/node-socket.io-$minor" && npm ci --no-audit --no-fund --loglevel=error)
+done
+
 echo "== node socket.io 2.5.1 (Engine.IO 3, Socket.IO 4): npm ci"
 (cd "$adapters/node-socket.io-2" && npm ci --no-audit --no-fund --loglevel=error)
 

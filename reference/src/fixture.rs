@@ -42,7 +42,7 @@
 //! `allowEIO3`. At `/engine.io-v3/` the same echo also serves protocol 3 (`allow_eio3`), for the
 //! suite's `EIO=3` cases.
 //!
-//! Three more echoes, for the suite's optional handshake features, each with one option of the
+//! Four more echoes, for the suite's optional handshake features, each with one option of the
 //! official server set:
 //!
 //! - `/engine.io-cookie/` (`session-cookie`): the polling handshake sets the sid as the cookie
@@ -54,7 +54,10 @@
 //!   value with the message `invalid token`;
 //! - `/engine.io-cors/` (`cors-allowlist`): CORS for the one origin `http://allowed.example`, with
 //!   credentials, exposing `X-Fixture` (the official `cors: { origin: ["http://allowed.example"],
-//!   credentials: true, exposedHeaders: ["X-Fixture"] }`).
+//!   credentials: true, exposedHeaders: ["X-Fixture"] }`);
+//! - `/engine.io-no-slash` (`no-trailing-slash`): served at the path as written, without the
+//!   trailing slash every other path has (the official `addTrailingSlash: false`), so that
+//!   `/engine.io-no-slash?EIO=4…` is an Engine.IO request.
 //!
 //! Any other path is `404`.
 //!
@@ -220,6 +223,10 @@ impl Fixture {
             echo_server(engine_io::Config {
                 cors: Some(allowlist_cors()),
                 ..options.engine_config("/engine.io-cors/", false)
+            }),
+            echo_server(engine_io::Config {
+                add_trailing_slash: false,
+                ..options.engine_config("/engine.io-no-slash", false)
             }),
             echo_server(options.engine_config("/engine.io-v3/", true)),
         ];

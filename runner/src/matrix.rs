@@ -8,6 +8,8 @@
 //! the committed document with the prediction, while CI's real runs fail on any verdict the
 //! baseline does not expect.
 
+mod releases;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -19,7 +21,7 @@ use sio_suite::scenario::{Case, Feature, Role};
 
 use crate::baseline::{Baseline, Outcome};
 use crate::error::Error;
-use crate::profile::TargetSpec;
+use crate::profile::{Release, TargetSpec};
 use crate::report::{area_of, Report, ReportedCase, RunStatus};
 
 /// The verdict the page shows for a case: the baseline's `verdict` when the case met its
@@ -92,6 +94,8 @@ pub struct Column {
     /// For a client column, the Engine.IO protocol its client speaks; for a server column, the
     /// one protocol its server speaks, when it speaks only one.
     pub only_eio: Option<u8>,
+    /// Which release of an implementation the target is, when its profile says.
+    pub release: Option<Release>,
     /// The run's report, or why the target could not run.
     pub report: Result<Report, Error>,
 }
@@ -199,6 +203,7 @@ pub fn column(
             Role::Client => spec.client.as_ref().map(|client| client.eio),
             Role::Server => spec.server_eio,
         },
+        release: spec.release.clone(),
         report,
     }
 }
@@ -281,6 +286,7 @@ fn render_servers(columns: &[&Column], cases: &[Case], base: &Path) -> String {
     );
     summary_table(&mut out, "Implementations", columns, base);
     area_table(&mut out, "By area", columns, cases);
+    releases::render(&mut out, columns, cases);
     for column in columns {
         deviations(&mut out, column, cases, base);
     }

@@ -3,6 +3,7 @@
 //!
 //! ```yaml
 //! name: my server
+//! # release: { of: my-server, version: 1.2.0 }   # set beside its other releases in the matrix
 //! url: http://127.0.0.1:3000     # or, to have the runner start the server itself:
 //! # start:
 //! #   command: [node, fixture.mjs]   # prints `listening on http://127.0.0.1:<port>`
@@ -64,6 +65,31 @@ pub struct Profile {
     pub baseline: Option<BaselineRef>,
     /// The client under test, for client-role cases (`docs/client-contract.md`).
     pub client: Option<ClientSpec>,
+    /// Which release of an implementation the target is, for the matrix's side-by-side
+    /// comparison of the releases of one implementation.
+    pub release: Option<Release>,
+}
+
+/// A profile's `release`: the target is one version among several of the same
+/// implementation, which the compatibility matrix sets side by side (`of` groups them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// The implementation whose releases are compared: `socket.io`.
+    pub of: String,
+    /// This target's version: `4.0.2`; releases are ordered by its dot-separated numbers.
+    pub version: String,
+}
+
+impl Release {
+    /// The version's numbers, for ordering: `4.10.1` after `4.9.0`; a part that is not a
+    /// number counts as 0.
+    pub fn sort_key(&self) -> Vec<u64> {
+        self.version
+            .split('.')
+            .map(|part| part.parse().unwrap_or(0))
+            .collect()
+    }
 }
 
 /// A profile's `client`, as written: the program the engine starts for each client-role
@@ -228,6 +254,8 @@ pub struct TargetSpec {
     pub baseline: Option<Baseline>,
     /// The client under test, for client-role cases.
     pub client: Option<ClientProgram>,
+    /// Which release of an implementation the target is, when the profile says.
+    pub release: Option<Release>,
 }
 
 impl TargetSpec {
@@ -243,6 +271,7 @@ impl TargetSpec {
             server_eio: None,
             baseline: None,
             client: None,
+            release: None,
         }
     }
 
@@ -336,6 +365,7 @@ impl TargetSpec {
             server_eio: profile.eio,
             baseline,
             client,
+            release: profile.release,
         })
     }
 

@@ -144,6 +144,9 @@ pub enum Feature {
     /// The fixture's `/engine.io-cors/` echo, whose CORS policy allows one origin,
     /// `http://allowed.example`, with credentials, exposing `X-Fixture`.
     CorsAllowlist,
+    /// The fixture's `/engine.io-no-slash` echo, attached with the official
+    /// `addTrailingSlash: false`: served at its path as written, without a trailing slash.
+    NoTrailingSlash,
     /// Connection state recovery.
     Recovery,
     /// The msgpack parser.
@@ -164,7 +167,7 @@ pub enum Feature {
 
 impl Feature {
     /// Every feature, in declaration order.
-    pub const ALL: [Feature; 26] = [
+    pub const ALL: [Feature; 27] = [
         Feature::Polling,
         Feature::Websocket,
         Feature::Upgrade,
@@ -183,6 +186,7 @@ impl Feature {
         Feature::SessionCookie,
         Feature::AllowRequest,
         Feature::CorsAllowlist,
+        Feature::NoTrailingSlash,
         Feature::Recovery,
         Feature::Msgpack,
         Feature::Cors,
@@ -214,6 +218,7 @@ impl Feature {
             Feature::SessionCookie => "session-cookie",
             Feature::AllowRequest => "allow-request",
             Feature::CorsAllowlist => "cors-allowlist",
+            Feature::NoTrailingSlash => "no-trailing-slash",
             Feature::Recovery => "recovery",
             Feature::Msgpack => "msgpack",
             Feature::Cors => "cors",

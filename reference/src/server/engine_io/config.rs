@@ -38,8 +38,14 @@ impl TransportKind {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The path prefix the server answers under; requests whose path starts with it are
-    /// Engine.IO requests. Default `/engine.io/`.
+    /// Engine.IO requests (HS-01), once normalised by `add_trailing_slash` (see
+    /// [`Config::served_path`]). Default `/engine.io/`.
     pub path: String,
+    /// Whether the path ends with a `/` whether or not it is written with one, as the official
+    /// `addTrailingSlash` (default true): `/engine.io` then serves `/engine.io/?EIO=4…` and not
+    /// `/engine.io?EIO=4…`. False serves the path as written, without a trailing slash, so that
+    /// `/engine.io?EIO=4…` is served (and, the match being a prefix, `/engine.io/?EIO=4…` too).
+    pub add_trailing_slash: bool,
     /// How long after the handshake, or after the last pong, the server sends a ping.
     /// Default 25 000 ms. In protocol 3 the client pings and the server sends none: a v3
     /// session that receives no packet for `ping_interval + ping_timeout` closes.
@@ -76,6 +82,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             path: "/engine.io/".to_owned(),
+            add_trailing_slash: true,
             ping_interval: Duration::from_millis(25_000),
             ping_timeout: Duration::from_millis(20_000),
             upgrade_timeout: Duration::from_millis(10_000),
@@ -92,6 +99,17 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The prefix requests are matched against: the path without its trailing `/`, then with
+    /// one when `add_trailing_slash` is set (the official `_computePath`).
+    pub fn served_path(&self) -> String {
+        let path = self.path.trim_end_matches('/');
+        if self.add_trailing_slash {
+            format!("{path}/")
+        } else {
+            path.to_owned()
+        }
+    }
+
     /// Whether the transport is enabled.
     pub fn allows(&self, transport: TransportKind) -> bool {
         self.transports.contains(&transport)

@@ -143,10 +143,13 @@ impl EngineIo {
         &self.inner.config
     }
 
-    /// Whether the request is for this server: its path starts with the configured path
-    /// (HS-01).
+    /// Whether the request is for this server: its path starts with the configured path, with
+    /// or without the trailing slash as `add_trailing_slash` says (HS-01).
     pub fn handles<B>(&self, request: &Request<B>) -> bool {
-        request.uri().path().starts_with(&self.inner.config.path)
+        request
+            .uri()
+            .path()
+            .starts_with(&self.inner.config.served_path())
     }
 
     /// A tower layer that mounts this server in front of another service, such as an axum
