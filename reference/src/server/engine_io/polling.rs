@@ -17,6 +17,8 @@ use crate::EngineIoError;
 /// A `GET`: held until something is queued, then answered with the whole buffer. `base64` is
 /// whether the request asked for binary data in base64 (`b64`), which only protocol 3 reads.
 pub(crate) async fn get(session: Arc<Session>, base64: bool) -> Response<Body> {
+    // What reached the session's WebSocket before this request is handled first.
+    session.catch_up().await;
     let encoding = PayloadEncoding {
         version: session.version,
         base64,
@@ -91,6 +93,7 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    session.catch_up().await;
     let _post = match session.begin_post() {
         Ok(guard) => guard,
         Err(refusal) => return refuse(refusal),

@@ -410,7 +410,8 @@ impl EngineIo {
             websocket::switching_protocols(request.headers()).ok_or(ErrorCode::BadRequest)?;
         let deadline = Instant::now() + self.inner.config.upgrade_timeout;
         let (outgoing, outgoing_rx) = queue();
-        match session.reserve_upgrade(outgoing) {
+        let (catch_up, catch_up_rx) = mpsc::unbounded_channel();
+        match session.reserve_upgrade(outgoing, catch_up) {
             Reservation::Reserved => {}
             Reservation::WebSocketTaken => {
                 // "A client MUST NOT open more than one WebSocket connection per session.
@@ -433,6 +434,7 @@ impl EngineIo {
             session,
             on_upgrade,
             outgoing_rx,
+            catch_up_rx,
             deadline,
         ));
         Ok(switching)

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 
 use super::config::{Config, TransportKind};
@@ -57,6 +57,10 @@ pub(crate) enum WsOut {
     /// Send a close frame with status 1009, "Message Too Big", and stop: a message over
     /// `max_http_buffer_size` (WS-04).
     CloseTooBig,
+    /// Drop this once everything queued before it is written and flushed: a polling request
+    /// waits for the answers to the frames that came before it, `3probe` among them, to be on
+    /// their way before its own answer goes.
+    Flushed(CatchUp),
 }
 
 /// What wakes a pending polling `GET`.
@@ -95,10 +99,16 @@ pub(crate) enum Reservation {
     Closed,
 }
 
+/// A polling request's wait for the probing WebSocket to handle the frames that arrived before
+/// the request: dropped once it has, and its answers are written (see [`Session::catch_up`]).
+pub(crate) type CatchUp = oneshot::Sender<()>;
+
 /// An upgrade to WebSocket in progress.
 struct Upgrade {
     /// The probing WebSocket's writer.
     probe: QueueSender<WsOut>,
+    /// Where polling requests ask the probe to catch up with its WebSocket.
+    catch_up: mpsc::UnboundedSender<CatchUp>,
     /// Whether `2probe` was answered.
     probed: bool,
 }
@@ -643,9 +653,13 @@ impl Session {
 
     // ---- upgrade ---------------------------------------------------------------------------
 
-    /// Reserves the session for an upgrade by the WebSocket whose writer is `probe`, or says
-    /// why not.
-    pub(crate) fn reserve_upgrade(&self, probe: QueueSender<WsOut>) -> Reservation {
+    /// Reserves the session for an upgrade by the WebSocket whose writer is `probe` and whose
+    /// reader takes catch-up requests from `catch_up`, or says why not.
+    pub(crate) fn reserve_upgrade(
+        &self,
+        probe: QueueSender<WsOut>,
+        catch_up: mpsc::UnboundedSender<CatchUp>,
+    ) -> Reservation {
         let mut state = lock(&self.state);
         if state.closed.is_some() {
             return Reservation::Closed;
@@ -655,9 +669,57 @@ impl Session {
         }
         state.upgrade = Some(Upgrade {
             probe,
+            catch_up,
             probed: false,
         });
         Reservation::Reserved
+    }
+
+    /// Waits until the session's WebSocket, if it has one, has handled every frame that had
+    /// arrived when this polling request did, and written its answers to them: called before
+    /// each polling request is served. At once on a session with no WebSocket.
+    ///
+    /// The official server handles a session's events in the order they arrive, on one event
+    /// loop, writing each answer as it goes: a GET sent after `2probe` and `5` on the WebSocket
+    /// finds the session upgraded (400), and `3probe` is on the wire before that 400 (the
+    /// official suite's "ignores HTTP requests with same sid after upgrade" needs both). Here
+    /// the WebSocket's reader and writer are tasks of their own, which the GET's task may
+    /// overtake. So the request waits for the probe, while an upgrade is in progress, to read
+    /// what has arrived on its WebSocket, then for the WebSocket's writer to flush what was
+    /// queued before it. The wait ends within `upgrade_timeout` (the probe's deadline) plus
+    /// one write timeout (the writer's).
+    pub(crate) async fn catch_up(&self) {
+        let caught_up = {
+            let state = lock(&self.state);
+            let (request, caught_up) = oneshot::channel();
+            let asked = if let Some(upgrade) = &state.upgrade {
+                upgrade.catch_up.send(request).is_ok()
+            } else if let Some(websocket) = &state.websocket {
+                websocket.send(WsOut::Flushed(request)).is_ok()
+            } else {
+                false
+            };
+            if !asked {
+                return;
+            }
+            caught_up
+        };
+        // Dropped unanswered, which is the answer: caught up, or the task has ended.
+        let _ = caught_up.await;
+    }
+
+    /// Hands a caught-up request to the WebSocket's writer (the probe's, or the session's once
+    /// upgraded), which drops it once what is queued before it is written; drops it now when
+    /// there is no writer.
+    pub(crate) fn release_after_writes(&self, request: CatchUp) {
+        let state = lock(&self.state);
+        let writer = state
+            .websocket
+            .as_ref()
+            .or(state.upgrade.as_ref().map(|upgrade| &upgrade.probe));
+        if let Some(writer) = writer {
+            let _ = writer.send(WsOut::Flushed(request));
+        }
     }
 
     /// Answers `2probe` with `3probe` and releases a pending GET with a noop.
