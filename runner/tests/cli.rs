@@ -2,67 +2,19 @@
 //! reference fixture, against a server given by URL or profile, with baselines; the exit codes
 //! 0, 1 and 2; `list`, `explain` and `vectors check`. Every spawn has a deadline.
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sio_reference::fixture::{Fixture, Options};
 
-/// How long one command may take before the test kills it and fails.
-const DEADLINE: Duration = Duration::from_secs(120);
+mod support;
+use support::{sio, Output};
 
 /// A few quick cases, so that runs take a fraction of a second.
 const QUICK: &str = "eio4/message/echo-text";
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn sio(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sio-conformance"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("sio-conformance {args:?} ran past {DEADLINE:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        code: status.code().unwrap_or(-1),
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    }
-}
 
 /// A fresh folder under cargo's temporary directory for tests.
 fn scratch(name: &str) -> PathBuf {
